@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import { Account, Database, Workspace } from '@audit-trail/platform';
+import { entitlementsOf, getPlan, hasEntitlement } from '@audit-trail/plans';
+import { v7 as uuidv7 } from 'uuid';
+import { AppError, ErrorCode, notFound } from '../common/errors';
+import type { Principal, RequestMeta } from '../common/principal';
+import { emExecutor, TenantOrm } from '../core/tenant-orm';
+import { SelfAuditService } from '../self-audit/self-audit.service';
+
+export function workspaceView(w: Workspace) {
+  return { id: w.id, name: w.name, created_at: w.createdAt.toISOString() };
+}
+
+@Injectable()
+export class AccountsService {
+  constructor(
+    private readonly tenant: TenantOrm,
+    private readonly db: Database,
+    private readonly audit: SelfAuditService,
+  ) {}
+
+  async describe(p: Principal) {
+    const account = await this.tenant.run(p.accountId, (em) => em.findOneOrFail(Account, { id: p.accountId }), p.userId ?? undefined);
+    const plan = getPlan(p.plan);
+    let accounts: { id: string; name: string; role: string }[] = [];
+    if (p.userId) {
+      const client = await this.db.connect();
+      try {
+        const { rows } = await client.query<{ account_id: string; account_name: string; role: string }>('SELECT * FROM app_user_memberships($1)', [p.userId]);
+        accounts = rows.map((r) => ({ id: r.account_id, name: r.account_name, role: r.role }));
+      } finally {
+        client.release();
+      }
+    }
+    return {
+      id: account.id,
+      name: account.name,
+      plan: plan.id,
+      plan_name: plan.name,
+      entitlements: entitlementsOf(plan.id),
+      created_at: account.createdAt.toISOString(),
+      retention_grace_until: account.retentionGraceUntil?.toISOString() ?? null,
+      me: p.kind === 'session'
+        ? { kind: 'user', user_id: p.userId, email: p.email, name: p.name, role: p.role, admin_workspace_ids: p.adminWorkspaceIds }
+        : { kind: 'api_key', api_key_id: p.apiKeyId, scopes: [...p.scopes], workspace_id: p.boundWorkspaceId },
+      accounts,
+      audit_log_enabled: hasEntitlement(plan.id, 'audit_log'),
+    };
+  }
+
+  async listWorkspaces(p: Principal) {
+    return this.tenant.run(p.accountId, async (em) => {
+      const list = await em.find(Workspace, {}, { orderBy: { createdAt: 'asc' } });
+      const visible = p.kind === 'api_key' && p.boundWorkspaceId ? list.filter((w) => w.id === p.boundWorkspaceId) : list;
+      return visible.map(workspaceView);
+    });
+  }
+
+  async createWorkspace(p: Principal, name: string, meta: RequestMeta) {
+    return this.tenant.run(p.accountId, async (em) => {
+      const count = await em.count(Workspace, {});
+      if (count >= 100) throw new AppError(ErrorCode.Conflict, 'An account can have at most 100 workspaces.');
+      const w = em.create(Workspace, { id: uuidv7(), account: p.accountId, name });
+      await em.flush();
+      await this.audit.record(emExecutor(em), {
+        accountId: p.accountId, plan: p.plan, action: 'workspace.created', actor: { kind: 'principal', principal: p }, meta,
+        target: { type: 'workspace', id: w.id, name },
+      });
+      return workspaceView(w);
+    });
+  }
+
+  async renameWorkspace(p: Principal, id: string, name: string, meta: RequestMeta) {
+    return this.tenant.run(p.accountId, async (em) => {
+      const w = await em.findOne(Workspace, { id });
+      if (!w) throw notFound('Workspace');
+      const before = w.name;
+      w.name = name;
+      await em.flush();
+      if (before !== name) {
+        await this.audit.record(emExecutor(em), {
+          accountId: p.accountId, plan: p.plan, action: 'workspace.renamed', actor: { kind: 'principal', principal: p }, meta,
+          target: { type: 'workspace', id, name }, changes: { before: { name: before }, after: { name } },
+        });
+      }
+      return workspaceView(w);
+    });
+  }
+
+  async deleteWorkspace(p: Principal, id: string, meta: RequestMeta) {
+    await this.tenant.run(p.accountId, async (em) => {
+      const w = await em.findOne(Workspace, { id });
+      if (!w) throw notFound('Workspace');
+      const count = await em.count(Workspace, {});
+      if (count <= 1) throw new AppError(ErrorCode.Conflict, 'An account keeps at least one workspace.');
+      em.remove(w);
+      await em.flush();
+      // The workspace's events stay: an audit log is not deleted with its subject.
+      await this.audit.record(emExecutor(em), {
+        accountId: p.accountId, plan: p.plan, action: 'workspace.deleted', actor: { kind: 'principal', principal: p }, meta,
+        target: { type: 'workspace', id, name: w.name },
+      });
+    });
+  }
+}

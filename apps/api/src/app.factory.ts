@@ -1,0 +1,69 @@
+import 'reflect-metadata';
+import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { AppConfig } from '@audit-trail/platform';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import pino from 'pino';
+import { AppModule } from './app.module';
+import { sendProblem } from './common/send-problem';
+import { MetricsService } from './core/metrics.service';
+
+export const BODY_LIMIT = 1024 * 1024;
+
+export function createLogger(config: AppConfig) {
+  return pino({
+    level: config.LOG_LEVEL,
+    base: { service: 'audit-trail-api' },
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]'], censor: '[REDACTED]' },
+  });
+}
+
+/** Build the API (without listening): main.ts and the integration tests share it. */
+export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const logger = createLogger(config);
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT,
+    loggerInstance: logger,
+    disableRequestLogging: true,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    trustProxy: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: ['error', 'warn'],
+    rawBody: true,
+    bufferLogs: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  await app.register(fastifyCookie);
+
+  // Errors raised before a handler runs (body parsing, size, content type).
+  fastify.setErrorHandler((err, req, reply) => sendProblem(err, req, reply));
+
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onRequest', async (req, reply) => {
+    void reply.header('x-request-id', req.id);
+  });
+  fastify.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions?.url ?? 'unmatched';
+    metrics.requests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    metrics.latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    // One structured line per request that went wrong; the rest at debug.
+    const line = { reqId: req.id, method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    if (reply.statusCode >= 500) req.log.error(line, 'request failed');
+    else if (reply.statusCode >= 400) req.log.info(line, 'request refused');
+    else req.log.debug(line, 'request');
+  });
+
+  const swaggerDir = resolve(require.resolve('swagger-ui-dist/package.json'), '..');
+  await app.register(fastifyStatic, { root: swaggerDir, prefix: '/docs/assets/', decorateReply: false, index: false });
+  if (config.WEB_DIST && existsSync(join(config.WEB_DIST, 'assets'))) {
+    await app.register(fastifyStatic, { root: resolve(config.WEB_DIST, 'assets'), prefix: '/assets/', decorateReply: false, index: false, maxAge: '1y', immutable: true });
+  }
+  app.enableShutdownHooks();
+  return app;
+}

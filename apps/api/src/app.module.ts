@@ -1,0 +1,61 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import type { AppConfig } from '@audit-trail/platform';
+import { AccountsController } from './accounts/accounts.controller';
+import { AccountsService } from './accounts/accounts.service';
+import { ApiKeysController } from './api-keys/api-keys.controller';
+import { ApiKeysService } from './api-keys/api-keys.service';
+import { AccessGuard } from './auth/access.guard';
+import { AuthController } from './auth/auth.controller';
+import { AuthService } from './auth/auth.service';
+import { PrincipalResolver } from './auth/principal.resolver';
+import { PlanService } from './billing/plan.service';
+import { ProblemFilter } from './common/problem.filter';
+import { CoreModule } from './core/core.module';
+import { EventsController } from './events/events.controller';
+import { EventsService } from './events/events.service';
+import { WorkspaceDirectory } from './events/workspace-directory';
+import { HealthController } from './health/health.controller';
+import { MembersController } from './members/members.controller';
+import { MembersService } from './members/members.service';
+import { OpenApiController } from './openapi/openapi.controller';
+import { OpenApiService } from './openapi/openapi.service';
+import { OperatorController } from './operator/operator.controller';
+import { SelfAuditService } from './self-audit/self-audit.service';
+import { WebController } from './web/web.controller';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [CoreModule.forRoot(config), DiscoveryModule],
+      controllers: [
+        HealthController,
+        OpenApiController,
+        AuthController,
+        AccountsController,
+        MembersController,
+        ApiKeysController,
+        EventsController,
+        OperatorController,
+        // Last: the console's client-side routes.
+        WebController,
+      ],
+      providers: [
+        { provide: APP_GUARD, useClass: AccessGuard },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        PrincipalResolver,
+        SelfAuditService,
+        AuthService,
+        AccountsService,
+        MembersService,
+        ApiKeysService,
+        EventsService,
+        WorkspaceDirectory,
+        PlanService,
+        OpenApiService,
+      ],
+    };
+  }
+}

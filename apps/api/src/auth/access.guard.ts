@@ -1,0 +1,79 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { ApiKeyScope, AppConfig } from '@audit-trail/platform';
+import { type BooleanEntitlement, hasEntitlement } from '@audit-trail/plans';
+import type { FastifyRequest } from 'fastify';
+import { AppError, ErrorCode, RouteHiddenError } from '../common/errors';
+import { CONFIG } from '../core/tokens';
+import { ENTITLEMENT_KEY, OPERATOR_KEY, PUBLIC_KEY, SCOPE_KEY } from './decorators';
+import { PrincipalResolver } from './principal.resolver';
+import { API_KEY_PREFIX, CSRF_COOKIE, safeEqual, SESSION_COOKIE } from './secrets';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function bearer(req: FastifyRequest): string | null {
+  const h = req.headers.authorization;
+  if (typeof h !== 'string') return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+  return m ? m[1] : null;
+}
+
+/**
+ * The request pipeline's one gate: authenticate (API key, session cookie or
+ * operator token), hide unlicensed features, check the scope, check CSRF.
+ */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly resolver: PrincipalResolver,
+    @Inject(CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const targets = [ctx.getHandler(), ctx.getClass()];
+    const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+
+    if (this.reflector.getAllAndOverride<boolean>(OPERATOR_KEY, targets)) {
+      const token = this.config.OPERATOR_TOKEN;
+      const given = bearer(req);
+      if (!token || !given || !safeEqual(given, token)) throw new RouteHiddenError();
+      return true;
+    }
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+
+    const key = bearer(req);
+    let csrf: string | null = null;
+    if (key) {
+      const principal = key.startsWith(API_KEY_PREFIX) ? await this.resolver.apiKey(key) : null;
+      if (!principal) throw new AppError(ErrorCode.Unauthenticated, 'The API key is not valid, or was revoked.');
+      req.principal = principal;
+    } else {
+      const token = req.cookies?.[SESSION_COOKIE];
+      const session = token ? await this.resolver.session(token) : null;
+      if (!session) throw new AppError(ErrorCode.Unauthenticated, 'Sign in, or send an API key as `Authorization: Bearer <key>`.');
+      const { csrfToken, ...principal } = session;
+      req.principal = principal;
+      csrf = csrfToken;
+    }
+
+    const feature = this.reflector.getAllAndOverride<BooleanEntitlement | undefined>(ENTITLEMENT_KEY, targets);
+    if (feature && !hasEntitlement(req.principal.plan, feature)) throw new RouteHiddenError();
+
+    if (csrf !== null && !SAFE_METHODS.has(req.method)) {
+      const sent = req.headers['x-csrf-token'];
+      if (typeof sent !== 'string' || !safeEqual(sent, csrf)) {
+        throw new AppError(ErrorCode.Csrf, `Send the value of the ${CSRF_COOKIE} cookie in the X-CSRF-Token header.`);
+      }
+    }
+
+    const scope = this.reflector.getAllAndOverride<ApiKeyScope | undefined>(SCOPE_KEY, targets);
+    if (scope && !req.principal.scopes.has(scope)) {
+      throw new AppError(
+        ErrorCode.Forbidden,
+        req.principal.kind === 'api_key' ? `This API key lacks the \`${scope}\` scope.` : 'Your role does not allow this.',
+      );
+    }
+    return true;
+  }
+}

@@ -1,0 +1,64 @@
+import { Body, Controller, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
+import type { AppConfig } from '@audit-trail/platform';
+import type { FastifyReply } from 'fastify';
+import { CurrentPrincipal, Meta, type Principal, type RequestMeta } from '../common/principal';
+import { parseBody } from '../common/zod';
+import { CONFIG } from '../core/tokens';
+import { Doc } from '../openapi/doc.decorator';
+import { acceptInvitationSchema, loginSchema, signupSchema } from './auth.schemas';
+import { AuthService, type NewSession } from './auth.service';
+import { Public } from './decorators';
+import { CSRF_COOKIE, SESSION_COOKIE } from './secrets';
+
+@Controller('v1')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    @Inject(CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  private setCookies(reply: FastifyReply, s: NewSession): void {
+    const secure = this.config.NODE_ENV === 'production';
+    void reply.setCookie(SESSION_COOKIE, s.token, { httpOnly: true, sameSite: 'lax', secure, path: '/', expires: s.expiresAt });
+    void reply.setCookie(CSRF_COOKIE, s.csrfToken, { httpOnly: false, sameSite: 'lax', secure, path: '/', expires: s.expiresAt });
+  }
+
+  @Post('signup')
+  @Public()
+  @HttpCode(201)
+  @Doc({ summary: 'Create an account, its owner and a Production workspace; starts a session', body: signupSchema, tag: 'Accounts' })
+  async signup(@Body() body: unknown, @Meta() meta: RequestMeta, @Res({ passthrough: true }) reply: FastifyReply) {
+    const s = await this.auth.signup(parseBody(signupSchema, body), meta);
+    this.setCookies(reply, s);
+    return { account_id: s.accountId, user_id: s.userId, workspace_id: s.workspaceId, csrf_token: s.csrfToken };
+  }
+
+  @Post('auth/login')
+  @Public()
+  @HttpCode(200)
+  @Doc({ summary: 'Sign in; sets the session cookie and returns the CSRF token', body: loginSchema, tag: 'Accounts' })
+  async login(@Body() body: unknown, @Meta() meta: RequestMeta, @Res({ passthrough: true }) reply: FastifyReply) {
+    const s = await this.auth.login(parseBody(loginSchema, body), meta);
+    this.setCookies(reply, s);
+    return { account_id: s.accountId, user_id: s.userId, csrf_token: s.csrfToken };
+  }
+
+  @Post('auth/logout')
+  @HttpCode(204)
+  @Doc({ summary: 'Sign out of the console session', tag: 'Accounts' })
+  async logout(@CurrentPrincipal() p: Principal, @Meta() meta: RequestMeta, @Res({ passthrough: true }) reply: FastifyReply) {
+    await this.auth.logout(p, meta);
+    void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    void reply.clearCookie(CSRF_COOKIE, { path: '/' });
+  }
+
+  @Post('invitations/:token/accept')
+  @Public()
+  @HttpCode(201)
+  @Doc({ summary: 'Accept an invitation: creates the login and starts a session', body: acceptInvitationSchema, tag: 'Members' })
+  async accept(@Param('token') token: string, @Body() body: unknown, @Meta() meta: RequestMeta, @Res({ passthrough: true }) reply: FastifyReply) {
+    const s = await this.auth.acceptInvitation(token, parseBody(acceptInvitationSchema, body), meta);
+    this.setCookies(reply, s);
+    return { account_id: s.accountId, user_id: s.userId, csrf_token: s.csrfToken };
+  }
+}

@@ -1,0 +1,208 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { Injectable } from '@nestjs/common';
+import { Account, Database, Invitation, Membership, Session, User, Workspace } from '@audit-trail/platform';
+import { DEFAULT_PLAN, planOrFree } from '@audit-trail/plans';
+import { v7 as uuidv7 } from 'uuid';
+import type { z } from 'zod';
+import { AppError, ErrorCode } from '../common/errors';
+import type { Principal, RequestMeta } from '../common/principal';
+import { emExecutor, TenantOrm } from '../core/tenant-orm';
+import { SelfAuditService } from '../self-audit/self-audit.service';
+import type { acceptInvitationSchema, loginSchema, signupSchema } from './auth.schemas';
+import { hashPassword, verifyPassword } from './passwords';
+import { randomToken, SESSION_TTL_MS, sha256 } from './secrets';
+
+export interface NewSession {
+  token: string;
+  csrfToken: string;
+  expiresAt: Date;
+  accountId: string;
+  userId: string;
+}
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly tenant: TenantOrm,
+    private readonly db: Database,
+    private readonly audit: SelfAuditService,
+  ) {}
+
+  private newSession(accountId: string, userId: string, meta: RequestMeta): { entity: Session; session: NewSession } {
+    const token = randomToken(32);
+    const csrfToken = randomToken(24);
+    const entity = new Session();
+    entity.id = uuidv7();
+    entity.tokenHash = sha256(token);
+    entity.user = userId;
+    entity.account = accountId;
+    entity.csrfToken = csrfToken;
+    entity.ip = meta.ip;
+    entity.userAgent = meta.userAgent;
+    entity.expiresAt = new Date(Date.now() + SESSION_TTL_MS);
+    return { entity, session: { token, csrfToken, expiresAt: entity.expiresAt, accountId, userId } };
+  }
+
+  private async emailTaken(email: string): Promise<boolean> {
+    const client = await this.db.connect();
+    try {
+      const { rows } = await client.query<{ id: string | null }>('SELECT app_user_id_by_email($1) AS id', [email]);
+      return rows[0]?.id != null;
+    } finally {
+      client.release();
+    }
+  }
+
+  async signup(input: z.infer<typeof signupSchema>, meta: RequestMeta): Promise<NewSession & { workspaceId: string }> {
+    const email = input.email.toLowerCase();
+    if (await this.emailTaken(email)) throw new AppError(ErrorCode.Conflict, 'A user with this email already exists; sign in instead.');
+    const passwordHash = await hashPassword(input.password);
+    const accountId = uuidv7();
+    const userId = uuidv7();
+    const workspaceId = uuidv7();
+    try {
+      return await this.tenant.run(
+        accountId,
+        async (em) => {
+          const account = em.create(Account, { id: accountId, name: input.account_name, plan: DEFAULT_PLAN });
+          const user = em.create(User, { id: userId, email, name: input.name ?? null, passwordHash });
+          em.create(Membership, { id: uuidv7(), account: accountId, user: userId, role: 'owner', workspaceIds: [] });
+          em.create(Workspace, { id: workspaceId, account: accountId, name: 'Production' });
+          const { entity, session } = this.newSession(accountId, userId, meta);
+          em.persist(entity);
+          await em.flush();
+          await this.audit.record(emExecutor(em), {
+            accountId,
+            plan: planOrFree(account.plan).id,
+            action: 'user.signed_up',
+            actor: { kind: 'user', userId, email, name: user.name },
+            meta,
+            target: { type: 'account', id: accountId, name: account.name },
+          });
+          return { ...session, workspaceId };
+        },
+        userId,
+      );
+    } catch (err) {
+      if (err instanceof UniqueConstraintViolationException) {
+        throw new AppError(ErrorCode.Conflict, 'A user with this email already exists; sign in instead.');
+      }
+      throw err;
+    }
+  }
+
+  async login(input: z.infer<typeof loginSchema>, meta: RequestMeta): Promise<NewSession> {
+    const email = input.email.toLowerCase();
+    const client = await this.db.connect();
+    let rows: { user_id: string; password_hash: string; name: string | null; account_id: string | null; plan: string | null }[];
+    try {
+      rows = (await client.query('SELECT * FROM app_login_lookup($1)', [email])).rows;
+    } finally {
+      client.release();
+    }
+    const user = rows[0];
+    const ok = await verifyPassword(user?.password_hash ?? null, input.password);
+    if (!user || !ok) {
+      if (user?.account_id && user.plan) {
+        const accountId = user.account_id;
+        await this.tenant.run(accountId, (em) =>
+          this.audit.record(emExecutor(em), {
+            accountId,
+            plan: planOrFree(user.plan as string).id,
+            action: 'auth.login_failed',
+            actor: { kind: 'user', userId: user.user_id, email, name: user.name },
+            meta,
+            outcome: 'failure',
+            metadata: { reason: 'wrong_password' },
+          }),
+        );
+      }
+      throw new AppError(ErrorCode.Unauthenticated, 'The email or password is wrong.');
+    }
+    let accountId = user.account_id;
+    if (input.account_id) {
+      const client2 = await this.db.connect();
+      try {
+        const { rows: ms } = await client2.query<{ account_id: string }>('SELECT account_id FROM app_user_memberships($1)', [user.user_id]);
+        if (!ms.some((m) => m.account_id === input.account_id)) throw new AppError(ErrorCode.NotFound, 'Account was not found.');
+      } finally {
+        client2.release();
+      }
+      accountId = input.account_id;
+    }
+    if (!accountId) throw new AppError(ErrorCode.Forbidden, 'This user is not a member of any account.');
+    const target = accountId;
+    return this.tenant.run(
+      target,
+      async (em) => {
+        const account = await em.findOneOrFail(Account, { id: target });
+        const { entity, session } = this.newSession(target, user.user_id, meta);
+        em.persist(entity);
+        await em.flush();
+        await this.audit.record(emExecutor(em), {
+          accountId: target,
+          plan: planOrFree(account.plan).id,
+          action: 'auth.login',
+          actor: { kind: 'user', userId: user.user_id, email, name: user.name },
+          meta,
+        });
+        return session;
+      },
+      user.user_id,
+    );
+  }
+
+  async logout(p: Principal, meta: RequestMeta): Promise<void> {
+    if (p.kind !== 'session' || !p.sessionId) throw new AppError(ErrorCode.Malformed, 'Only a console session can sign out.');
+    const sessionId = p.sessionId;
+    await this.tenant.run(p.accountId, async (em) => {
+      await em.nativeDelete(Session, { id: sessionId });
+      await this.audit.record(emExecutor(em), { accountId: p.accountId, plan: p.plan, action: 'auth.logout', actor: { kind: 'principal', principal: p }, meta });
+    });
+  }
+
+  /** Accept an invitation: creates the login (or reuses it) and the membership, then a session. */
+  async acceptInvitation(token: string, input: z.infer<typeof acceptInvitationSchema>, meta: RequestMeta): Promise<NewSession> {
+    const client = await this.db.connect();
+    let inv: { id: string; account_id: string; email: string; expires_at: Date; accepted_at: Date | null } | undefined;
+    try {
+      inv = (await client.query('SELECT * FROM app_invitation_lookup($1)', [sha256(token)])).rows[0];
+    } finally {
+      client.release();
+    }
+    if (!inv || inv.accepted_at || inv.expires_at.getTime() < Date.now()) {
+      throw new AppError(ErrorCode.NotFound, 'The invitation was not found, was already used, or has expired.');
+    }
+    const invitation = inv;
+    if (await this.emailTaken(invitation.email)) {
+      throw new AppError(ErrorCode.Conflict, 'A user with this email already exists; ask the inviter to add the existing user.');
+    }
+    const passwordHash = await hashPassword(input.password);
+    const userId = uuidv7();
+    return this.tenant.run(
+      invitation.account_id,
+      async (em) => {
+        const row = await em.findOneOrFail(Invitation, { id: invitation.id });
+        if (row.acceptedAt) throw new AppError(ErrorCode.Conflict, 'The invitation was already used.');
+        row.acceptedAt = new Date();
+        const account = await em.findOneOrFail(Account, { id: invitation.account_id });
+        em.create(User, { id: userId, email: invitation.email, name: input.name, passwordHash });
+        em.create(Membership, { id: uuidv7(), account: invitation.account_id, user: userId, role: row.role, workspaceIds: row.workspaceIds });
+        const { entity, session } = this.newSession(invitation.account_id, userId, meta);
+        em.persist(entity);
+        await em.flush();
+        await this.audit.record(emExecutor(em), {
+          accountId: invitation.account_id,
+          plan: planOrFree(account.plan).id,
+          action: 'member.joined',
+          actor: { kind: 'user', userId, email: invitation.email, name: input.name },
+          meta,
+          target: { type: 'user', id: userId, name: input.name },
+          metadata: { role: row.role, invitation_id: row.id },
+        });
+        return session;
+      },
+      userId,
+    );
+  }
+}

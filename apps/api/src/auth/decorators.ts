@@ -1,0 +1,17 @@
+import { SetMetadata } from '@nestjs/common';
+import type { ApiKeyScope } from '@audit-trail/platform';
+import type { BooleanEntitlement } from '@audit-trail/plans';
+
+export const PUBLIC_KEY = 'audit:public';
+export const SCOPE_KEY = 'audit:scope';
+export const ENTITLEMENT_KEY = 'audit:entitlement';
+export const OPERATOR_KEY = 'audit:operator';
+
+/** No authentication. */
+export const Public = () => SetMetadata(PUBLIC_KEY, true);
+/** The API-key scope (or the session role that implies it) a route needs. */
+export const RequiresScope = (scope: ApiKeyScope) => SetMetadata(SCOPE_KEY, scope);
+/** A plan feature; without it the route answers exactly like an unknown route. */
+export const RequiresEntitlement = (feature: BooleanEntitlement) => SetMetadata(ENTITLEMENT_KEY, feature);
+/** Platform staff only (OPERATOR_TOKEN); the route does not exist without the token. */
+export const OperatorOnly = () => SetMetadata(OPERATOR_KEY, true);

@@ -1,0 +1,128 @@
+import { Injectable } from '@nestjs/common';
+import { API_KEY_SCOPES, type ApiKeyScope, Database, type Role } from '@audit-trail/platform';
+import { planOrFree } from '@audit-trail/plans';
+import type { Principal } from '../common/principal';
+import { sha256 } from './secrets';
+
+/** How long a resolved API key is trusted without asking the database (revocation latency). */
+const KEY_TTL_MS = 1000;
+const TOUCH_EVERY_MS = 60_000;
+const ALL_SCOPES: ReadonlySet<ApiKeyScope> = new Set(API_KEY_SCOPES);
+const NO_SCOPES: ReadonlySet<ApiKeyScope> = new Set();
+
+interface CachedKey {
+  principal: Principal | null;
+  expires: number;
+}
+
+/**
+ * Turns credentials into a principal. API keys are cached in memory for one
+ * second, so ingest pays no database round trip for authentication while a
+ * revoked key stops working within a second.
+ */
+@Injectable()
+export class PrincipalResolver {
+  private readonly keys = new Map<string, CachedKey>();
+  private readonly inflight = new Map<string, Promise<Principal | null>>();
+
+  constructor(private readonly db: Database) {}
+
+  async apiKey(key: string): Promise<Principal | null> {
+    const hash = sha256(key);
+    const id = hash.toString('hex');
+    const hit = this.keys.get(id);
+    const now = Date.now();
+    if (hit && hit.expires > now) return hit.principal;
+    let pending = this.inflight.get(id);
+    if (!pending) {
+      pending = this.loadKey(hash).finally(() => this.inflight.delete(id));
+      this.inflight.set(id, pending);
+    }
+    const principal = await pending;
+    if (this.keys.size > 10_000) this.keys.clear();
+    this.keys.set(id, { principal, expires: Date.now() + KEY_TTL_MS });
+    return principal;
+  }
+
+  /** Forget a key at once in this process (revoke, rotate). */
+  forgetKeys(): void {
+    this.keys.clear();
+  }
+
+  private async loadKey(hash: Buffer): Promise<Principal | null> {
+    const client = await this.db.connect();
+    try {
+      const { rows } = await client.query<{
+        id: string;
+        account_id: string;
+        scopes: ApiKeyScope[];
+        workspace_id: string | null;
+        plan: string;
+        last_used_at: Date | null;
+      }>('SELECT * FROM app_auth_api_key($1)', [hash]);
+      const row = rows[0];
+      if (!row) return null;
+      if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > TOUCH_EVERY_MS) {
+        client.query('SELECT app_touch_api_key($1)', [row.id]).catch(() => undefined);
+      }
+      return {
+        kind: 'api_key',
+        accountId: row.account_id,
+        plan: planOrFree(row.plan).id,
+        scopes: new Set(row.scopes),
+        boundWorkspaceId: row.workspace_id,
+        apiKeyId: row.id,
+        userId: null,
+        email: null,
+        name: null,
+        role: null,
+        adminWorkspaceIds: [],
+        sessionId: null,
+      };
+    } finally {
+      client.release();
+    }
+  }
+
+  async session(token: string): Promise<(Principal & { csrfToken: string }) | null> {
+    const client = await this.db.connect();
+    try {
+      const { rows } = await client.query<{
+        session_id: string;
+        user_id: string;
+        account_id: string;
+        csrf_token: string;
+        role: Role;
+        workspace_ids: string[];
+        plan: string;
+        email: string;
+        name: string | null;
+      }>('SELECT * FROM app_auth_session($1)', [sha256(token)]);
+      const row = rows[0];
+      if (!row) return null;
+      const isAdmin = row.role === 'owner' || row.role === 'admin';
+      const scopes: ReadonlySet<ApiKeyScope> = isAdmin
+        ? ALL_SCOPES
+        : row.workspace_ids.length > 0
+          ? new Set<ApiKeyScope>(['events:read', 'exports:write'])
+          : NO_SCOPES;
+      return {
+        kind: 'session',
+        accountId: row.account_id,
+        plan: planOrFree(row.plan).id,
+        scopes: new Set([...scopes].filter((s) => s !== 'events:write')),
+        boundWorkspaceId: null,
+        apiKeyId: null,
+        userId: row.user_id,
+        email: row.email,
+        name: row.name,
+        role: row.role,
+        adminWorkspaceIds: row.workspace_ids,
+        sessionId: row.session_id,
+        csrfToken: row.csrf_token,
+      };
+    } finally {
+      client.release();
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Account, type AppConfig } from '@audit-trail/platform';
+import { hasEntitlement, type PlanId, planChangeRetention, planOrFree } from '@audit-trail/plans';
+import { notFound } from '../common/errors';
+import { emExecutor, TenantOrm } from '../core/tenant-orm';
+import { CONFIG } from '../core/tokens';
+import { SelfAuditService } from '../self-audit/self-audit.service';
+
+export interface PlanChangeSource {
+  /** Who changed it: the billing system, an operator... (recorded as actor `system`). */
+  actorId: string;
+  actorName: string;
+  reason?: string;
+}
+
+@Injectable()
+export class PlanService {
+  constructor(
+    private readonly tenant: TenantOrm,
+    private readonly audit: SelfAuditService,
+    @Inject(CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Move an account to a plan; records the downgrade grace and `plan.changed`. */
+  async setPlan(accountId: string, plan: PlanId, source: PlanChangeSource) {
+    return this.tenant.run(accountId, async (em) => {
+      const account = await em.findOne(Account, { id: accountId });
+      if (!account) throw notFound('Account');
+      const before = planOrFree(account.plan).id;
+      if (before === plan) return { account_id: accountId, plan, previous_plan: before, changed: false };
+      const now = new Date();
+      const grace = planChangeRetention(before, plan, now, this.config.DOWNGRADE_GRACE_DAYS);
+      account.plan = plan;
+      account.planChangedAt = now;
+      if (grace.graceUntil) {
+        // Keep the longest retention promised by any plan whose grace is still running.
+        const prev = account.retentionGraceUntil && account.retentionGraceUntil > now ? account.previousRetentionDays : null;
+        account.previousRetentionDays = Math.max(prev ?? 0, grace.previousRetentionDays ?? 0);
+        account.retentionGraceUntil = grace.graceUntil;
+      }
+      if (hasEntitlement(plan, 'audit_log')) account.everLicensed = true;
+      await em.flush();
+      // Recorded when either side of the change has the audit log, so an upgrade is the first event.
+      const recordUnder = hasEntitlement(plan, 'audit_log') ? plan : before;
+      await this.audit.record(emExecutor(em), {
+        accountId,
+        plan: recordUnder,
+        action: 'plan.changed',
+        actor: { kind: 'system', id: source.actorId, name: source.actorName },
+        target: { type: 'account', id: accountId, name: account.name },
+        changes: { before: { plan: before }, after: { plan } },
+        metadata: {
+          reason: source.reason ?? null,
+          retention_grace_until: account.retentionGraceUntil?.toISOString() ?? null,
+        },
+      });
+      return { account_id: accountId, plan, previous_plan: before, changed: true, retention_grace_until: account.retentionGraceUntil?.toISOString() ?? null };
+    });
+  }
+}

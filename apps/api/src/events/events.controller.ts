@@ -1,0 +1,59 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { eventBatchSchema, eventInputSchema, eventQuerySchema, type EventInput } from '@audit-trail/audit-core';
+import { RequiresEntitlement, RequiresScope } from '../auth/decorators';
+import { AppError, ErrorCode } from '../common/errors';
+import { CurrentPrincipal, type Principal } from '../common/principal';
+import { parseBody, parseQuery } from '../common/zod';
+import { Doc } from '../openapi/doc.decorator';
+import { EventsService } from './events.service';
+
+@Controller('v1')
+@RequiresEntitlement('audit_log')
+export class EventsController {
+  constructor(private readonly events: EventsService) {}
+
+  @Post('events')
+  @RequiresScope('events:write')
+  @HttpCode(202)
+  @Doc({ summary: 'Ingest one event, or {"events": [...]} with up to 1,000; answered once committed', body: eventInputSchema, tag: 'Events' })
+  async ingest(@CurrentPrincipal() p: Principal, @Body() body: unknown, @Headers('idempotency-key') idemHeader?: string) {
+    let inputs: EventInput[];
+    let prefix: (i: number) => string;
+    if (body && typeof body === 'object' && !Array.isArray(body) && 'events' in body) {
+      inputs = parseBody(eventBatchSchema, body).events;
+      prefix = (i) => `events[${i}].`;
+    } else {
+      const one = parseBody(eventInputSchema, body);
+      if (idemHeader !== undefined) {
+        if (idemHeader.length < 1 || idemHeader.length > 255) {
+          throw new AppError(ErrorCode.Malformed, 'The Idempotency-Key header must be 1 to 255 characters.');
+        }
+        one.idempotency_key ??= idemHeader;
+      }
+      inputs = [one];
+      prefix = () => '';
+    }
+    return { ids: await this.events.ingest(p, inputs, prefix) };
+  }
+
+  @Get('events')
+  @RequiresScope('events:read')
+  @Doc({ summary: 'Read a log, newest first, with filters and keyset cursors', query: eventQuerySchema, tag: 'Events' })
+  query(@CurrentPrincipal() p: Principal, @Query() query: unknown) {
+    return this.events.query(p, parseQuery(eventQuerySchema, query));
+  }
+
+  @Get('events/:id')
+  @RequiresScope('events:read')
+  @Doc({ summary: 'One event (the console permalink)', tag: 'Events' })
+  get(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
+    return this.events.get(p, id);
+  }
+
+  @Get('catalog')
+  @RequiresScope('events:read')
+  @Doc({ summary: 'Categories and actions with descriptions and counts', tag: 'Events' })
+  catalog(@CurrentPrincipal() p: Principal) {
+    return this.events.catalog(p);
+  }
+}

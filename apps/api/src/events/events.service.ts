@@ -1,0 +1,147 @@
+import { Injectable } from '@nestjs/common';
+import {
+  CATEGORIES, categoryOf, type EventInput, type EventQuery, type EventRecord, type FieldError, PLATFORM_ACTIONS, decodeCursor, encodeCursor,
+  normalizeEvent, toApiEvent, uuidv7Time,
+} from '@audit-trail/audit-core';
+import { countByAction, Database, EventWriter, findEvent, type LogSelector, queryEvents } from '@audit-trail/platform';
+import { clampToViewWindow, describeViewWindow, isViewable } from '@audit-trail/plans';
+import { AppError, ErrorCode, forbidden, notFound } from '../common/errors';
+import { canAccessLog, type Principal } from '../common/principal';
+import { WorkspaceDirectory } from './workspace-directory';
+
+@Injectable()
+export class EventsService {
+  constructor(
+    private readonly db: Database,
+    private readonly writer: EventWriter,
+    private readonly workspaces: WorkspaceDirectory,
+  ) {}
+
+  /** Validate workspaces, normalize, store; resolves once every event is committed. */
+  async ingest(p: Principal, inputs: EventInput[], pathPrefix: (i: number) => string): Promise<string[]> {
+    const receivedAt = new Date();
+    const errors: FieldError[] = [];
+    let known: Set<string> | null = null;
+    const records: EventRecord[] = [];
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i];
+      let workspaceId = input.workspace_id ?? null;
+      if (p.boundWorkspaceId) {
+        if (workspaceId && workspaceId !== p.boundWorkspaceId) {
+          throw new AppError(ErrorCode.Forbidden, `This API key is bound to workspace ${p.boundWorkspaceId}; ${pathPrefix(i)}workspace_id names another.`);
+        }
+        workspaceId = p.boundWorkspaceId;
+      } else if (workspaceId) {
+        known ??= await this.workspaces.ids(p.accountId);
+        if (!known.has(workspaceId)) {
+          errors.push({ path: `${pathPrefix(i)}workspace_id`, message: 'names a workspace that does not exist in this account' });
+          continue;
+        }
+      }
+      records.push(normalizeEvent(input, { accountId: p.accountId, receivedAt, workspaceId }));
+    }
+    if (errors.length) throw new AppError(ErrorCode.Validation, 'The request body is not valid.', errors);
+    // The same idempotency key twice in one batch is one event.
+    const firstByKey = new Map<string, EventRecord>();
+    const unique: EventRecord[] = [];
+    for (const r of records) {
+      if (r.idempotency_key) {
+        if (firstByKey.has(r.idempotency_key)) continue;
+        firstByKey.set(r.idempotency_key, r);
+      }
+      unique.push(r);
+    }
+    const storedIds = await this.writer.write(p.accountId, unique);
+    const idOf = new Map(unique.map((r, i) => [r, storedIds[i]]));
+    return records.map((r) => idOf.get(r.idempotency_key ? (firstByKey.get(r.idempotency_key) as EventRecord) : r) as string);
+  }
+
+  /** Which logs a request may read. */
+  async resolveLog(p: Principal, scope: 'account' | 'workspace', workspaceId: string | undefined): Promise<LogSelector> {
+    if (p.kind === 'api_key' && p.boundWorkspaceId) {
+      if (workspaceId && workspaceId !== p.boundWorkspaceId) throw notFound('Workspace');
+      if (scope === 'account') throw forbidden('This API key is bound to a workspace; ask for scope=workspace.');
+      return { scope: 'workspace', workspaceIds: [p.boundWorkspaceId] };
+    }
+    if (scope === 'account') {
+      if (workspaceId) throw new AppError(ErrorCode.Malformed, 'workspace_id goes with scope=workspace.', [{ path: 'workspace_id', message: 'needs scope=workspace' }]);
+      if (!canAccessLog(p, null)) throw forbidden('Your role cannot read the account log.');
+      return { scope: 'account', workspaceIds: null };
+    }
+    if (workspaceId) {
+      const ids = await this.workspaces.ids(p.accountId);
+      if (!ids.has(workspaceId)) throw notFound('Workspace');
+      if (!canAccessLog(p, workspaceId)) throw forbidden('You are not an admin of this workspace.');
+      return { scope: 'workspace', workspaceIds: [workspaceId] };
+    }
+    if (p.kind === 'session' && p.role === 'member') return { scope: 'workspace', workspaceIds: p.adminWorkspaceIds };
+    return { scope: 'workspace', workspaceIds: null };
+  }
+
+  async query(p: Principal, q: EventQuery) {
+    const now = new Date();
+    const log = await this.resolveLog(p, q.scope, q.workspace_id);
+    const requestedFrom = q.from ? new Date(q.from) : null;
+    const to = q.to ? new Date(q.to) : null;
+    const { from, clamped } = clampToViewWindow(p.plan, requestedFrom, now);
+    let after = null;
+    if (q.cursor) {
+      after = decodeCursor(q.cursor);
+      if (!after) throw new AppError(ErrorCode.Malformed, 'The cursor is not valid; use next_cursor from a previous page.', [{ path: 'cursor', message: 'is not a cursor this API issued' }]);
+    }
+    const { scope: _s, workspace_id: _w, limit, cursor: _c, from: _f, to: _t, ...filter } = q;
+    const page = await this.db.tenant(p.accountId, (c) => queryEvents(c, p.accountId, { filter, log, from, to, after, limit }));
+    const last = page.rows[page.rows.length - 1];
+    return {
+      entries: page.rows.map(toApiEvent),
+      next_cursor: page.hasMore && last ? encodeCursor({ occurredAt: last.occurred_at.toISOString(), id: last.id }) : null,
+      window: { from: from?.toISOString() ?? null, to: (to ?? now).toISOString(), clamped },
+    };
+  }
+
+  async get(p: Principal, id: string) {
+    const t = uuidv7Time(id);
+    if (t === null) throw notFound('Event');
+    const event = await this.db.tenant(p.accountId, (c) => findEvent(c, p.accountId, id.toLowerCase(), new Date(t)));
+    if (!event) throw notFound('Event');
+    if (p.kind === 'api_key' && p.boundWorkspaceId && event.workspace_id !== p.boundWorkspaceId) throw notFound('Event');
+    if (!canAccessLog(p, event.workspace_id)) throw notFound('Event');
+    if (!isViewable(p.plan, event.occurred_at, new Date())) {
+      throw new AppError(ErrorCode.PlanLimit, `This event is older than your plan's view window. ${describeViewWindow(p.plan)}`);
+    }
+    return toApiEvent(event);
+  }
+
+  async catalog(p: Principal) {
+    const { from } = clampToViewWindow(p.plan, null, new Date());
+    const counts = await this.db.tenant(p.accountId, async (c) => {
+      const rows = await countByAction(c, p.accountId, from);
+      const { rows: custom } = await c.query<{ action: string; category: string; description: string | null }>(
+        'SELECT action, category, description FROM tenant_actions',
+      );
+      return { rows, custom };
+    });
+    const actions = new Map<string, { action: string; category: string; description: string | null; count: number }>();
+    for (const [action, description] of Object.entries(PLATFORM_ACTIONS)) {
+      actions.set(action, { action, category: '', description, count: 0 });
+    }
+    for (const c of counts.custom) actions.set(c.action, { action: c.action, category: c.category, description: c.description, count: 0 });
+    for (const r of counts.rows) {
+      const a = actions.get(r.action) ?? { action: r.action, category: r.category, description: null, count: 0 };
+      a.count += r.count;
+      a.category = r.category;
+      actions.set(r.action, a);
+    }
+    for (const a of actions.values()) if (!a.category) a.category = categoryOf(a.action);
+    return {
+      categories: CATEGORIES.map((c) => ({
+        id: c.id,
+        name: c.name,
+        description: c.description,
+        count: [...actions.values()].filter((a) => a.category === c.id).reduce((s, a) => s + a.count, 0),
+        actions: [...actions.values()].filter((a) => a.category === c.id).sort((x, y) => x.action.localeCompare(y.action)),
+      })),
+      since: from?.toISOString() ?? null,
+    };
+  }
+}

@@ -1,0 +1,28 @@
+import { Injectable } from '@nestjs/common';
+import { Database } from '@audit-trail/platform';
+
+const TTL_MS = 2000;
+
+/** Which workspaces an account has, cached briefly so ingest can check ids without a round trip. */
+@Injectable()
+export class WorkspaceDirectory {
+  private readonly cache = new Map<string, { ids: Set<string>; expires: number }>();
+
+  constructor(private readonly db: Database) {}
+
+  async ids(accountId: string): Promise<Set<string>> {
+    const hit = this.cache.get(accountId);
+    if (hit && hit.expires > Date.now()) return hit.ids;
+    const ids = await this.db.tenant(accountId, async (c) => {
+      const { rows } = await c.query<{ id: string }>('SELECT id FROM workspaces');
+      return new Set(rows.map((r) => r.id));
+    });
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(accountId, { ids, expires: Date.now() + TTL_MS });
+    return ids;
+  }
+
+  forget(accountId: string): void {
+    this.cache.delete(accountId);
+  }
+}

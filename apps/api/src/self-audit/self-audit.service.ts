@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { type EventInput, normalizeEvent } from '@audit-trail/audit-core';
+import { EventWriter, type SqlExecutor } from '@audit-trail/platform';
+import { hasEntitlement, type PlanId } from '@audit-trail/plans';
+import type { Principal, RequestMeta } from '../common/principal';
+
+export type AuditActor =
+  | { kind: 'principal'; principal: Principal; keyName?: string }
+  | { kind: 'user'; userId: string; email: string; name: string | null }
+  | { kind: 'system'; id: string; name: string };
+
+export interface SelfAuditEvent {
+  accountId: string;
+  /** The account's plan at the time of the action: nothing is recorded without the audit log. */
+  plan: PlanId;
+  workspaceId?: string | null;
+  action: string;
+  actor: AuditActor;
+  meta?: RequestMeta;
+  target?: EventInput['target'];
+  metadata?: Record<string, unknown>;
+  changes?: EventInput['changes'];
+  outcome?: string;
+}
+
+function actorOf(a: AuditActor): EventInput['actor'] {
+  switch (a.kind) {
+    case 'principal':
+      if (a.principal.kind === 'api_key') {
+        return { type: 'api_key', id: a.principal.apiKeyId ?? undefined, name: a.keyName };
+      }
+      return {
+        type: 'user',
+        id: a.principal.userId ?? undefined,
+        email: a.principal.email ?? undefined,
+        name: a.principal.name ?? undefined,
+      };
+    case 'user':
+      return { type: 'user', id: a.userId, email: a.email, name: a.name ?? undefined };
+    case 'system':
+      return { type: 'system', id: a.id, name: a.name };
+  }
+}
+
+/**
+ * The platform audits itself: administrative actions are written to the
+ * tenant's own log, in the same transaction as the change they describe.
+ */
+@Injectable()
+export class SelfAuditService {
+  constructor(private readonly writer: EventWriter) {}
+
+  async record(exec: SqlExecutor, e: SelfAuditEvent): Promise<void> {
+    if (!hasEntitlement(e.plan, 'audit_log')) return;
+    const record = normalizeEvent(
+      {
+        action: e.action,
+        actor: actorOf(e.actor),
+        target: e.target,
+        context: e.meta ? { ip: e.meta.ip ?? undefined, user_agent: e.meta.userAgent ?? undefined } : undefined,
+        metadata: e.metadata,
+        changes: e.changes,
+        outcome: e.outcome,
+      },
+      { accountId: e.accountId, receivedAt: new Date(), workspaceId: e.workspaceId ?? null },
+    );
+    await this.writer.writeInTransaction(exec, e.accountId, [record]);
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The built-in catalog: every action falls into a category (the "event type"
+ * people filter by). Actions are matched by their first segment; anything
+ * unknown is `custom` unless the tenant registered it.
+ */
+export interface CategoryInfo {
+  id: string;
+  name: string;
+  description: string;
+  /** First segments of actions that belong here. */
+  prefixes: string[];
+}
+
+export const CUSTOM_CATEGORY = 'custom';
+
+export const CATEGORIES: readonly CategoryInfo[] = [
+  { id: 'authentication', name: 'Authentication', description: 'Sign-ins, sign-outs and failed sign-ins.', prefixes: ['auth', 'login', 'session', 'sso', 'mfa'] },
+  { id: 'members', name: 'Members', description: 'Users, invitations, roles and removals.', prefixes: ['user', 'member', 'invitation', 'role'] },
+  { id: 'api_keys', name: 'API keys', description: 'API keys created, rotated and revoked.', prefixes: ['api_key'] },
+  { id: 'workspaces', name: 'Workspaces', description: 'Workspaces created, renamed and deleted.', prefixes: ['workspace'] },
+  { id: 'billing', name: 'Billing', description: 'Plan changes, subscriptions and invoices.', prefixes: ['plan', 'billing', 'subscription', 'invoice'] },
+  { id: 'exports', name: 'Exports', description: 'Audit-log exports requested and downloaded.', prefixes: ['export'] },
+  { id: 'forwarding', name: 'Forwarding', description: 'Forwarding destinations and their deliveries.', prefixes: ['destination'] },
+  { id: 'retention', name: 'Retention', description: 'Retention purges and legal holds.', prefixes: ['retention', 'legal_hold'] },
+  { id: 'integrity', name: 'Integrity', description: 'Sealing, checkpoints and verification.', prefixes: ['integrity'] },
+  { id: 'settings', name: 'Settings', description: 'Configuration changes such as SMTP, domains and webhooks.', prefixes: ['settings', 'smtp', 'domain', 'webhook', 'config'] },
+  { id: 'integrations', name: 'Integrations', description: 'Connected apps and integrations.', prefixes: ['integration', 'oauth_app', 'app'] },
+  { id: 'content', name: 'Content', description: 'Content created, changed or deleted inside a workspace.', prefixes: ['content', 'project', 'document', 'template', 'campaign', 'message'] },
+  { id: CUSTOM_CATEGORY, name: 'Custom', description: 'Actions not in the catalog.', prefixes: [] },
+];
+
+/** Descriptions of the actions the platform itself records. */
+export const PLATFORM_ACTIONS: Readonly<Record<string, string>> = {
+  'user.signed_up': 'A person created an account.',
+  'auth.login': 'A user signed in to the console.',
+  'auth.login_failed': 'A sign-in attempt failed.',
+  'auth.logout': 'A user signed out.',
+  'api_key.created': 'An API key was created.',
+  'api_key.rotated': 'An API key was rotated; the old secret stopped working.',
+  'api_key.revoked': 'An API key was revoked.',
+  'member.invited': 'A person was invited to the account.',
+  'member.joined': 'An invited person accepted and joined.',
+  'member.role_changed': "A member's role or workspaces changed.",
+  'member.removed': 'A member was removed from the account.',
+  'workspace.created': 'A workspace was created.',
+  'workspace.renamed': 'A workspace was renamed.',
+  'workspace.deleted': 'A workspace was deleted.',
+  'plan.changed': "The account's plan changed.",
+  'export.requested': 'An export of the audit log was requested.',
+  'export.downloaded': 'An export file was downloaded.',
+  'destination.created': 'A forwarding destination was created.',
+  'destination.updated': 'A forwarding destination was changed.',
+  'destination.deleted': 'A forwarding destination was deleted.',
+  'destination.disabled': 'A forwarding destination was disabled after failing.',
+  'retention.purged': 'Events older than the retention period were purged.',
+};
+
+const byPrefix = new Map<string, string>();
+for (const c of CATEGORIES) for (const p of c.prefixes) byPrefix.set(p, c.id);
+
+export function isCategory(id: string): boolean {
+  return CATEGORIES.some((c) => c.id === id);
+}
+
+/**
+ * The category of an action: the tenant's own registration first, then the
+ * built-in catalog by first segment, then `custom`.
+ */
+export function categoryOf(action: string, tenantCatalog?: ReadonlyMap<string, string>): string {
+  const registered = tenantCatalog?.get(action);
+  if (registered) return registered;
+  const first = action.slice(0, action.indexOf('.'));
+  return byPrefix.get(first) ?? CUSTOM_CATEGORY;
+}

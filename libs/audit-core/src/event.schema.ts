@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import { jsonDepth } from './redact';
+import { normalizeIp, normalizeIpOrCidr } from './ip';
+
+export const ACTION_RE = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
+export const ACTOR_TYPES = ['user', 'api_key', 'system'] as const;
+export const MAX_BATCH = 1000;
+export const MAX_JSON_BYTES = 32 * 1024;
+export const MAX_JSON_DEPTH = 8;
+export const FUTURE_SKEW_MS = 5 * 60_000;
+export const MAX_AGE_MS = 10 * 365.25 * 86_400_000;
+
+const encoder = new TextEncoder();
+
+/** A JSON object of bounded size and depth (metadata, changes.before/after). */
+const boundedJsonObject = (label: string) =>
+  z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+    const bytes = encoder.encode(JSON.stringify(value)).length;
+    if (bytes > MAX_JSON_BYTES) {
+      ctx.addIssue({ code: 'custom', message: `${label} is ${bytes} bytes; the limit is ${MAX_JSON_BYTES}` });
+    }
+    if (jsonDepth(value) > MAX_JSON_DEPTH) {
+      ctx.addIssue({ code: 'custom', message: `${label} is nested deeper than ${MAX_JSON_DEPTH} levels` });
+    }
+  });
+
+export const ipSchema = z
+  .string()
+  .max(64)
+  .transform((v, ctx) => {
+    const ip = normalizeIp(v);
+    if (ip === null) {
+      ctx.addIssue({ code: 'custom', message: 'must be a valid IPv4 or IPv6 address' });
+      return z.NEVER;
+    }
+    return ip;
+  });
+
+export const ipOrCidrSchema = z
+  .string()
+  .max(64)
+  .transform((v, ctx) => {
+    const ip = normalizeIpOrCidr(v);
+    if (ip === null) {
+      ctx.addIssue({ code: 'custom', message: 'must be an IP address or CIDR range' });
+      return z.NEVER;
+    }
+    return ip;
+  });
+
+export const rfc3339Schema = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 timestamp' });
+
+export const eventInputSchema = z.strictObject({
+  action: z
+    .string()
+    .max(128, 'must be at most 128 characters')
+    .regex(ACTION_RE, 'must look like resource.verb (lower case, dot separated)'),
+  occurred_at: rfc3339Schema
+    .superRefine((value, ctx) => {
+      const t = Date.parse(value);
+      const now = Date.now();
+      if (t > now + FUTURE_SKEW_MS) ctx.addIssue({ code: 'custom', message: 'is more than 5 minutes in the future' });
+      if (t < now - MAX_AGE_MS) ctx.addIssue({ code: 'custom', message: 'is more than 10 years in the past' });
+    })
+    .optional(),
+  workspace_id: z.uuid('must be a workspace id').nullable().optional(),
+  actor: z.strictObject({
+    type: z.enum(ACTOR_TYPES),
+    id: z.string().min(1).max(256).optional(),
+    email: z.string().min(3).max(320).optional(),
+    name: z.string().min(1).max(256).optional(),
+  }),
+  target: z
+    .strictObject({
+      type: z.string().min(1).max(128),
+      id: z.string().min(1).max(256).optional(),
+      name: z.string().min(1).max(256).optional(),
+    })
+    .optional(),
+  context: z
+    .strictObject({
+      ip: ipSchema.optional(),
+      user_agent: z.string().max(1024).optional(),
+    })
+    .optional(),
+  metadata: boundedJsonObject('metadata').optional(),
+  changes: z
+    .strictObject({
+      before: boundedJsonObject('changes.before').nullable().optional(),
+      after: boundedJsonObject('changes.after').nullable().optional(),
+    })
+    .superRefine((value, ctx) => {
+      const bytes = encoder.encode(JSON.stringify(value)).length;
+      if (bytes > MAX_JSON_BYTES) {
+        ctx.addIssue({ code: 'custom', message: `changes is ${bytes} bytes; the limit is ${MAX_JSON_BYTES}` });
+      }
+    })
+    .nullable()
+    .optional(),
+  outcome: z
+    .string()
+    .regex(/^[a-z][a-z_]{0,31}$/, 'must be a lower-case word such as success or failure')
+    .optional(),
+  idempotency_key: z.string().min(1).max(255).optional(),
+});
+
+export type EventInput = z.infer<typeof eventInputSchema>;
+
+export const eventBatchSchema = z.strictObject({
+  events: z
+    .array(eventInputSchema)
+    .min(1, 'must hold at least one event')
+    .max(MAX_BATCH, `must hold at most ${MAX_BATCH} events`),
+});
+
+const stringList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : [v]));
+
+export const SCOPES = ['account', 'workspace'] as const;
+export type LogScope = (typeof SCOPES)[number];
+
+/** Filters shared by the query, exports and the console. */
+export const eventFilterShape = {
+  scope: z.enum(SCOPES).default('account'),
+  workspace_id: z.uuid('must be a workspace id').optional(),
+  from: rfc3339Schema.optional(),
+  to: rfc3339Schema.optional(),
+  action: stringList.pipe(z.array(z.string().min(1).max(128)).max(50)).optional(),
+  category: stringList.pipe(z.array(z.string().min(1).max(64)).max(50)).optional(),
+  actor_id: z.string().min(1).max(256).optional(),
+  actor_email: z.string().min(1).max(320).optional(),
+  ip: ipOrCidrSchema.optional(),
+  target_type: z.string().min(1).max(128).optional(),
+  target_id: z.string().min(1).max(256).optional(),
+  outcome: z.string().min(1).max(32).optional(),
+  q: z.string().min(1).max(200).optional(),
+};
+
+const rangeCheck = (value: { from?: string; to?: string }, ctx: z.RefinementCtx) => {
+  if (value.from && value.to && Date.parse(value.from) > Date.parse(value.to)) {
+    ctx.addIssue({ code: 'custom', path: ['from'], message: 'must not be after `to`' });
+  }
+};
+
+export const eventQuerySchema = z
+  .strictObject({
+    ...eventFilterShape,
+    limit: z.coerce
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(500, 'must be at most 500')
+      .default(50),
+    cursor: z.string().min(1).max(200).optional(),
+  })
+  .superRefine(rangeCheck);
+
+export type EventQuery = z.infer<typeof eventQuerySchema>;
+export type EventFilter = Omit<EventQuery, 'limit' | 'cursor'>;

@@ -1,0 +1,37 @@
+/**
+ * Event ids are UUIDv7 whose 48-bit time field is the event's `occurred_at`
+ * in milliseconds. The id therefore sorts with the log and tells the database
+ * which partition holds the event, so a lookup by id needs no extra index.
+ */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function uuidv7At(ms: number, random: Uint8Array = crypto.getRandomValues(new Uint8Array(10))): string {
+  if (!Number.isInteger(ms) || ms < 0 || ms > 0xffffffffffff) throw new RangeError('uuidv7 time out of range');
+  const b = new Uint8Array(16);
+  let t = ms;
+  for (let i = 5; i >= 0; i--) {
+    b[i] = t % 256;
+    t = Math.floor(t / 256);
+  }
+  b.set(random.subarray(0, 10), 6);
+  b[6] = (b[6] & 0x0f) | 0x70;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  let s = '';
+  for (let i = 0; i < 16; i++) {
+    s += HEX[b[i]];
+    if (i === 3 || i === 5 || i === 7 || i === 9) s += '-';
+  }
+  return s;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: string): boolean {
+  return UUID_RE.test(value);
+}
+
+/** The millisecond timestamp in a UUIDv7, or null when the value is not one. */
+export function uuidv7Time(id: string): number | null {
+  if (!isUuid(id) || id[14] !== '7') return null;
+  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+}

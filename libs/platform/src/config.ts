@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const postgresUrl = z
+  .string()
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL');
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().default('0.0.0.0'),
+    DATABASE_URL: postgresUrl,
+    APP_DATABASE_URL: postgresUrl.optional(),
+    APP_DB_PASSWORD: z.string().min(8).default('audit_app_local_only'),
+    DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
+    REDIS_URL: z.string().refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
+    SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    OPERATOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    BILLING_MODE: z.enum(['static', 'stripe']).default('static'),
+    STRIPE_SECRET_KEY: z.string().optional(),
+    STRIPE_WEBHOOK_SECRET: z.string().optional(),
+    STRIPE_API_HOST: z.string().optional(),
+    STRIPE_API_PORT: z.coerce.number().int().optional(),
+    STRIPE_API_PROTOCOL: z.enum(['http', 'https']).optional(),
+    PUBLIC_URL: z.string().url().optional(),
+    FORWARDING_ALLOW_PRIVATE: bool.default(false),
+    EXPORT_DIR: z.string().default('.data/exports'),
+    SIGNING_KEY: z.string().optional(),
+    DOWNGRADE_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    WEB_DIST: z.string().optional(),
+    WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  })
+  .superRefine((env, ctx) => {
+    if (env.BILLING_MODE === 'stripe') {
+      for (const key of ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'] as const) {
+        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when BILLING_MODE=stripe' });
+      }
+    }
+    if (env.NODE_ENV === 'production' && !env.SESSION_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'is required in production' });
+    }
+  });
+
+export type AppConfig = z.infer<typeof envSchema> & { SESSION_SECRET: string; APP_DATABASE_URL: string };
+
+export class ConfigError extends Error {}
+
+/** The application's connection: APP_DATABASE_URL, or DATABASE_URL with the application role swapped in. */
+export function deriveAppDatabaseUrl(databaseUrl: string, password: string): string {
+  const url = new URL(databaseUrl);
+  url.username = 'audit_app';
+  url.password = password;
+  return url.toString();
+}
+
+/**
+ * Validate the environment once at boot. A bad variable stops the process
+ * with a message that names it.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const cfg = parsed.data;
+  let secret = cfg.SESSION_SECRET;
+  if (!secret) {
+    // Development only (production is refused above): a per-process secret.
+    secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+  }
+  return {
+    ...cfg,
+    SESSION_SECRET: secret,
+    APP_DATABASE_URL: cfg.APP_DATABASE_URL ?? deriveAppDatabaseUrl(cfg.DATABASE_URL, cfg.APP_DB_PASSWORD),
+  };
+}

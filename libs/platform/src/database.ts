@@ -1,0 +1,95 @@
+import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Anything that runs SQL: a pg client inside a transaction, or an ORM connection. */
+export interface SqlExecutor {
+  query<R extends QueryResultRow = QueryResultRow>(sql: string, params?: unknown[]): Promise<{ rows: R[] }>;
+}
+
+/** Thrown when PostgreSQL cannot be reached; the API answers 503. */
+export class DatabaseUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('The database is unavailable', { cause });
+  }
+}
+
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300', '08000', '08003', '08006', '08001', '08004']);
+
+export function isConnectionError(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const e = err as { code?: string; message?: string };
+  if (e.code && CONNECTION_ERROR_CODES.has(e.code)) return true;
+  const msg = e.message ?? '';
+  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(msg);
+}
+
+/**
+ * The application's own pool (role audit_app) for the hot paths written in
+ * SQL: ingest, keyset pages, streaming. Every tenant statement runs inside
+ * `tenant()`, which sets the transaction-local `app.account_id` that
+ * row-level security checks.
+ */
+export class Database {
+  readonly pool: Pool;
+
+  constructor(url: string, max = 20) {
+    this.pool = new Pool({ connectionString: url, max, connectionTimeoutMillis: 3000, idleTimeoutMillis: 30_000, application_name: 'audit-trail' });
+    // An idle client losing its connection (database restart) must not crash the process.
+    this.pool.on('error', () => undefined);
+  }
+
+  async connect(): Promise<PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (err) {
+      throw new DatabaseUnavailableError(err);
+    }
+  }
+
+  /** Run `fn` in a transaction scoped to one tenant. */
+  async tenant<T>(accountId: string, fn: (client: PoolClient) => Promise<T>, userId?: string): Promise<T> {
+    const client = await this.connect();
+    try {
+      await client.query(beginTenantSql(accountId, userId));
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw isConnectionError(err) ? new DatabaseUnavailableError(err) : err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async ping(): Promise<void> {
+    const client = await this.connect();
+    try {
+      await client.query('SELECT 1');
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/**
+ * `BEGIN` plus the tenant settings in one round trip. Ids are checked to be
+ * UUIDs before they are written into the statement.
+ */
+export function beginTenantSql(accountId: string, userId?: string): string {
+  if (!UUID_RE.test(accountId)) throw new Error('tenant id must be a uuid');
+  if (userId !== undefined && !UUID_RE.test(userId)) throw new Error('user id must be a uuid');
+  return `BEGIN; SELECT set_config('app.account_id', '${accountId}', true), set_config('app.user_id', '${userId ?? ''}', true)`;
+}
+
+/** The same settings for a connection that is already in a transaction. */
+export function setTenantSql(accountId: string, userId?: string): string {
+  if (!UUID_RE.test(accountId)) throw new Error('tenant id must be a uuid');
+  if (userId !== undefined && !UUID_RE.test(userId)) throw new Error('user id must be a uuid');
+  return `SELECT set_config('app.account_id', '${accountId}', true), set_config('app.user_id', '${userId ?? ''}', true)`;
+}

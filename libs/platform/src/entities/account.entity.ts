@@ -1,0 +1,43 @@
+import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+
+@Entity({ tableName: 'accounts' })
+export class Account {
+  [OptionalProps]?: 'plan' | 'planChangedAt' | 'previousRetentionDays' | 'retentionGraceUntil' | 'everLicensed' | 'stripeCustomerId' | 'stripeSubscriptionId' | 'stripeStateAt' | 'createdAt';
+
+  @PrimaryKey({ type: 'uuid' })
+  id!: string;
+
+  @Property({ type: 'text' })
+  name!: string;
+
+  /** Plan id from libs/plans; `free` at signup. */
+  @Property({ type: 'text', default: 'free' })
+  plan: string = 'free';
+
+  @Property({ type: 'timestamptz', nullable: true })
+  planChangedAt: Date | null = null;
+
+  /** Retention that applied before a downgrade, kept until the grace ends. */
+  @Property({ type: 'integer', nullable: true })
+  previousRetentionDays: number | null = null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  retentionGraceUntil: Date | null = null;
+
+  /** True once the account has had a plan with the audit log. */
+  @Property({ type: 'boolean', default: false })
+  everLicensed: boolean = false;
+
+  @Property({ type: 'text', nullable: true, unique: true })
+  stripeCustomerId: string | null = null;
+
+  @Property({ type: 'text', nullable: true })
+  stripeSubscriptionId: string | null = null;
+
+  /** `created` time of the newest Stripe event applied; older ones never overwrite it. */
+  @Property({ type: 'timestamptz', nullable: true })
+  stripeStateAt: Date | null = null;
+
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
+  createdAt: Date = new Date();
+}

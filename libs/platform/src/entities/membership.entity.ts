@@ -1,0 +1,31 @@
+import { Entity, OptionalProps, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Account } from './account.entity';
+import { User } from './user.entity';
+
+export const ROLES = ['owner', 'admin', 'member'] as const;
+export type Role = (typeof ROLES)[number];
+
+@Entity({ tableName: 'memberships' })
+@Unique({ properties: ['account', 'user'] })
+export class Membership {
+  [OptionalProps]?: 'workspaceIds' | 'createdAt';
+
+  @PrimaryKey({ type: 'uuid' })
+  id!: string;
+
+  @ManyToOne(() => Account, { mapToPk: true, deleteRule: 'cascade', fieldName: 'account_id', type: 'uuid' })
+  account!: string;
+
+  @ManyToOne(() => User, { mapToPk: true, deleteRule: 'cascade', fieldName: 'user_id', type: 'uuid', index: true })
+  user!: string;
+
+  @Property({ type: 'text' })
+  role!: Role;
+
+  /** Workspaces where a `member` is admin. */
+  @Property({ type: 'text[]', default: '{}' })
+  workspaceIds: string[] = [];
+
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
+  createdAt: Date = new Date();
+}

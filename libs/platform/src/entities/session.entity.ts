@@ -1,0 +1,36 @@
+import { Entity, OptionalProps, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { Account } from './account.entity';
+import { User } from './user.entity';
+
+/** A console session. Only the SHA-256 of the cookie value is stored. */
+@Entity({ tableName: 'sessions' })
+export class Session {
+  [OptionalProps]?: 'ip' | 'userAgent' | 'createdAt';
+
+  @PrimaryKey({ type: 'uuid' })
+  id!: string;
+
+  @Property({ type: 'bytea', unique: true, hidden: true })
+  tokenHash!: Buffer;
+
+  @ManyToOne(() => User, { mapToPk: true, deleteRule: 'cascade', fieldName: 'user_id', type: 'uuid', index: true })
+  user!: string;
+
+  @ManyToOne(() => Account, { mapToPk: true, deleteRule: 'cascade', fieldName: 'account_id', type: 'uuid', index: true })
+  account!: string;
+
+  @Property({ type: 'text', hidden: true })
+  csrfToken!: string;
+
+  @Property({ type: 'text', nullable: true })
+  ip: string | null = null;
+
+  @Property({ type: 'text', nullable: true })
+  userAgent: string | null = null;
+
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'timestamptz' })
+  expiresAt!: Date;
+}

@@ -1,0 +1,144 @@
+import type { EventFilter, EventRecord } from '@audit-trail/audit-core';
+import type { SqlExecutor } from '../database';
+
+/** Columns in table order; json_populate_recordset maps the records' keys onto them. */
+export const EVENT_COLUMNS = [
+  'account_id', 'id', 'workspace_id', 'occurred_at', 'received_at', 'action', 'category', 'actor_type',
+  'actor_id', 'actor_email', 'actor_name', 'target_type', 'target_id', 'target_name', 'ip', 'user_agent',
+  'outcome', 'metadata', 'changes', 'idempotency_key',
+] as const;
+
+const SELECT_COLUMNS = EVENT_COLUMNS.map((c) => (c === 'ip' ? 'host(ip) AS ip' : c)).join(', ');
+
+/**
+ * Insert a batch of one tenant's events in one statement. Events whose
+ * idempotency key was used before are not inserted; the map says which
+ * stored id each key points to.
+ */
+export async function insertEvents(exec: SqlExecutor, accountId: string, records: EventRecord[]): Promise<Map<string, string>> {
+  const json = JSON.stringify(records);
+  const keys = records.filter((r) => r.idempotency_key !== null).map((r) => r.idempotency_key as string);
+  if (keys.length === 0) {
+    await exec.query(
+      `INSERT INTO audit_events (${EVENT_COLUMNS.join(', ')})
+       SELECT ${EVENT_COLUMNS.join(', ')} FROM json_populate_recordset(NULL::audit_events, $1::json)`,
+      [json],
+    );
+    return new Map();
+  }
+  await exec.query(
+    `WITH input AS (
+       SELECT ${EVENT_COLUMNS.join(', ')} FROM json_populate_recordset(NULL::audit_events, $1::json)
+     ), claimed AS (
+       INSERT INTO event_idempotency (account_id, key, event_id, occurred_at)
+       SELECT account_id, idempotency_key, id, occurred_at FROM input WHERE idempotency_key IS NOT NULL
+       ON CONFLICT (account_id, key) DO NOTHING
+       RETURNING event_id
+     )
+     INSERT INTO audit_events (${EVENT_COLUMNS.join(', ')})
+     SELECT * FROM input WHERE idempotency_key IS NULL OR id IN (SELECT event_id FROM claimed)`,
+    [json],
+  );
+  const { rows } = await exec.query<{ key: string; event_id: string }>(
+    'SELECT key, event_id FROM event_idempotency WHERE account_id = $1 AND key = ANY($2::text[])',
+    [accountId, keys],
+  );
+  return new Map(rows.map((r) => [r.key, r.event_id]));
+}
+
+export interface LogSelector {
+  /** `account`: the account log; `workspace`: the given workspaces' logs (null = every workspace). */
+  scope: 'account' | 'workspace';
+  workspaceIds: string[] | null;
+}
+
+export interface PageRequest {
+  filter: Omit<EventFilter, 'scope' | 'workspace_id'>;
+  log: LogSelector;
+  /** Lower bound after the plan's window was applied. */
+  from: Date | null;
+  to: Date | null;
+  after: { occurredAt: string; id: string } | null;
+  limit: number;
+}
+
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (m) => `\\${m}`);
+}
+
+/** WHERE clause and parameters for a filtered read of one tenant's log. */
+export function buildEventWhere(accountId: string, req: Omit<PageRequest, 'limit' | 'after'>, params: unknown[] = []): { where: string; params: unknown[] } {
+  const p = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const clauses = [`account_id = ${p(accountId)}`];
+  if (req.log.scope === 'account') clauses.push('workspace_id IS NULL');
+  else if (req.log.workspaceIds === null) clauses.push('workspace_id IS NOT NULL');
+  else if (req.log.workspaceIds.length === 1) clauses.push(`workspace_id = ${p(req.log.workspaceIds[0])}`);
+  else clauses.push(`workspace_id = ANY(${p(req.log.workspaceIds)}::uuid[])`);
+  const f = req.filter;
+  if (req.from) clauses.push(`occurred_at >= ${p(req.from.toISOString())}`);
+  if (req.to) clauses.push(`occurred_at <= ${p(req.to.toISOString())}`);
+  if (f.action?.length) {
+    const exact = f.action.filter((a) => !a.endsWith('*'));
+    const prefixes = f.action.filter((a) => a.endsWith('*')).map((a) => `${escapeLike(a.slice(0, -1))}%`);
+    const ors: string[] = [];
+    if (exact.length) ors.push(`action = ANY(${p(exact)}::text[])`);
+    if (prefixes.length) ors.push(`action LIKE ANY(${p(prefixes)}::text[])`);
+    clauses.push(ors.length === 1 ? ors[0] : `(${ors.join(' OR ')})`);
+  }
+  if (f.category?.length) clauses.push(`category = ANY(${p(f.category)}::text[])`);
+  if (f.actor_id) clauses.push(`actor_id = ${p(f.actor_id)}`);
+  if (f.actor_email) clauses.push(`actor_email = ${p(f.actor_email.toLowerCase())}`);
+  if (f.ip) clauses.push(f.ip.includes('/') ? `ip <<= ${p(f.ip)}::inet` : `ip = ${p(f.ip)}::inet`);
+  if (f.target_type) clauses.push(`target_type = ${p(f.target_type)}`);
+  if (f.target_id) clauses.push(`target_id = ${p(f.target_id)}`);
+  if (f.outcome) clauses.push(`outcome = ${p(f.outcome)}`);
+  if (f.q) {
+    const like = p(`%${escapeLike(f.q)}%`);
+    clauses.push(
+      `(action ILIKE ${like} OR actor_id ILIKE ${like} OR actor_email ILIKE ${like} OR actor_name ILIKE ${like}` +
+        ` OR target_type ILIKE ${like} OR target_id ILIKE ${like} OR target_name ILIKE ${like} OR metadata::text ILIKE ${like})`,
+    );
+  }
+  return { where: clauses.join(' AND '), params };
+}
+
+interface EventRow extends Omit<EventRecord, 'idempotency_key'> {
+  idempotency_key?: string | null;
+}
+
+/** One keyset page, newest first; one extra row tells whether there is a next page. */
+export async function queryEvents(exec: SqlExecutor, accountId: string, req: PageRequest): Promise<{ rows: EventRecord[]; hasMore: boolean }> {
+  const { where, params } = buildEventWhere(accountId, req);
+  let sql = `SELECT ${SELECT_COLUMNS} FROM audit_events WHERE ${where}`;
+  if (req.after) {
+    params.push(req.after.occurredAt, req.after.id);
+    sql += ` AND (occurred_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
+  }
+  params.push(req.limit + 1);
+  sql += ` ORDER BY occurred_at DESC, id DESC LIMIT $${params.length}`;
+  const { rows } = await exec.query<EventRow>(sql, params);
+  const hasMore = rows.length > req.limit;
+  return { rows: (hasMore ? rows.slice(0, req.limit) : rows) as EventRecord[], hasMore };
+}
+
+/** One event by id. The id's UUIDv7 time is its occurred_at, which finds the partition. */
+export async function findEvent(exec: SqlExecutor, accountId: string, id: string, occurredAt: Date): Promise<EventRecord | null> {
+  const { rows } = await exec.query<EventRow>(
+    `SELECT ${SELECT_COLUMNS} FROM audit_events WHERE account_id = $1 AND occurred_at = $2 AND id = $3`,
+    [accountId, occurredAt.toISOString(), id],
+  );
+  return (rows[0] as EventRecord | undefined) ?? null;
+}
+
+/** Events per category and action for the catalog. */
+export async function countByAction(exec: SqlExecutor, accountId: string, since: Date | null): Promise<{ action: string; category: string; count: number }[]> {
+  const { rows } = await exec.query<{ action: string; category: string; count: string }>(
+    `SELECT action, category, count(*)::bigint AS count FROM audit_events
+     WHERE account_id = $1 AND ($2::timestamptz IS NULL OR occurred_at >= $2) GROUP BY action, category`,
+    [accountId, since?.toISOString() ?? null],
+  );
+  return rows.map((r) => ({ action: r.action, category: r.category, count: Number(r.count) }));
+}

@@ -1,0 +1,3 @@
+export * from './event-writer';
+export * from './event.repository';
+export * from './partitions';

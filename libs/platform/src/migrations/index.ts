@@ -1,0 +1,9 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261122185347_initial } from './Migration20261122185347_initial';
+import { Migration20261122190000_tenancy_and_events } from './Migration20261122190000_tenancy_and_events';
+
+/** Every migration, in order. A newly generated migration is added here. */
+export const MIGRATIONS: MigrationObject[] = [
+  { name: 'Migration20261122185347_initial', class: Migration20261122185347_initial },
+  { name: 'Migration20261122190000_tenancy_and_events', class: Migration20261122190000_tenancy_and_events },
+];
