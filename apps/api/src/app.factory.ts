@@ -41,6 +41,10 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const fastify = app.getHttpAdapter().getInstance();
   await app.register(fastifyCookie);
 
+  // JSON only: anything else is 415 rather than a string or form the handlers never expect.
+  for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+    if (fastify.hasContentTypeParser(type)) fastify.removeContentTypeParser(type);
+  }
   // Errors raised before a handler runs (body parsing, size, content type).
   fastify.setErrorHandler((err, req, reply) => sendProblem(err, req, reply));
 

@@ -35,3 +35,8 @@ export function uuidv7Time(id: string): number | null {
   if (!isUuid(id) || id[14] !== '7') return null;
   return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
 }
+
+/** A new time-ordered id (UUIDv7 of now). */
+export function newId(): string {
+  return uuidv7At(Date.now());
+}

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { Account, Database, Workspace } from '@audit-trail/platform';
 import { entitlementsOf, getPlan, hasEntitlement } from '@audit-trail/plans';
-import { v7 as uuidv7 } from 'uuid';
+import { newId as uuidv7 } from '@audit-trail/audit-core';
 import { AppError, ErrorCode, notFound } from '../common/errors';
 import type { Principal, RequestMeta } from '../common/principal';
 import { emExecutor, TenantOrm } from '../core/tenant-orm';
 import { SelfAuditService } from '../self-audit/self-audit.service';
+import { WorkspaceDirectory } from '../events/workspace-directory';
 
 export function workspaceView(w: Workspace) {
   return { id: w.id, name: w.name, created_at: w.createdAt.toISOString() };
@@ -17,6 +18,7 @@ export class AccountsService {
     private readonly tenant: TenantOrm,
     private readonly db: Database,
     private readonly audit: SelfAuditService,
+    private readonly directory: WorkspaceDirectory,
   ) {}
 
   async describe(p: Principal) {
@@ -66,6 +68,7 @@ export class AccountsService {
         accountId: p.accountId, plan: p.plan, action: 'workspace.created', actor: { kind: 'principal', principal: p }, meta,
         target: { type: 'workspace', id: w.id, name },
       });
+      this.directory.forget(p.accountId);
       return workspaceView(w);
     });
   }
@@ -95,6 +98,7 @@ export class AccountsService {
       if (count <= 1) throw new AppError(ErrorCode.Conflict, 'An account keeps at least one workspace.');
       em.remove(w);
       await em.flush();
+      this.directory.forget(p.accountId);
       // The workspace's events stay: an audit log is not deleted with its subject.
       await this.audit.record(emExecutor(em), {
         accountId: p.accountId, plan: p.plan, action: 'workspace.deleted', actor: { kind: 'principal', principal: p }, meta,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { API_KEY_SCOPES, ApiKey, Workspace } from '@audit-trail/platform';
-import { v7 as uuidv7 } from 'uuid';
+import { newId as uuidv7 } from '@audit-trail/audit-core';
 import { z } from 'zod';
 import { PrincipalResolver } from '../auth/principal.resolver';
 import { newApiKey } from '../auth/secrets';

@@ -2,7 +2,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { Injectable } from '@nestjs/common';
 import { Account, Database, Invitation, Membership, Session, User, Workspace } from '@audit-trail/platform';
 import { DEFAULT_PLAN, planOrFree } from '@audit-trail/plans';
-import { v7 as uuidv7 } from 'uuid';
+import { newId as uuidv7 } from '@audit-trail/audit-core';
 import type { z } from 'zod';
 import { AppError, ErrorCode } from '../common/errors';
 import type { Principal, RequestMeta } from '../common/principal';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Invitation, Membership, ROLES, User, Workspace } from '@audit-trail/platform';
-import { v7 as uuidv7 } from 'uuid';
+import { newId as uuidv7 } from '@audit-trail/audit-core';
 import { z } from 'zod';
 import { randomToken, sha256 } from '../auth/secrets';
 import { AppError, ErrorCode, notFound } from '../common/errors';

@@ -1,0 +1,9 @@
+// Integration tests talk to the real database named by TEST_DATABASE_URL
+// (scripts/test.mjs creates and migrates it) and the real Redis.
+process.env.TZ = 'UTC';
+process.env.NODE_ENV = 'test';
+process.env.DATABASE_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/audit_trail_test';
+process.env.OPERATOR_TOKEN ??= 'test-operator-token-0123456789';
+process.env.SESSION_SECRET ??= 'test-session-secret-0123456789-abcdefghij';
+process.env.LOG_LEVEL ??= 'silent';
+process.env.FORWARDING_ALLOW_PRIVATE ??= 'true';

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// npm run migrate: run pending migrations as the owner role (DATABASE_URL).
+// With --check: also fail when the entities describe schema no migration creates.
+import { createRequire } from 'node:module';
+import { loadDotEnv, localSecrets } from './lib/env.mjs';
+
+loadDotEnv();
+const require = createRequire(import.meta.url);
+require('reflect-metadata');
+const { runMigrations, migrationsDrift } = require('@audit-trail/platform');
+
+if (!process.env.DATABASE_URL) {
+  console.error('DATABASE_URL is not set (npm start sets it for the embedded database).');
+  process.exit(2);
+}
+const password = process.env.APP_DB_PASSWORD ?? localSecrets().APP_DB_PASSWORD;
+const ran = await runMigrations({ DATABASE_URL: process.env.DATABASE_URL, APP_DB_PASSWORD: password });
+console.log(ran.length ? `[migrate] applied ${ran.join(', ')}` : '[migrate] up to date');
+if (process.argv.includes('--check')) {
+  const drift = await migrationsDrift(process.env.DATABASE_URL);
+  if (drift.length) {
+    console.error('[migrate] entities and migrations disagree; generate a migration:\n' + drift.join('\n'));
+    process.exit(1);
+  }
+  console.log('[migrate] entities and migrations agree');
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// npm test: type-check and build, lint, prepare a fresh test database, run
+// every Jest tier (unit, API integration, browser), and end with one line
+// "N passed, N failed" counted from the runner's results plus the checks.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { ROOT, requireRedis } from './lib/env.mjs';
+
+const checks = [];
+function step(name, cmd, args, extraEnv = {}) {
+  console.log(`\n[test] ${name}: ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...extraEnv } });
+  const ok = r.status === 0;
+  checks.push({ name, ok });
+  return ok;
+}
+
+const testDbUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/audit_trail_test';
+process.env.TEST_DATABASE_URL = testDbUrl;
+process.env.TZ = 'UTC';
+await requireRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+
+const built = step('typecheck+build', 'npx', ['tsc', '-b', 'tsconfig.build.json']);
+step('lint', 'npx', ['eslint', '.', '--max-warnings', '0']);
+const webBuilt = step('web build', 'npx', ['vite', 'build', '--config', 'apps/web/vite.config.ts', '--logLevel', 'warn']);
+
+// A fresh database for every run, migrated by the same code as production.
+const admin = new URL(testDbUrl);
+const dbName = admin.pathname.slice(1);
+admin.pathname = '/postgres';
+const c = new pg.Client({ connectionString: admin.toString() });
+await c.connect();
+await c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+await c.query(`CREATE DATABASE "${dbName}"`);
+await c.end();
+if (built) step('migrations + drift check', 'node', ['scripts/migrate.mjs', '--check'], { DATABASE_URL: testDbUrl, APP_DB_PASSWORD: 'audit_app_local_only' });
+
+const out = join(ROOT, 'test-results', 'jest.json');
+rmSync(out, { force: true });
+console.log('\n[test] jest');
+const args = ['jest', '--json', `--outputFile=${out}`, '--maxWorkers=2'];
+if (!webBuilt) args.push('--selectProjects', 'unit', 'api');
+const jest = spawnSync('npx', [...args, ...process.argv.slice(2)], {
+  cwd: ROOT,
+  stdio: 'inherit',
+  env: { ...process.env, DATABASE_URL: testDbUrl, WEB_DIST: join(ROOT, 'apps/web/dist') },
+});
+
+let passed = 0;
+let failed = 0;
+if (existsSync(out)) {
+  const r = JSON.parse(readFileSync(out, 'utf8'));
+  passed = r.numPassedTests;
+  failed = r.numFailedTests + r.numRuntimeErrorTestSuites;
+} else {
+  failed += 1;
+}
+if (jest.status !== 0 && failed === 0) failed += 1;
+for (const ch of checks) {
+  console.log(`[test] check ${ch.name}: ${ch.ok ? 'ok' : 'FAILED'}`);
+  if (ch.ok) passed += 1;
+  else failed += 1;
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
