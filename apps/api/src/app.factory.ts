@@ -9,7 +9,6 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { AppModule } from './app.module';
-import { sendProblem } from './common/send-problem';
 import { MetricsService } from './core/metrics.service';
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -45,8 +44,6 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
     if (fastify.hasContentTypeParser(type)) fastify.removeContentTypeParser(type);
   }
-  // Errors raised before a handler runs (body parsing, size, content type).
-  fastify.setErrorHandler((err, req, reply) => sendProblem(err, req, reply));
 
   const metrics = app.get(MetricsService);
   fastify.addHook('onRequest', async (req, reply) => {
