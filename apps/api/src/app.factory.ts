@@ -7,6 +7,7 @@ import type { AppConfig } from '@audit-trail/platform';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { LogController } from 'fastify';
 import pino from 'pino';
 import { AppModule } from './app.module';
 import { MetricsService } from './core/metrics.service';
@@ -27,7 +28,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
     loggerInstance: logger,
-    disableRequestLogging: true,
+    // Our onResponse hook writes one line per request instead.
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     trustProxy: true,
@@ -54,7 +56,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     metrics.requests.inc({ method: req.method, route, status: String(reply.statusCode) });
     metrics.latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
     // One structured line per request that went wrong; the rest at debug.
-    const line = { reqId: req.id, method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    const line = { method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
     if (reply.statusCode >= 500) req.log.error(line, 'request failed');
     else if (reply.statusCode >= 400) req.log.info(line, 'request refused');
     else req.log.debug(line, 'request');

@@ -5,8 +5,37 @@
  */
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-export function uuidv7At(ms: number, random: Uint8Array = crypto.getRandomValues(new Uint8Array(10))): string {
+let lastMs = -1;
+let lastRandom = new Uint8Array(10);
+
+/**
+ * Random bits for a new id; for the same millisecond as the previous id, the
+ * previous bits plus one, so events stored in one batch keep their order.
+ */
+function nextRandom(ms: number): Uint8Array {
+  if (ms === lastMs) {
+    const next = lastRandom.slice();
+    for (let i = 9; i >= 0; i--) {
+      // Byte 2 holds the variant bits (top two); keep the counter below them.
+      const max = i === 2 ? 0x3f : i === 0 ? 0x0f : 0xff;
+      if ((next[i] & max) < max) {
+        next[i] = (next[i] & ~max) | ((next[i] & max) + 1);
+        lastRandom = next;
+        return next;
+      }
+      next[i] = next[i] & ~max;
+    }
+  }
+  lastMs = ms;
+  lastRandom = crypto.getRandomValues(new Uint8Array(10));
+  // Leave head-room so a run of increments rarely overflows.
+  lastRandom[0] &= 0x07;
+  return lastRandom;
+}
+
+export function uuidv7At(ms: number, random?: Uint8Array): string {
   if (!Number.isInteger(ms) || ms < 0 || ms > 0xffffffffffff) throw new RangeError('uuidv7 time out of range');
+  random ??= nextRandom(ms);
   const b = new Uint8Array(16);
   let t = ms;
   for (let i = 5; i >= 0; i--) {

@@ -4,3 +4,4 @@ export * from './entities';
 export * from './events';
 export * from './migrate';
 export * from './orm.config';
+export * from './queues';

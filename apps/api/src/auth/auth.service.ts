@@ -96,7 +96,7 @@ export class AuthService {
     const client = await this.db.connect();
     let rows: { user_id: string; password_hash: string; name: string | null; account_id: string | null; plan: string | null }[];
     try {
-      rows = (await client.query('SELECT * FROM app_login_lookup($1)', [email])).rows;
+      rows = (await client.query<(typeof rows)[number]>('SELECT * FROM app_login_lookup($1)', [email])).rows;
     } finally {
       client.release();
     }
@@ -166,7 +166,7 @@ export class AuthService {
     const client = await this.db.connect();
     let inv: { id: string; account_id: string; email: string; expires_at: Date; accepted_at: Date | null } | undefined;
     try {
-      inv = (await client.query('SELECT * FROM app_invitation_lookup($1)', [sha256(token)])).rows[0];
+      inv = (await client.query<NonNullable<typeof inv>>('SELECT * FROM app_invitation_lookup($1)', [sha256(token)])).rows[0];
     } finally {
       client.release();
     }

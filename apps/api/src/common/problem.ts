@@ -28,6 +28,14 @@ export function routeNotFound(method: string, url: string): Problem {
   return problemOf(ErrorCode.NotFound, `No route matches ${method} ${path}.`);
 }
 
+/** Fastify's own body-handling errors. */
+const FASTIFY_CODES: Record<string, [ErrorCode, string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [ErrorCode.PayloadTooLarge, 'The request body is larger than 1 MiB.'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [ErrorCode.UnsupportedMediaType, 'Send JSON with Content-Type: application/json.'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [ErrorCode.Malformed, 'The Content-Length header does not match the body.'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [ErrorCode.Malformed, 'The request body is empty; send a JSON document.'],
+};
+
 interface HttpishError {
   statusCode?: number;
   status?: number;
@@ -53,15 +61,8 @@ export function toProblem(err: unknown, method: string, url: string): ProblemRes
     return { problem: problemOf(ErrorCode.Unavailable, 'A dependency is unavailable; try again shortly.'), headers: { 'retry-after': '5' } };
   }
   const status = e.getStatus?.() ?? e.statusCode ?? e.status;
-  switch (e.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { problem: problemOf(ErrorCode.PayloadTooLarge, 'The request body is larger than 1 MiB.') };
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return { problem: problemOf(ErrorCode.UnsupportedMediaType, 'Send JSON with Content-Type: application/json.') };
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { problem: problemOf(ErrorCode.Malformed, 'The request body is empty; send a JSON document.') };
-  }
+  const byCode = e.code ? FASTIFY_CODES[e.code] : undefined;
+  if (byCode) return { problem: problemOf(byCode[0], byCode[1]) };
   if (status === 404) return { problem: routeNotFound(method, url) };
   if (status === 400 || (err instanceof SyntaxError && /JSON/i.test(err.message))) {
     return { problem: problemOf(ErrorCode.Malformed, `The request body is not valid JSON: ${e.message ?? 'parse error'}`) };

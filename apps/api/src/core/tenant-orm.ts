@@ -44,6 +44,6 @@ export function emExecutor(em: EntityManager): SqlExecutor {
 }
 
 function pgArrayLiteral(values: unknown[]): string {
-  const items = values.map((v) => (v === null || v === undefined ? 'NULL' : `"${String(v).replace(/[\\"]/g, (m) => `\\${m}`)}"`));
+  const items = values.map((v) => (v === null || v === undefined ? 'NULL' : `"${(typeof v === 'string' ? v : JSON.stringify(v)).replace(/[\\"]/g, (m) => `\\${m}`)}"`));
   return `{${items.join(',')}}`;
 }

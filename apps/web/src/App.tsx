@@ -1,0 +1,87 @@
+import { AppShell, Button, Center, Group, Loader, NavLink, Text, Title } from '@mantine/core';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { Navigate, Route, Routes, useLocation, useNavigate, Link } from 'react-router';
+import { type Account, api, ApiError } from './lib/api';
+import { AuditLogPage } from './pages/AuditLogPage';
+import { AuthPage } from './pages/AuthPage';
+
+export function App() {
+  const account = useQuery({
+    queryKey: ['account'],
+    queryFn: async () => {
+      try {
+        return await api<Account>('GET', '/v1/account');
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 401) return null;
+        throw err;
+      }
+    },
+  });
+  const location = useLocation();
+
+  if (account.isLoading) {
+    return (
+      <Center h="100vh">
+        <Loader aria-label="Loading" />
+      </Center>
+    );
+  }
+  if (!account.data) {
+    return (
+      <Routes>
+        <Route path="/signup" element={<AuthPage mode="signup" />} />
+        <Route path="/login" element={<AuthPage mode="login" />} />
+        <Route path="*" element={<Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />} />
+      </Routes>
+    );
+  }
+  return <Shell account={account.data} />;
+}
+
+function Shell({ account }: { account: Account }) {
+  const navigate = useNavigate();
+  const qc = useQueryClient();
+  const location = useLocation();
+  const signOut = async () => {
+    await api('POST', '/v1/auth/logout').catch(() => undefined);
+    qc.clear();
+    void navigate('/login');
+  };
+  return (
+    <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: 'sm' }} padding="md">
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between">
+          <Title order={3}>Audit Trail</Title>
+          <Group>
+            <Text size="sm" c="dimmed">
+              {account.name} · {account.plan_name}
+            </Text>
+            <Button variant="subtle" onClick={() => void signOut()}>
+              Sign out
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" aria-label="Main">
+        {account.audit_log_enabled && <NavLink component={Link} to="/audit-log" label="Audit Log" active={location.pathname.startsWith('/audit-log')} />}
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <Routes>
+          <Route path="/audit-log" element={account.audit_log_enabled ? <AuditLogPage account={account} /> : <Navigate to="/" replace />} />
+          <Route
+            path="*"
+            element={
+              account.audit_log_enabled ? (
+                <Navigate to="/audit-log" replace />
+              ) : (
+                <Text>
+                  Your plan ({account.plan_name}) does not include the audit log. Upgrade to Essentials or higher to see who did what, and when.
+                </Text>
+              )
+            }
+          />
+        </Routes>
+      </AppShell.Main>
+    </AppShell>
+  );
+}

@@ -1,0 +1,64 @@
+/** A problem+json answer, thrown by `api()` so pages can show the API's own words. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: { title?: string; detail?: string; errors?: { path: string; message: string }[] },
+  ) {
+    super(problem.detail ?? problem.title ?? `HTTP ${status}`);
+  }
+}
+
+function csrfToken(): string | null {
+  const m = /(?:^|;\s*)csrf_token=([^;]+)/.exec(document.cookie);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET') {
+    const csrf = csrfToken();
+    if (csrf) headers['x-csrf-token'] = csrf;
+  }
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+  if (res.status === 204) return undefined as T;
+  const data: unknown = res.headers.get('content-type')?.includes('json') ? await res.json() : await res.text();
+  if (!res.ok) throw new ApiError(res.status, typeof data === 'object' && data ? data : { detail: String(data) });
+  return data as T;
+}
+
+export interface Account {
+  id: string;
+  name: string;
+  plan: string;
+  plan_name: string;
+  audit_log_enabled: boolean;
+  entitlements: { view_window_days: number | null };
+  me: { kind: string; email?: string; role?: string };
+}
+
+export interface AuditEvent {
+  id: string;
+  workspace_id: string | null;
+  action: string;
+  category: string;
+  occurred_at: string;
+  actor_type: string;
+  actor_id: string | null;
+  actor_email: string | null;
+  actor_name: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  target_name: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  outcome: string;
+  metadata: Record<string, unknown> | null;
+  changes: { before?: Record<string, unknown> | null; after?: Record<string, unknown> | null } | null;
+}
+
+export interface EventPage {
+  entries: AuditEvent[];
+  next_cursor: string | null;
+  window: { from: string | null; to: string; clamped: boolean };
+}

@@ -1,0 +1,67 @@
+import { Alert, Anchor, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
+import { useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { api, ApiError } from '../lib/api';
+
+export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
+  const [params] = useSearchParams();
+  const navigate = useNavigate();
+  const qc = useQueryClient();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget);
+    setBusy(true);
+    setError(null);
+    try {
+      if (mode === 'signup') {
+        await api('POST', '/v1/signup', { account_name: form.get('account_name'), email: form.get('email'), password: form.get('password') });
+      } else {
+        await api('POST', '/v1/auth/login', { email: form.get('email'), password: form.get('password') });
+      }
+      await qc.invalidateQueries({ queryKey: ['account'] });
+      void navigate(params.get('next') ?? '/audit-log', { replace: true });
+    } catch (err) {
+      if (err instanceof ApiError) {
+        setError(err.problem.errors?.map((x) => `${x.path}: ${x.message}`).join('; ') || err.message);
+      } else setError('The server could not be reached.');
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Center mih="100vh">
+      <Paper withBorder p="xl" w={380} component="form" onSubmit={(e) => void submit(e)} aria-label={mode === 'login' ? 'Sign in' : 'Sign up'}>
+        <Stack>
+          <Title order={2}>{mode === 'login' ? 'Sign in to Audit Trail' : 'Create your account'}</Title>
+          {mode === 'signup' && <TextInput name="account_name" label="Company name" required />}
+          <TextInput name="email" type="email" label="Email" required autoComplete="email" />
+          <PasswordInput name="password" label="Password" required minLength={mode === 'signup' ? 10 : 1} autoComplete={mode === 'login' ? 'current-password' : 'new-password'} description={mode === 'signup' ? 'At least 10 characters' : undefined} />
+          {error && (
+            <Alert color="red" role="alert" title={mode === 'login' ? 'Could not sign in' : 'Could not sign up'}>
+              {error}
+            </Alert>
+          )}
+          <Button type="submit" loading={busy}>
+            {mode === 'login' ? 'Sign in' : 'Sign up'}
+          </Button>
+          <Text size="sm">
+            {mode === 'login' ? (
+              <>
+                No account yet? <Anchor component={Link} to="/signup">Sign up</Anchor>
+              </>
+            ) : (
+              <>
+                Already have an account? <Anchor component={Link} to="/login">Sign in</Anchor>
+              </>
+            )}
+          </Text>
+        </Stack>
+      </Paper>
+    </Center>
+  );
+}

@@ -1,0 +1,16 @@
+import react from '@vitejs/plugin-react';
+import { resolve } from 'node:path';
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  root: resolve(import.meta.dirname),
+  plugins: [react()],
+  resolve: {
+    alias: {
+      '@audit-trail/plans': resolve(import.meta.dirname, '../../libs/plans/src/index.ts'),
+      '@audit-trail/audit-core': resolve(import.meta.dirname, '../../libs/audit-core/src/index.ts'),
+    },
+  },
+  build: { outDir: resolve(import.meta.dirname, 'dist'), emptyOutDir: true, sourcemap: true, chunkSizeWarningLimit: 800 },
+  server: { port: 5173, proxy: { '/v1': 'http://localhost:3000', '/openapi.json': 'http://localhost:3000' } },
+});

@@ -1,0 +1,33 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, loadConfig } from '@audit-trail/platform';
+import { createServer } from 'node:http';
+import { WorkerModule } from './worker.module';
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { logger: ['log', 'error', 'warn'] });
+  // SIGTERM/SIGINT: Nest closes the BullMQ workers (finishing the running job), then the queues, then the pool.
+  app.enableShutdownHooks();
+  const health = createServer((req, res) => {
+    res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(req.url === '/healthz' ? { status: 'ok' } : { status: 404 }));
+  });
+  health.listen(config.WORKER_HEALTH_PORT, '127.0.0.1');
+  new Logger('Worker').log(`worker ready; health on http://127.0.0.1:${config.WORKER_HEALTH_PORT}/healthz`);
+  const stop = () => health.close();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+void main();

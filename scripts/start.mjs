@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// npm start: the whole system on one machine. Database (embedded when
+// DATABASE_URL is unset), Redis check, build, migrations, api + worker, demo
+// tenant, console at http://localhost:PORT/. Ctrl-C or SIGTERM stops it all.
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { loadDotEnv, localSecrets, requireRedis, ROOT, startEmbeddedPostgres } from './lib/env.mjs';
+
+loadDotEnv();
+const secrets = localSecrets();
+const env = { ...process.env };
+env.PORT ??= '3000';
+env.REDIS_URL ??= 'redis://127.0.0.1:6379';
+env.SESSION_SECRET ??= secrets.SESSION_SECRET;
+env.APP_DB_PASSWORD ??= secrets.APP_DB_PASSWORD;
+env.WEB_DIST ??= join(ROOT, 'apps/web/dist');
+env.EXPORT_DIR ??= join(ROOT, '.data/exports');
+if (!env.OPERATOR_TOKEN) {
+  env.OPERATOR_TOKEN = secrets.OPERATOR_TOKEN ?? (secrets.OPERATOR_TOKEN = (await import('node:crypto')).randomBytes(24).toString('base64url'));
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(ROOT, '.data/secrets.json'), JSON.stringify(secrets, null, 2), { mode: 0o600 });
+}
+
+let embedded = null;
+const children = [];
+let stopping = false;
+
+async function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  console.log('\n[start] stopping api and worker…');
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise((res) => {
+          if (c.exitCode !== null) return res();
+          c.once('exit', res);
+          c.kill('SIGTERM');
+          setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
+        }),
+    ),
+  );
+  if (embedded) {
+    console.log('[start] stopping embedded PostgreSQL…');
+    await embedded.stop().catch(() => undefined);
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+function run(label, cmd, args) {
+  console.log(`[start] ${label}`);
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env });
+  if (r.status !== 0) {
+    console.error(`[start] ${label} failed`);
+    void stop(1);
+    return false;
+  }
+  return true;
+}
+
+if (!env.DATABASE_URL) {
+  embedded = await startEmbeddedPostgres(secrets);
+  env.DATABASE_URL = embedded.url;
+  console.log('[start] embedded PostgreSQL running (data in .data/pg)');
+}
+await requireRedis(env.REDIS_URL);
+
+if (!run('building libraries, api and worker', 'npx', ['tsc', '-b', 'tsconfig.build.json'])) await new Promise(() => {});
+if (!run('building the console', 'npx', ['vite', 'build', '--config', 'apps/web/vite.config.mts', '--logLevel', 'warn'])) await new Promise(() => {});
+if (!run('running migrations', 'node', ['scripts/migrate.mjs'])) await new Promise(() => {});
+
+for (const [name, entry] of [['api', 'apps/api/dist/main.js'], ['worker', 'apps/worker/dist/main.js']]) {
+  const child = spawn(process.execPath, [entry], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  child.once('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`[start] ${name} exited (${signal ?? code}); stopping everything`);
+      void stop(1);
+    }
+  });
+  children.push(child);
+}
+
+const base = `http://127.0.0.1:${env.PORT}`;
+for (let i = 0; ; i++) {
+  try {
+    const r = await fetch(`${base}/readyz`);
+    if (r.ok) break;
+  } catch {
+    /* not up yet */
+  }
+  if (i > 120) {
+    console.error('[start] the api did not become ready in 60 s');
+    await stop(1);
+  }
+  await new Promise((r) => setTimeout(r, 500));
+}
+
+process.env.OPERATOR_TOKEN = env.OPERATOR_TOKEN;
+process.env.PORT = env.PORT;
+const { seed } = await import('./seed.mjs');
+const demo = await seed();
+console.log(`
+  Audit Trail is running.
+
+  Console        http://localhost:${env.PORT}/
+  API docs       http://localhost:${env.PORT}/docs
+  Demo login     ${demo.email} / ${demo.password}
+  Ingest key     ${demo.key}
+  Operator token ${env.OPERATOR_TOKEN}   (kept in .data/secrets.json)
+
+  Try:  curl -X POST http://localhost:${env.PORT}/v1/events \\
+          -H "Authorization: Bearer ${demo.key}" -H "Content-Type: application/json" \\
+          -d '{"action":"project.create","actor":{"type":"user","id":"u_1","email":"you@example.com"}}'
+
+  Ctrl-C stops everything.
+`);
