@@ -20,7 +20,8 @@ export default tseslint.config(
       '@nx/enforce-module-boundaries': [
         'error',
         {
-          allow: [],
+          // The browser tests drive the real API through the same harness as the API tests.
+          allow: ['../../api/test/harness'],
           depConstraints: [
             { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain'] },
             { sourceTag: 'type:server', onlyDependOnLibsWithTags: ['type:domain', 'type:server'] },

@@ -1,0 +1,226 @@
+#!/usr/bin/env node
+// npm run bench: ingest and query on this machine against the real system,
+// next to bare PostgreSQL doing the same work, and print ratios.
+// Timings are reported, never asserted.
+import autocannon from 'autocannon';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { requireRedis, ROOT } from './lib/env.mjs';
+
+const ownerBase = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/audit_trail_bench';
+const PORT = Number(process.env.BENCH_PORT ?? 3400);
+const COPY_ROWS = Number(process.env.BENCH_COPY_ROWS ?? 200_000);
+const QUERY_ROWS = Number(process.env.BENCH_QUERY_ROWS ?? 1_000_000);
+const SINGLE_SECONDS = Number(process.env.BENCH_SINGLE_SECONDS ?? 10);
+const OPERATOR = 'bench-operator-token-0123456789';
+const base = `http://127.0.0.1:${PORT}`;
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+await requireRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+console.log('[bench] building');
+spawnSync('npx', ['tsc', '-b', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+
+// A fresh database, migrated like production.
+const admin = new URL(ownerBase);
+const dbName = admin.pathname.slice(1);
+admin.pathname = '/postgres';
+{
+  const c = new pg.Client({ connectionString: admin.toString() });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+  await c.query(`CREATE DATABASE "${dbName}"`);
+  await c.end();
+}
+spawnSync('node', ['scripts/migrate.mjs'], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, DATABASE_URL: ownerBase, APP_DB_PASSWORD: 'audit_app_local_only' } });
+
+const api = spawn(process.execPath, ['apps/api/dist/main.js'], {
+  cwd: ROOT,
+  env: { ...process.env, DATABASE_URL: ownerBase, APP_DB_PASSWORD: 'audit_app_local_only', PORT: String(PORT), OPERATOR_TOKEN: OPERATOR, LOG_LEVEL: 'warn', SESSION_SECRET: 'bench-session-secret-0123456789abcdef', NODE_ENV: 'production' },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+process.on('exit', () => api.kill('SIGTERM'));
+for (let i = 0; i < 100; i++) {
+  try {
+    if ((await fetch(`${base}/readyz`)).ok) break;
+  } catch {
+    /* starting */
+  }
+  await new Promise((r) => setTimeout(r, 200));
+}
+
+async function tenant(name) {
+  const email = `bench-${randomUUID().slice(0, 8)}@bench.test`;
+  const s = await fetch(`${base}/v1/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ account_name: name, email, password: 'bench password 123' }) });
+  const body = await s.json();
+  const cookie = s.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  await fetch(`${base}/v1/operator/accounts/${body.account_id}/plan`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${OPERATOR}` }, body: JSON.stringify({ plan: 'premium' }) });
+  const k = await fetch(`${base}/v1/api-keys`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': body.csrf_token }, body: JSON.stringify({ name: 'bench', scopes: ['events:write', 'events:read'] }) });
+  return { accountId: body.account_id, key: (await k.json()).key };
+}
+
+const ACTIONS = ['document.create', 'document.update', 'document.delete', 'member.invited', 'smtp.update', 'api_key.created', 'auth.login', 'project.create'];
+function sampleEvent(i) {
+  return {
+    action: ACTIONS[i % ACTIONS.length],
+    actor: { type: 'user', id: `u_${i % 100}`, email: `user${i % 100}@bench.test`, name: `User ${i % 100}` },
+    target: { type: 'document', id: `d_${i % 5000}`, name: `Doc ${i % 5000}` },
+    context: { ip: `203.0.${(i >> 8) % 256}.${i % 256}`, user_agent: 'bench/1.0' },
+    metadata: { size: i, path: `/docs/${i % 5000}`, tags: ['a', 'b'] },
+  };
+}
+
+/** The same events as COPY text rows of audit_events. */
+function copyRows(accountId, n, spanMs) {
+  const now = Date.now();
+  let i = 0;
+  const esc = (v) => (v === null ? '\\N' : String(v).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n'));
+  return Readable.from(
+    (function* () {
+      while (i < n) {
+        let chunk = '';
+        for (let j = 0; j < 1000 && i < n; j++, i++) {
+          const e = sampleEvent(i);
+          const t = new Date(now - Math.floor((i / n) * spanMs)).toISOString();
+          chunk +=
+            [accountId, randomUUID(), null, t, t, e.action, 'content', 'user', e.actor.id, e.actor.email, e.actor.name, e.target.type, e.target.id, e.target.name, e.context.ip, e.context.user_agent, 'success', JSON.stringify(e.metadata), null, null]
+              .map(esc)
+              .join('\t') + '\n';
+        }
+        yield chunk;
+      }
+    })(),
+  );
+}
+
+async function copyInto(accountId, n, spanMs) {
+  const c = new pg.Client({ connectionString: ownerBase });
+  await c.connect();
+  // Partitions for the span, as ingest would create them.
+  await c.query(`SELECT audit_ensure_partition(now() - make_interval(days => d)) FROM generate_series(0, $1::int, 7) d`, [Math.ceil(spanMs / 86_400_000) + 31]);
+  const t0 = performance.now();
+  const cols = 'account_id, id, workspace_id, occurred_at, received_at, action, category, actor_type, actor_id, actor_email, actor_name, target_type, target_id, target_name, ip, user_agent, outcome, metadata, changes, idempotency_key';
+  await pipeline(copyRows(accountId, n, spanMs), c.query(copyFrom(`COPY audit_events (${cols}) FROM STDIN`)));
+  const ms = performance.now() - t0;
+  await c.end();
+  return ms;
+}
+
+const results = {};
+
+// 1. The limit: bare COPY into the same table, same indexes.
+const copyTenant = await tenant('copy');
+const copyMs = await copyInto(copyTenant.accountId, COPY_ROWS, 3600_000);
+results.copy = { rows: COPY_ROWS, eventsPerSec: COPY_ROWS / (copyMs / 1000) };
+console.log(`[bench] COPY: ${fmt(results.copy.eventsPerSec)} events/s`);
+
+// 2. Batch ingest over HTTP: 1,000 events a request, 4 requests in flight.
+const batchTenant = await tenant('batch');
+const batches = COPY_ROWS / 1000;
+const body = JSON.stringify({ events: Array.from({ length: 1000 }, (_, i) => sampleEvent(i)) });
+{
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < batches) {
+        next++;
+        const r = await fetch(`${base}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${batchTenant.key}` }, body });
+        if (r.status !== 202) throw new Error(`batch ingest ${r.status} ${await r.text()}`);
+        await r.arrayBuffer();
+      }
+    }),
+  );
+  const ms = performance.now() - t0;
+  results.batch = { rows: COPY_ROWS, eventsPerSec: COPY_ROWS / (ms / 1000) };
+  console.log(`[bench] batch HTTP: ${fmt(results.batch.eventsPerSec)} events/s`);
+}
+
+// 3. Single-event ingest, 64 concurrent clients.
+const singleTenant = await tenant('single');
+{
+  const r = await autocannon({
+    url: `${base}/v1/events`,
+    method: 'POST',
+    connections: 64,
+    duration: SINGLE_SECONDS,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${singleTenant.key}` },
+    body: JSON.stringify(sampleEvent(7)),
+  });
+  const ok = r['2xx'];
+  results.single = { eventsPerSec: ok / SINGLE_SECONDS, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+  console.log(`[bench] single: ${fmt(results.single.eventsPerSec)} events/s p50 ${r.latency.p50} ms p99 ${r.latency.p99} ms (non-2xx ${r.non2xx}, errors ${r.errors})`);
+}
+
+// 4. First page of a filtered query over 1M events: API vs the same SQL.
+const queryTenant = await tenant('query');
+console.log(`[bench] loading ${fmt(QUERY_ROWS)} events for the query benchmark`);
+await copyInto(queryTenant.accountId, QUERY_ROWS, 25 * 86_400_000);
+{
+  const c = new pg.Client({ connectionString: ownerBase });
+  await c.connect();
+  await c.query('ANALYZE audit_events');
+  await c.end();
+}
+const QUERIES = [
+  ['actor', 'actor_id=u_42'],
+  ['action', 'action=document.delete'],
+  ['ip range', 'ip=203.0.1.0/24'],
+];
+results.query = [];
+const appUrl = new URL(ownerBase);
+appUrl.username = 'audit_app';
+appUrl.password = 'audit_app_local_only';
+const bare = new pg.Client({ connectionString: appUrl.toString() });
+await bare.connect();
+for (const [label, qs] of QUERIES) {
+  const N = 300;
+  const apiTimes = [];
+  for (let i = 0; i < N; i++) {
+    const t0 = performance.now();
+    const r = await fetch(`${base}/v1/events?${qs}&limit=50`, { headers: { authorization: `Bearer ${queryTenant.key}` } });
+    const j = await r.json();
+    apiTimes.push(performance.now() - t0);
+    if (i === 0 && j.entries.length !== 50) throw new Error(`${label}: expected a full page, got ${j.entries.length}`);
+  }
+  // The same statement the API runs, on the application role with the tenant set.
+  const where = { actor: `actor_id = 'u_42'`, action: `action = 'document.delete'`, 'ip range': `ip <<= '203.0.1.0/24'::inet` }[label];
+  const sqlTimes = [];
+  for (let i = 0; i < N; i++) {
+    const t0 = performance.now();
+    await bare.query('BEGIN');
+    await bare.query(`SELECT set_config('app.account_id', $1, true)`, [queryTenant.accountId]);
+    await bare.query(`SELECT account_id, id, workspace_id, occurred_at, received_at, action, category, actor_type, actor_id, actor_email, actor_name, target_type, target_id, target_name, host(ip) AS ip, user_agent, outcome, metadata, changes, idempotency_key FROM audit_events WHERE account_id = $1 AND workspace_id IS NULL AND ${where} ORDER BY occurred_at DESC, id DESC LIMIT 51`, [queryTenant.accountId]);
+    await bare.query('COMMIT');
+    sqlTimes.push(performance.now() - t0);
+  }
+  const row = { label, api: { p50: pct(apiTimes, 50), p99: pct(apiTimes, 99) }, sql: { p50: pct(sqlTimes, 50), p99: pct(sqlTimes, 99) } };
+  results.query.push(row);
+  console.log(`[bench] query ${label}: api p50 ${row.api.p50.toFixed(2)} ms p99 ${row.api.p99.toFixed(2)} ms; sql p50 ${row.sql.p50.toFixed(2)} ms p99 ${row.sql.p99.toFixed(2)} ms`);
+}
+await bare.end();
+
+api.kill('SIGTERM');
+const line = (a, b, c, d) => `| ${a.padEnd(34)} | ${b.padStart(16)} | ${c.padStart(22)} | ${d.padStart(10)} |`;
+console.log('\n' + line('what', 'measured', 'bare PostgreSQL', 'ratio'));
+console.log(line('-'.repeat(34), '-'.repeat(16), '-'.repeat(22), '-'.repeat(10)));
+console.log(line(`COPY ${fmt(COPY_ROWS)} events`, `${fmt(results.copy.eventsPerSec)} ev/s`, '(this is the limit)', '100 %'));
+console.log(line('batch ingest over HTTP (1,000/req)', `${fmt(results.batch.eventsPerSec)} ev/s`, `${fmt(results.copy.eventsPerSec)} ev/s`, `${fmt((100 * results.batch.eventsPerSec) / results.copy.eventsPerSec)} %`));
+console.log(line('single-event ingest, 64 clients', `${fmt(results.single.eventsPerSec)} ev/s`, `p50 ${results.single.p50} / p99 ${results.single.p99} ms`, '—'));
+for (const q of results.query) {
+  console.log(line(`first page, ${q.label}, 1M events`, `p50 ${q.api.p50.toFixed(1)} p99 ${q.api.p99.toFixed(1)}`, `p50 ${q.sql.p50.toFixed(1)} p99 ${q.sql.p99.toFixed(1)} ms`, `${(q.api.p99 / q.sql.p99).toFixed(1)}× p99`));
+}
+console.log('\nTargets: batch ≥ 60 % of COPY; single ≥ 8,000 ev/s with p99 ≤ 25 ms; first page p99 ≤ 20 ms.');
+mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+writeFileSync(join(ROOT, 'test-results', 'bench.json'), JSON.stringify({ at: new Date().toISOString(), results }, null, 2));
+process.exit(0);
