@@ -1,7 +1,7 @@
 import type { EventRecord } from '@audit-trail/audit-core';
-import type { PoolClient } from 'pg';
+import type { PoolClient, QueryResult } from 'pg';
 import { beginTenantSql, DatabaseUnavailableError, isConnectionError, setTenantSql, type Database, type SqlExecutor } from '../database';
-import { insertEvents } from './event.repository';
+import { insertEvents, insertEventsSql } from './event.repository';
 import { isMissingPartition, PartitionCache } from './partitions';
 
 interface Pending {
@@ -38,7 +38,7 @@ export class EventWriter {
     private readonly db: Database,
     private readonly options: EventWriterOptions = {},
   ) {
-    this.maxConcurrent = options.maxConcurrentFlushes ?? 4;
+    this.maxConcurrent = options.maxConcurrentFlushes ?? 2;
     this.maxEvents = options.maxEventsPerFlush ?? 2000;
   }
 
@@ -93,17 +93,30 @@ export class EventWriter {
         list.push(item);
         byAccount.set(item.accountId, list);
       }
-      const out = new Map<Pending, string[]>();
+      // One round trip: BEGIN, then per tenant its RLS setting and its insert, then COMMIT.
+      const escape = (v: string) => client.escapeLiteral(v);
+      const parts: string[] = [];
+      const keyed: { accountId: string; items: Pending[]; returnsKeys: boolean }[] = [];
       let first = true;
       for (const [accountId, items] of byAccount) {
-        await client.query(first ? beginTenantSql(accountId) : setTenantSql(accountId));
+        parts.push(first ? beginTenantSql(accountId) : setTenantSql(accountId));
         first = false;
-        const keyed = await insertEvents(client, accountId, items.flatMap((i) => i.records));
-        for (const item of items) {
-          out.set(item, item.records.map((r) => (r.idempotency_key ? (keyed.get(r.idempotency_key) ?? r.id) : r.id)));
+        const { sql, returnsKeys } = insertEventsSql(items.flatMap((i) => i.records), escape, accountId);
+        parts.push(sql);
+        keyed.push({ accountId, items, returnsKeys });
+      }
+      parts.push('COMMIT');
+      const raw = (await client.query(parts.join(';\n'))) as unknown as QueryResult | QueryResult[];
+      const results = Array.isArray(raw) ? raw : [raw];
+      const keyRows = results.filter((r) => r.fields?.some((f) => f.name === 'event_id')).map((r) => r.rows as { idempotency_key: string; event_id: string }[]);
+      const out = new Map<Pending, string[]>();
+      let k = 0;
+      for (const group of keyed) {
+        const map = group.returnsKeys ? new Map(keyRows[k++].map((r) => [r.idempotency_key, r.event_id])) : new Map<string, string>();
+        for (const item of group.items) {
+          out.set(item, item.records.map((r) => (r.idempotency_key ? (map.get(r.idempotency_key) ?? r.id) : r.id)));
         }
       }
-      await client.query('COMMIT');
       client.release();
       return batch.map((b) => out.get(b) as string[]);
     } catch (err) {

@@ -11,6 +11,32 @@ export const EVENT_COLUMNS = [
 const SELECT_COLUMNS = EVENT_COLUMNS.map((c) => (c === 'ip' ? 'host(ip) AS ip' : c)).join(', ');
 
 /**
+ * The statements that store one tenant's batch, as text with the batch as an
+ * escaped literal, so a flush of several tenants is one round trip in the
+ * simple-query protocol. When the batch has idempotency keys, a last SELECT
+ * returns (key, event_id) for each of them.
+ */
+export function insertEventsSql(records: EventRecord[], escapeLiteral: (s: string) => string, accountId: string): { sql: string; returnsKeys: boolean } {
+  const json = escapeLiteral(JSON.stringify(records));
+  const cols = EVENT_COLUMNS.join(', ');
+  const keys = records.filter((r) => r.idempotency_key !== null).map((r) => r.idempotency_key as string);
+  if (keys.length === 0) {
+    return { sql: `INSERT INTO audit_events (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::audit_events, ${json}::json)`, returnsKeys: false };
+  }
+  const keyList = keys.map((k) => escapeLiteral(k)).join(', ');
+  return {
+    sql:
+      `WITH input AS (SELECT ${cols} FROM json_populate_recordset(NULL::audit_events, ${json}::json)), ` +
+      `claimed AS (INSERT INTO event_idempotency (account_id, key, event_id, occurred_at) ` +
+      `SELECT account_id, idempotency_key, id, occurred_at FROM input WHERE idempotency_key IS NOT NULL ` +
+      `ON CONFLICT (account_id, key) DO NOTHING RETURNING event_id) ` +
+      `INSERT INTO audit_events (${cols}) SELECT * FROM input WHERE idempotency_key IS NULL OR id IN (SELECT event_id FROM claimed); ` +
+      `SELECT key AS idempotency_key, event_id FROM event_idempotency WHERE account_id = ${escapeLiteral(accountId)} AND key IN (${keyList})`,
+    returnsKeys: true,
+  };
+}
+
+/**
  * Insert a batch of one tenant's events in one statement. Events whose
  * idempotency key was used before are not inserted; the map says which
  * stored id each key points to.
