@@ -93,3 +93,14 @@ export function setTenantSql(accountId: string, userId?: string): string {
   if (userId !== undefined && !UUID_RE.test(userId)) throw new Error('user id must be a uuid');
   return `SELECT set_config('app.account_id', '${accountId}', true), set_config('app.user_id', '${userId ?? ''}', true)`;
 }
+
+/**
+ * A PostgreSQL string literal: the same output as pg's escapeLiteral, but
+ * with native replaces instead of a character loop (a 1,000-event batch is
+ * ~0.5 MB of JSON).
+ */
+export function escapeLiteral(s: string): string {
+  const quoted = s.replace(/'/g, "''");
+  if (!s.includes('\\')) return `'${quoted}'`;
+  return ` E'${quoted.replace(/\\/g, '\\\\')}'`;
+}

@@ -1,6 +1,6 @@
 import type { EventRecord } from '@audit-trail/audit-core';
 import type { PoolClient, QueryResult } from 'pg';
-import { beginTenantSql, DatabaseUnavailableError, isConnectionError, setTenantSql, type Database, type SqlExecutor } from '../database';
+import { beginTenantSql, DatabaseUnavailableError, escapeLiteral, isConnectionError, setTenantSql, type Database, type SqlExecutor } from '../database';
 import { insertEvents, insertEventsSql } from './event.repository';
 import { isMissingPartition, PartitionCache } from './partitions';
 
@@ -94,7 +94,7 @@ export class EventWriter {
         byAccount.set(item.accountId, list);
       }
       // One round trip: BEGIN, then per tenant its RLS setting and its insert, then COMMIT.
-      const escape = (v: string) => client.escapeLiteral(v);
+      const escape = escapeLiteral;
       const parts: string[] = [];
       const keyed: { accountId: string; items: Pending[]; returnsKeys: boolean }[] = [];
       let first = true;
