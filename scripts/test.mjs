@@ -40,11 +40,18 @@ await c.query(`CREATE DATABASE "${dbName}"`);
 await c.end();
 if (built) step('migrations + drift check', 'node', ['scripts/migrate.mjs', '--check'], { DATABASE_URL: testDbUrl, APP_DB_PASSWORD: 'audit_app_local_only' });
 
+// Browser tests drive Debian's Chromium; without it they cannot run, and that is a failure, not a skip.
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+if (!existsSync(chromium)) {
+  console.error(`[test] ${chromium} is missing: apt-get install -y chromium (the browser tests need it)`);
+  checks.push({ name: 'chromium present', ok: false });
+}
+
 const out = join(ROOT, 'test-results', 'jest.json');
 rmSync(out, { force: true });
 console.log('\n[test] jest');
 const args = ['jest', '--json', `--outputFile=${out}`, '--maxWorkers=2'];
-if (!webBuilt) args.push('--selectProjects', 'unit', 'api');
+if (!webBuilt || !existsSync(chromium)) args.push('--selectProjects', 'unit', 'api');
 const jest = spawnSync('npx', [...args, ...process.argv.slice(2)], {
   cwd: ROOT,
   stdio: 'inherit',
