@@ -4,7 +4,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY libs ./libs
 COPY apps ./apps
-RUN npm ci
+RUN npm install
 COPY . .
 RUN npx tsc -b tsconfig.build.json && npx vite build --config apps/web/vite.config.mts
 
