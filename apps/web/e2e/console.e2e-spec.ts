@@ -11,6 +11,7 @@ beforeAll(async () => {
   t = await startApp({ WEB_DIST: process.env.WEB_DIST ?? join(__dirname, '..', 'dist') });
   browser = await launch();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(20_000);
 });
 afterAll(async () => {
   await browser?.close();
@@ -62,6 +63,7 @@ it('signs up, shows the audit log once licensed, lists ingested events and filte
   // The filtered view is a URL another admin can open.
   const shared = page.url();
   const second = await browser.newPage();
+  second.setDefaultTimeout(20_000);
   await second.context().addCookies((await page.context().cookies()).map((c) => ({ ...c })));
   await second.goto(shared);
   await second.waitForFunction(() => document.querySelectorAll('[data-testid="event-row"]').length === 2);
