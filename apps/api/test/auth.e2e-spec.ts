@@ -110,3 +110,20 @@ describe('login, logout and CSRF', () => {
     expect((await call(t.url, 'GET', '/v1/account', { session: member.session })).body.me.role).toBe('member');
   });
 });
+
+describe('rate limiting', () => {
+  it('answers 429 with Retry-After once an address passes the per-minute limit', async () => {
+    const app = await startApp({ AUTH_RATE_LIMIT_PER_MINUTE: '10' });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 11; i++) statuses.push((await login(app, 'nobody@example.test', 'wrong password')).status);
+      expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+      const limited = await login(app, 'nobody@example.test', 'wrong password');
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(limited.body.type).toMatch(/rate-limited$/);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -30,6 +30,7 @@ const envSchema = z
     FORWARDING_ALLOW_PRIVATE: bool.default(false),
     EXPORT_DIR: z.string().default('.data/exports'),
     SIGNING_KEY: z.string().optional(),
+    AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
     DOWNGRADE_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     WEB_DIST: z.string().optional(),

@@ -1,4 +1,5 @@
-import { Body, Controller, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import type { AppConfig } from '@audit-trail/platform';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Meta, type Principal, type RequestMeta } from '../common/principal';
@@ -11,6 +12,7 @@ import { Public } from './decorators';
 import { CSRF_COOKIE, SESSION_COOKIE } from './secrets';
 
 @Controller('v1')
+@UseGuards(ThrottlerGuard)
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
@@ -44,6 +46,7 @@ export class AuthController {
   }
 
   @Post('auth/logout')
+  @SkipThrottle()
   @HttpCode(204)
   @Doc({ summary: 'Sign out of the console session', tag: 'Accounts' })
   async logout(@CurrentPrincipal() p: Principal, @Meta() meta: RequestMeta, @Res({ passthrough: true }) reply: FastifyReply) {

@@ -69,7 +69,8 @@ export function toProblem(err: unknown, method: string, url: string): ProblemRes
   }
   if (status === 413) return { problem: problemOf(ErrorCode.PayloadTooLarge, 'The request body is larger than 1 MiB.') };
   if (status === 415) return { problem: problemOf(ErrorCode.UnsupportedMediaType, 'Send JSON with Content-Type: application/json.') };
-  if (status === 429) return { problem: problemOf(ErrorCode.RateLimited, 'Too many requests; slow down.'), headers: { 'retry-after': '1' } };
+  // The rate limiter has already set Retry-After.
+  if (status === 429) return { problem: problemOf(ErrorCode.RateLimited, 'Too many attempts; wait for the time in Retry-After and try again.') };
   if (status && status >= 400 && status < 500) {
     return { problem: { type: PROBLEM_BASE + 'http-' + status, title: e.message ?? 'Request refused', status, detail: e.message ?? 'Request refused' } };
   }
