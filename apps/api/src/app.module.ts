@@ -10,6 +10,8 @@ import { AccessGuard } from './auth/access.guard';
 import { AuthController } from './auth/auth.controller';
 import { AuthService } from './auth/auth.service';
 import { PrincipalResolver } from './auth/principal.resolver';
+import { BillingController } from './billing/billing.controller';
+import { BillingService } from './billing/billing.service';
 import { PlanService } from './billing/plan.service';
 import { ProblemFilter } from './common/problem.filter';
 import { CoreModule } from './core/core.module';
@@ -45,6 +47,7 @@ export class AppModule {
         ApiKeysController,
         EventsController,
         OperatorController,
+        BillingController,
         // Last: the console's client-side routes.
         WebController,
       ],
@@ -60,6 +63,7 @@ export class AppModule {
         EventsService,
         WorkspaceDirectory,
         PlanService,
+        BillingService,
         OpenApiService,
       ],
     };

@@ -265,11 +265,26 @@ describe('query', () => {
     expect(outside.body.type).toMatch(/\/plan-limit$/);
     expect(outside.body.detail).toContain('Essentials shows the last 30 days');
     await setPlan(t, ess.accountId, 'premium');
-    await new Promise((r) => setTimeout(r, 1100)); // the key cache holds the plan for up to a second
     const after = await list(ess.key, `?from=${encodeURIComponent(new Date(Date.now() - 90 * 86_400_000).toISOString())}&action=old.one&action=new.one`);
     expect(after.body.window.clamped).toBe(false);
     expect(actions(after)).toEqual(['new.one', 'old.one']);
     expect((await call(t.url, 'GET', `/v1/events/${stored.body.ids[0]}`, { key: ess.key })).status).toBe(200);
+    // A downgrade shrinks the window at once (the operator call forgets cached keys in this process).
+    await setPlan(t, ess.accountId, 'essentials');
+    expect((await call(t.url, 'GET', `/v1/events/${stored.body.ids[0]}`, { key: ess.key })).status).toBe(403);
+    const again = await list(ess.key, `?from=${encodeURIComponent(new Date(Date.now() - 90 * 86_400_000).toISOString())}&action=old.one&action=new.one`);
+    expect(again.body.window.clamped).toBe(true);
+  });
+
+  it('hides the log again when the account falls back to free, and records nothing more', async () => {
+    const t2 = await createTenant(t, 'premium', 'Lapsing Co');
+    expect((await list(t2.key)).status).toBe(200);
+    await setPlan(t, t2.accountId, 'free');
+    expect((await list(t2.key)).status).toBe(404);
+    expect((await post(t2.key, event())).status).toBe(404);
+    const before = await countEvents(t2.accountId);
+    await call(t.url, 'POST', '/v1/workspaces', { key: t2.key, body: { name: 'Unaudited' } });
+    expect(await countEvents(t2.accountId)).toBe(before);
   });
 
   it('lets a workspace admin read only their workspaces, and a member nothing', async () => {

@@ -73,3 +73,32 @@ it('signs up, shows the audit log once licensed, lists ingested events and filte
   await page.getByRole('dialog').getByText('"actor_email": "bob@browser.test"').waitFor();
   await page.screenshot({ path: join(SCREENSHOTS, 'audit-log-entry.png') });
 });
+
+it('shows the plan and its entitlements on the Billing page, and hides the log until licensed', async () => {
+  const email = uniqueEmail('billing');
+  const password = 'billing password 123';
+  const res = await call(t.url, 'POST', '/v1/signup', { body: { account_name: 'Billing Co', email, password } });
+  const cookies = res.headers.getSetCookie().map((c) => {
+    const [pair] = c.split(';');
+    const i = pair.indexOf('=');
+    return { name: pair.slice(0, i), value: pair.slice(i + 1), url: t.url };
+  });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  await context.addCookies(cookies);
+  const p = await context.newPage();
+  p.setDefaultTimeout(20_000);
+  await p.goto(`${t.url}/billing`);
+  await p.getByRole('heading', { name: 'Billing' }).waitFor();
+  expect(await p.getByRole('link', { name: 'Audit Log' }).count()).toBe(0);
+  await p.getByRole('columnheader', { name: 'Free (current)' }).waitFor();
+  await p.getByText(`npm run plan -- ${res.body.account_id} premium`).waitFor();
+  const row = p.getByRole('row', { name: /How long events are kept/ });
+  expect(await row.locator('td').allTextContents()).toEqual(['How long events are kept', '—', '90 days', '730 days', '2555 days']);
+
+  await setPlan(t, res.body.account_id, 'premium');
+  await p.reload();
+  await p.getByRole('columnheader', { name: 'Premium (current)' }).waitFor();
+  await p.getByRole('link', { name: 'Audit Log' }).waitFor();
+  await p.screenshot({ path: join(SCREENSHOTS, 'billing.png'), fullPage: true });
+  await context.close();
+});

@@ -4,6 +4,7 @@ import { Navigate, Route, Routes, useLocation, useNavigate, Link } from 'react-r
 import { type Account, api, ApiError } from './lib/api';
 import { AuditLogPage } from './pages/AuditLogPage';
 import { AuthPage } from './pages/AuthPage';
+import { BillingPage } from './pages/BillingPage';
 
 export function App() {
   const account = useQuery({
@@ -64,10 +65,12 @@ function Shell({ account }: { account: Account }) {
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label="Main">
         {account.audit_log_enabled && <NavLink component={Link} to="/audit-log" label="Audit Log" active={location.pathname.startsWith('/audit-log')} />}
+        <NavLink component={Link} to="/billing" label="Billing" active={location.pathname.startsWith('/billing')} />
       </AppShell.Navbar>
       <AppShell.Main>
         <Routes>
           <Route path="/audit-log" element={account.audit_log_enabled ? <AuditLogPage account={account} /> : <Navigate to="/" replace />} />
+          <Route path="/billing" element={<BillingPage account={account} />} />
           <Route
             path="*"
             element={

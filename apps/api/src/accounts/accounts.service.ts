@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Account, Database, Workspace } from '@audit-trail/platform';
-import { entitlementsOf, getPlan, hasEntitlement } from '@audit-trail/plans';
+import { entitlementsOf, getPlan, hasEntitlement, PLAN_IDS } from '@audit-trail/plans';
+import { Inject } from '@nestjs/common';
+import { CONFIG } from '../core/tokens';
+import type { AppConfig } from '@audit-trail/platform';
 import { newId as uuidv7 } from '@audit-trail/audit-core';
 import { AppError, ErrorCode, notFound } from '../common/errors';
 import type { Principal, RequestMeta } from '../common/principal';
@@ -19,6 +22,7 @@ export class AccountsService {
     private readonly db: Database,
     private readonly audit: SelfAuditService,
     private readonly directory: WorkspaceDirectory,
+    @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
   async describe(p: Principal) {
@@ -47,6 +51,8 @@ export class AccountsService {
         : { kind: 'api_key', api_key_id: p.apiKeyId, scopes: [...p.scopes], workspace_id: p.boundWorkspaceId },
       accounts,
       audit_log_enabled: hasEntitlement(plan.id, 'audit_log'),
+      billing_mode: this.config.BILLING_MODE,
+      plans: PLAN_IDS.map((id) => ({ id, name: getPlan(id).name, entitlements: entitlementsOf(id) })),
     };
   }
 

@@ -35,6 +35,9 @@ export interface Account {
   audit_log_enabled: boolean;
   entitlements: { view_window_days: number | null };
   me: { kind: string; email?: string; role?: string };
+  billing_mode: 'static' | 'stripe';
+  retention_grace_until: string | null;
+  plans: { id: string; name: string; entitlements: Record<string, number | boolean | null> }[];
 }
 
 export interface AuditEvent {

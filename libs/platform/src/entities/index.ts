@@ -3,11 +3,12 @@ import { ApiKey } from './api-key.entity';
 import { Invitation } from './invitation.entity';
 import { Membership } from './membership.entity';
 import { Session } from './session.entity';
+import { StripeEvent } from './stripe-event.entity';
 import { User } from './user.entity';
 import { Workspace } from './workspace.entity';
 
-export { Account, ApiKey, Invitation, Membership, Session, User, Workspace };
+export { Account, ApiKey, Invitation, Membership, Session, StripeEvent, User, Workspace };
 export { API_KEY_SCOPES, type ApiKeyScope } from './api-key.entity';
 export { ROLES, type Role } from './membership.entity';
 
-export const ENTITIES = [Account, Workspace, User, Membership, Session, ApiKey, Invitation];
+export const ENTITIES = [Account, Workspace, User, Membership, Session, ApiKey, Invitation, StripeEvent];
