@@ -22,7 +22,7 @@ const common = { transform: { '^.+\\.(t|j)sx?$': swc }, moduleNameMapper, testEn
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/src/**/*.spec.ts', '<rootDir>/apps/*/src/**/*.spec.ts'] },
-    { ...common, displayName: 'api', testTimeout: 30_000, testMatch: ['<rootDir>/apps/api/test/**/*.e2e-spec.ts', '<rootDir>/apps/worker/test/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/apps/api/test/setup-env.ts'] },
-    { ...common, displayName: 'web', testTimeout: 90_000, testMatch: ['<rootDir>/apps/web/e2e/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/apps/api/test/setup-env.ts'] },
+    { ...common, displayName: 'api', testMatch: ['<rootDir>/apps/api/test/**/*.e2e-spec.ts', '<rootDir>/apps/worker/test/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/apps/api/test/setup-env.ts'], setupFilesAfterEnv: ['<rootDir>/apps/api/test/timeouts.api.ts'] },
+    { ...common, displayName: 'web', testMatch: ['<rootDir>/apps/web/e2e/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/apps/api/test/setup-env.ts'], setupFilesAfterEnv: ['<rootDir>/apps/web/e2e/timeouts.web.ts'] },
   ],
 };

@@ -16,6 +16,8 @@ import { PlanService } from './billing/plan.service';
 import { ProblemFilter } from './common/problem.filter';
 import { CoreModule } from './core/core.module';
 import { EventsController } from './events/events.controller';
+import { ExportsController } from './exports/exports.controller';
+import { ExportsService } from './exports/exports.service';
 import { EventsService } from './events/events.service';
 import { WorkspaceDirectory } from './events/workspace-directory';
 import { HealthController } from './health/health.controller';
@@ -46,6 +48,7 @@ export class AppModule {
         MembersController,
         ApiKeysController,
         EventsController,
+        ExportsController,
         OperatorController,
         BillingController,
         // Last: the console's client-side routes.
@@ -61,6 +64,7 @@ export class AppModule {
         MembersService,
         ApiKeysService,
         EventsService,
+        ExportsService,
         WorkspaceDirectory,
         PlanService,
         BillingService,

@@ -1,21 +1,31 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Logger } from '@nestjs/common';
-import { Database, type EnsurePartitionsPayload, JOBS, QUEUES } from '@audit-trail/platform';
-import type { Job } from 'bullmq';
+import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, Logger } from '@nestjs/common';
+import { type AppConfig, Database, type EnsurePartitionsPayload, exportJobId, JOBS, LocalExportStorage, QUEUES, type RunExportPayload } from '@audit-trail/platform';
+import type { Job, Queue } from 'bullmq';
+import { CONFIG } from './tokens';
 
 /** Keeps the audit_events partitions of the coming months created ahead of ingest. */
 @Processor(QUEUES.maintenance)
 export class MaintenanceProcessor extends WorkerHost {
   private readonly logger = new Logger(MaintenanceProcessor.name);
 
-  constructor(private readonly db: Database) {
+  private readonly storage: LocalExportStorage;
+
+  constructor(
+    private readonly db: Database,
+    @Inject(CONFIG) config: AppConfig,
+    @InjectQueue(QUEUES.exports) private readonly exportsQueue: Queue<RunExportPayload>,
+  ) {
     super();
+    this.storage = new LocalExportStorage(config.EXPORT_DIR);
   }
 
-  async process(job: Job<EnsurePartitionsPayload>): Promise<{ created: string[] }> {
+  async process(job: Job<EnsurePartitionsPayload>): Promise<unknown> {
     switch (job.name) {
       case JOBS.ensurePartitions:
         return this.ensurePartitions(job.data.monthsAhead);
+      case JOBS.sweepExports:
+        return this.sweepExports(new Date());
       default:
         throw new Error(`unknown job ${job.name}`);
     }
@@ -35,5 +45,34 @@ export class MaintenanceProcessor extends WorkerHost {
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * Delete files past their expiry (the export becomes `expired`), and
+   * re-enqueue exports whose job was lost (Redis flushed): PostgreSQL, not
+   * the queue, is the record of what was asked for.
+   */
+  async sweepExports(now: Date, staleAfter = '15 minutes'): Promise<{ expired: number; requeued: number }> {
+    const client = await this.db.connect();
+    let due: { id: string; account_id: string; status: string; file_key: string | null; expired: boolean }[];
+    try {
+      due = (await client.query<(typeof due)[number]>('SELECT * FROM app_exports_due($1, $2::interval)', [now, staleAfter])).rows;
+    } finally {
+      client.release();
+    }
+    let expired = 0;
+    let requeued = 0;
+    for (const e of due) {
+      if (e.expired) {
+        if (e.file_key) await this.storage.delete(e.file_key);
+        await this.db.tenant(e.account_id, (c) => c.query(`UPDATE exports SET status = 'expired', file_key = NULL WHERE id = $1 AND status = 'completed'`, [e.id]));
+        expired++;
+      } else {
+        await this.exportsQueue.add(JOBS.runExport, { exportId: e.id, accountId: e.account_id }, { jobId: exportJobId(e.id) });
+        requeued++;
+      }
+    }
+    if (expired || requeued) this.logger.log(`exports swept: ${expired} expired, ${requeued} re-enqueued`);
+    return { expired, requeued };
   }
 }

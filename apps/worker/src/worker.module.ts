@@ -1,38 +1,33 @@
 import { BullModule, InjectQueue } from '@nestjs/bullmq';
-import { Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { type AppConfig, Database, DEFAULT_JOB_OPTIONS, JOBS, QUEUES, WORKER_HEARTBEAT_KEY } from '@audit-trail/platform';
+import { type BeforeApplicationShutdown, Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type AppConfig, Database, DEFAULT_JOB_OPTIONS, JOBS, QUEUES, redisConnection, WORKER_HEARTBEAT_KEY } from '@audit-trail/platform';
 import type { Queue } from 'bullmq';
 import Redis from 'ioredis';
+import { ExportProcessor } from './export.processor';
 import { MaintenanceProcessor } from './maintenance.processor';
+import { CONFIG } from './tokens';
 
-export const CONFIG = Symbol('CONFIG');
 const HEARTBEAT_REDIS = Symbol('HEARTBEAT_REDIS');
 
 @Module({})
-export class WorkerModule implements OnApplicationBootstrap, OnApplicationShutdown {
+export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   static forRoot(config: AppConfig) {
-    const redis = new URL(config.REDIS_URL);
     return {
       module: WorkerModule,
       imports: [
         BullModule.forRoot({
-          connection: {
-            host: redis.hostname,
-            port: Number(redis.port || 6379),
-            password: redis.password || undefined,
-            db: redis.pathname.length > 1 ? Number(redis.pathname.slice(1)) : 0,
-            maxRetriesPerRequest: null,
-          },
+          connection: redisConnection(config.REDIS_URL),
           prefix: config.QUEUE_PREFIX,
           defaultJobOptions: DEFAULT_JOB_OPTIONS,
         }),
-        BullModule.registerQueue({ name: QUEUES.maintenance }),
+        BullModule.registerQueue({ name: QUEUES.maintenance }, { name: QUEUES.exports }),
       ],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: Database, useFactory: () => new Database(config.APP_DATABASE_URL, 5) },
         { provide: HEARTBEAT_REDIS, useFactory: () => new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 }) },
         MaintenanceProcessor,
+        ExportProcessor,
       ],
     };
   }
@@ -43,6 +38,8 @@ export class WorkerModule implements OnApplicationBootstrap, OnApplicationShutdo
     @InjectQueue(QUEUES.maintenance) private readonly maintenance: Queue,
     @Inject(Database) private readonly db: Database,
     @Inject(HEARTBEAT_REDIS) private readonly redis: Redis,
+    private readonly exportProcessor: ExportProcessor,
+    private readonly maintenanceProcessor: MaintenanceProcessor,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -52,10 +49,25 @@ export class WorkerModule implements OnApplicationBootstrap, OnApplicationShutdo
       { pattern: '17 3 * * *', tz: 'UTC' },
       { name: JOBS.ensurePartitions, data: { monthsAhead: 3 } },
     );
+    await this.maintenance.upsertJobScheduler(
+      'sweep-exports',
+      { every: 15 * 60_000 },
+      { name: JOBS.sweepExports, data: { monthsAhead: 0 } },
+    );
     await this.maintenance.add(JOBS.ensurePartitions, { monthsAhead: 3 }, { jobId: `ensure-partitions-boot-${new Date().toISOString().slice(0, 10)}` });
     const beat = () => void this.redis.set(WORKER_HEARTBEAT_KEY, new Date().toISOString(), 'EX', 60).catch(() => undefined);
     beat();
     this.heartbeat = setInterval(beat, 15_000);
+  }
+
+  /**
+   * SIGTERM: stop taking jobs and let the running ones finish while the pool
+   * is still open. @nestjs/bullmq closes its workers in onApplicationShutdown,
+   * the same phase that closes the pool below, so without this the pool could
+   * close under a running export. Worker.close() is idempotent.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all([this.exportProcessor.worker.close(), this.maintenanceProcessor.worker.close()]);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -158,3 +158,16 @@ export const eventQuerySchema = z
 
 export type EventQuery = z.infer<typeof eventQuerySchema>;
 export type EventFilter = Omit<EventQuery, 'limit' | 'cursor'>;
+
+export const EXPORT_FORMATS = ['csv', 'ndjson'] as const;
+
+/** POST /v1/exports: the query's filters plus a format. */
+export const exportRequestSchema = z
+  .strictObject({
+    ...eventFilterShape,
+    format: z.enum(EXPORT_FORMATS),
+    gzip: z.boolean().default(false),
+  })
+  .superRefine(rangeCheck);
+
+export type ExportRequest = z.infer<typeof exportRequestSchema>;

@@ -6,3 +6,4 @@ export * from './ip';
 export * from './normalize';
 export * from './problem';
 export * from './redact';
+export * from './export-format';

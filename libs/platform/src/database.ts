@@ -72,7 +72,9 @@ export class Database {
     }
   }
 
+  /** Idempotent: an application context closed twice (tests, double signals) must not throw. */
   async close(): Promise<void> {
+    if (this.pool.ended || this.pool.ending) return;
     await this.pool.end();
   }
 }

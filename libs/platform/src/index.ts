@@ -5,3 +5,4 @@ export * from './events';
 export * from './migrate';
 export * from './orm.config';
 export * from './queues';
+export * from './exports';

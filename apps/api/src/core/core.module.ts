@@ -1,6 +1,7 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { BullModule } from '@nestjs/bullmq';
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { type AppConfig, Database, EventWriter, ormOptions } from '@audit-trail/platform';
+import { type AppConfig, Database, DEFAULT_JOB_OPTIONS, EventWriter, ormOptions, QUEUES, redisConnection } from '@audit-trail/platform';
 import Redis from 'ioredis';
 import { MetricsService } from './metrics.service';
 import { CONFIG, REDIS } from './tokens';
@@ -18,6 +19,8 @@ export class CoreModule implements OnApplicationShutdown {
           pool: { min: 0, max: 10 },
           registerRequestContext: false,
         }),
+        BullModule.forRoot({ connection: redisConnection(config.REDIS_URL), prefix: config.QUEUE_PREFIX, defaultJobOptions: DEFAULT_JOB_OPTIONS }),
+        BullModule.registerQueue({ name: QUEUES.exports }),
       ],
       providers: [
         { provide: CONFIG, useValue: config },
@@ -36,7 +39,7 @@ export class CoreModule implements OnApplicationShutdown {
         },
         TenantOrm,
       ],
-      exports: [CONFIG, Database, MetricsService, EventWriter, REDIS, TenantOrm],
+      exports: [CONFIG, Database, MetricsService, EventWriter, REDIS, TenantOrm, BullModule],
     };
   }
 

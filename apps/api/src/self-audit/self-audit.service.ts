@@ -7,7 +7,8 @@ import type { Principal, RequestMeta } from '../common/principal';
 export type AuditActor =
   | { kind: 'principal'; principal: Principal; keyName?: string }
   | { kind: 'user'; userId: string; email: string; name: string | null }
-  | { kind: 'system'; id: string; name: string };
+  | { kind: 'system'; id: string; name: string }
+  | { kind: 'ref'; type: 'user' | 'api_key'; id: string; email?: string; name?: string };
 
 export interface SelfAuditEvent {
   accountId: string;
@@ -39,6 +40,8 @@ function actorOf(a: AuditActor): EventInput['actor'] {
       return { type: 'user', id: a.userId, email: a.email, name: a.name ?? undefined };
     case 'system':
       return { type: 'system', id: a.id, name: a.name };
+    case 'ref':
+      return { type: a.type, id: a.id, email: a.email, name: a.name };
   }
 }
 

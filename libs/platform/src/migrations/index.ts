@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122185347_initial } from './Migration20261122185347_initial';
 import { Migration20261122190000_tenancy_and_events } from './Migration20261122190000_tenancy_and_events';
 import { Migration20261122193733_stripe_events } from './Migration20261122193733_stripe_events';
+import { Migration20261122194407_exports } from './Migration20261122194407_exports';
 
 /** Every migration, in order. A newly generated migration is added here. */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122185347_initial', class: Migration20261122185347_initial },
   { name: 'Migration20261122190000_tenancy_and_events', class: Migration20261122190000_tenancy_and_events },
   { name: 'Migration20261122193733_stripe_events', class: Migration20261122193733_stripe_events },
+  { name: 'Migration20261122194407_exports', class: Migration20261122194407_exports },
 ];

@@ -6,12 +6,25 @@ import type { DefaultJobOptions } from 'bullmq';
  */
 export const QUEUES = {
   maintenance: 'maintenance',
+  exports: 'exports',
 } as const;
 
 export const JOBS = {
   /** Create the coming months' audit_events partitions ahead of time. */
   ensurePartitions: 'ensure-partitions',
+  /** Delete expired export files; re-enqueue exports whose job was lost. */
+  sweepExports: 'sweep-exports',
+  /** Write one export file. */
+  runExport: 'run-export',
 } as const;
+
+export interface RunExportPayload {
+  exportId: string;
+  accountId: string;
+}
+
+/** Deterministic: enqueueing the same export twice is one job. */
+export const exportJobId = (exportId: string) => `export-${exportId}`;
 
 export interface EnsurePartitionsPayload {
   /** How many months ahead of now must exist. */
@@ -27,3 +40,17 @@ export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
 
 /** Redis key the worker refreshes while it is alive (the API's readiness shows it). */
 export const WORKER_HEARTBEAT_KEY = 'audit-trail:worker:heartbeat';
+
+/** BullMQ connection options from a redis:// URL. */
+export function redisConnection(url: string) {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    username: u.username || undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+    maxRetriesPerRequest: null,
+  };
+}

@@ -1,0 +1,174 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type ExportRequest, newId } from '@audit-trail/audit-core';
+import { Account, type AppConfig, Database, Export, User, exportJobId, issueDownloadToken, readDownloadToken, JOBS, LocalExportStorage, QUEUES, type RunExportPayload, type StoredExportFilters } from '@audit-trail/platform';
+import { describeExportWindow, exportWindowStart, hasEntitlement, mayExportFrom, planOrFree } from '@audit-trail/plans';
+import type { Queue } from 'bullmq';
+import type { Readable } from 'node:stream';
+import { AppError, ErrorCode, notFound, RouteHiddenError } from '../common/errors';
+import type { Principal, RequestMeta } from '../common/principal';
+import { emExecutor, TenantOrm } from '../core/tenant-orm';
+import { CONFIG } from '../core/tokens';
+import { EventsService } from '../events/events.service';
+import { SelfAuditService } from '../self-audit/self-audit.service';
+
+const MAX_AGE_MS = 10 * 365.25 * 86_400_000;
+
+@Injectable()
+export class ExportsService {
+  private readonly logger = new Logger(ExportsService.name);
+  private readonly storage: LocalExportStorage;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: AppConfig,
+    private readonly tenant: TenantOrm,
+    private readonly db: Database,
+    private readonly events: EventsService,
+    private readonly audit: SelfAuditService,
+    @InjectQueue(QUEUES.exports) private readonly queue: Queue<RunExportPayload>,
+  ) {
+    this.storage = new LocalExportStorage(config.EXPORT_DIR);
+  }
+
+  /** Which log an export's self-audit events go to: its workspace's, or the account log. */
+  private logOf(e: Export): string | null {
+    const ids = (e.filters as unknown as StoredExportFilters).log.workspaceIds;
+    return e.scope === 'workspace' && ids && ids.length === 1 ? ids[0] : null;
+  }
+
+  view(e: Export, p: Principal, baseUrl: string) {
+    let download_url: string | null = null;
+    let link_expires_at: string | null = null;
+    if (e.status === 'completed') {
+      const expires = Math.floor(Date.now() / 1000) + this.config.EXPORT_LINK_TTL_SECONDS;
+      const token = issueDownloadToken(this.config.SESSION_SECRET, {
+        accountId: e.account,
+        exportId: e.id,
+        expires,
+        actorType: p.kind === 'api_key' ? 'api_key' : 'user',
+        actorId: (p.kind === 'api_key' ? p.apiKeyId : p.userId) ?? '',
+      });
+      download_url = `${baseUrl}/v1/exports/${e.id}/download?token=${token}`;
+      link_expires_at = new Date(expires * 1000).toISOString();
+    }
+    const f = e.filters as unknown as StoredExportFilters;
+    const { log: _log, requested_at: _r, ...filters } = f;
+    return {
+      id: e.id,
+      status: e.status,
+      format: e.format,
+      gzip: e.gzip,
+      scope: e.scope,
+      workspace_id: e.workspaceId,
+      filters,
+      progress: e.progress,
+      row_count: Number(e.rowCount),
+      bytes: Number(e.bytes),
+      sha256: e.sha256,
+      download_url,
+      link_expires_at,
+      expires_at: e.expiresAt?.toISOString() ?? null,
+      error: e.error,
+      created_at: e.createdAt.toISOString(),
+      completed_at: e.completedAt?.toISOString() ?? null,
+    };
+  }
+
+  async create(p: Principal, input: ExportRequest, meta: RequestMeta, baseUrl: string) {
+    const now = new Date();
+    const log = await this.events.resolveLog(p, input.scope, input.workspace_id);
+    const earliest = exportWindowStart(p.plan, now) ?? new Date(now.getTime() - MAX_AGE_MS);
+    const from = input.from ? new Date(input.from) : earliest;
+    const to = input.to ? new Date(input.to) : now;
+    if (from > to) throw new AppError(ErrorCode.Validation, 'The request body is not valid.', [{ path: 'from', message: 'must not be after `to`' }]);
+    if (!mayExportFrom(p.plan, from, now)) {
+      throw new AppError(
+        ErrorCode.PlanLimit,
+        `${describeExportWindow(p.plan, now)} Allowed range: ${earliest.toISOString()} to now; this export starts at ${from.toISOString()}.`,
+      );
+    }
+    const { scope, workspace_id, format, gzip, from: _f, to: _t, ...filter } = input;
+    const stored: StoredExportFilters = { ...filter, log, from: from.toISOString(), to: to.toISOString(), requested_at: now.toISOString() };
+    const created = await this.tenant.run(p.accountId, async (em) => {
+      const e = em.create(Export, {
+        id: newId(),
+        account: p.accountId,
+        scope: log.scope,
+        workspaceId: workspace_id ?? p.boundWorkspaceId ?? null,
+        format,
+        gzip,
+        filters: stored,
+        requestedBy: p.kind === 'api_key' ? `api_key:${p.apiKeyId}` : `user:${p.userId}`,
+      });
+      await em.flush();
+      await this.audit.record(emExecutor(em), {
+        accountId: p.accountId,
+        plan: p.plan,
+        workspaceId: this.logOf(e),
+        action: 'export.requested',
+        actor: { kind: 'principal', principal: p },
+        meta,
+        target: { type: 'export', id: e.id },
+        metadata: { format, gzip, scope, from: stored.from, to: stored.to, filters: filter },
+      });
+      return e;
+    });
+    try {
+      // Redis down must not hang the request: three seconds, then 503.
+      await Promise.race([
+        this.queue.add(JOBS.runExport, { exportId: created.id, accountId: p.accountId }, { jobId: exportJobId(created.id) }),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('queue timeout')), 3000).unref()),
+      ]);
+    } catch (err) {
+      this.logger.error(`could not enqueue export ${created.id}: ${(err as Error).message}`);
+      await this.db.tenant(p.accountId, (c) => c.query(`UPDATE exports SET status = 'failed', error = $2 WHERE id = $1`, [created.id, 'The job queue was unavailable; request the export again.']));
+      throw new AppError(ErrorCode.Unavailable, 'The job queue is unavailable; try again shortly.');
+    }
+    return this.view(created, p, baseUrl);
+  }
+
+  async get(p: Principal, id: string, baseUrl: string) {
+    const e = await this.tenant.run(p.accountId, (em) => em.findOne(Export, { id }));
+    if (!e || !this.visible(p, e)) throw notFound('Export');
+    return this.view(e, p, baseUrl);
+  }
+
+  async list(p: Principal, baseUrl: string) {
+    const list = await this.tenant.run(p.accountId, (em) => em.find(Export, {}, { orderBy: { createdAt: 'desc' }, limit: 50 }));
+    return list.filter((e) => this.visible(p, e)).map((e) => this.view(e, p, baseUrl));
+  }
+
+  /** A workspace-bound key or a workspace admin sees only exports of their workspaces. */
+  private visible(p: Principal, e: Export): boolean {
+    if (p.kind === 'api_key') return !p.boundWorkspaceId || e.workspaceId === p.boundWorkspaceId;
+    if (p.role === 'owner' || p.role === 'admin') return true;
+    return e.workspaceId !== null && p.adminWorkspaceIds.includes(e.workspaceId);
+  }
+
+  /** Check a download link and open the file; audits `export.downloaded`. */
+  async download(id: string, token: string | undefined, meta: RequestMeta): Promise<{ stream: Readable; e: Export }> {
+    const claims = token ? readDownloadToken(this.config.SESSION_SECRET, token, id, Math.floor(Date.now() / 1000)) : null;
+    if (!claims) throw new AppError(ErrorCode.Forbidden, 'This download link is not valid or has expired; fetch the export again for a fresh link.');
+    return this.tenant.run(claims.accountId, async (em) => {
+      const account = await em.findOneOrFail(Account, { id: claims.accountId });
+      const plan = planOrFree(account.plan).id;
+      if (!hasEntitlement(plan, 'audit_log')) throw new RouteHiddenError();
+      const e = await em.findOne(Export, { id });
+      if (!e || e.status !== 'completed' || !e.fileKey) throw notFound('Export file');
+      const stream = await this.storage.read(e.fileKey).catch(() => {
+        throw notFound('Export file');
+      });
+      await this.audit.record(emExecutor(em), {
+        accountId: claims.accountId,
+        plan,
+        workspaceId: this.logOf(e),
+        action: 'export.downloaded',
+        actor: { kind: 'ref', type: claims.actorType, id: claims.actorId, email: claims.actorType === 'user' ? ((await em.findOne(User, { id: claims.actorId }))?.email ?? undefined) : undefined },
+        meta,
+        target: { type: 'export', id: e.id },
+        metadata: { format: e.format, rows: Number(e.rowCount), bytes: Number(e.bytes), sha256: e.sha256 },
+      });
+      return { stream, e };
+    });
+  }
+}

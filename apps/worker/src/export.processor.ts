@@ -1,0 +1,47 @@
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, Logger } from '@nestjs/common';
+import { type AppConfig, Database, failExport, LocalExportStorage, QUEUES, type RunExportPayload, runExport } from '@audit-trail/platform';
+import type { Job } from 'bullmq';
+import { CONFIG } from './tokens';
+
+/**
+ * Writes export files. One at a time per worker: an export is I/O and memory
+ * heavy. A worker killed mid-export loses its lock after EXPORT_LOCK_MS and
+ * BullMQ hands the job to the next worker, which rewrites the file.
+ */
+@Processor(QUEUES.exports, {
+  concurrency: 1,
+  lockDuration: Number(process.env.EXPORT_LOCK_MS ?? 30_000),
+  stalledInterval: Number(process.env.EXPORT_LOCK_MS ?? 30_000),
+})
+export class ExportProcessor extends WorkerHost {
+  private readonly logger = new Logger(ExportProcessor.name);
+  private readonly storage: LocalExportStorage;
+
+  constructor(
+    private readonly db: Database,
+    @Inject(CONFIG) private readonly config: AppConfig,
+  ) {
+    super();
+    this.storage = new LocalExportStorage(config.EXPORT_DIR);
+  }
+
+  async process(job: Job<RunExportPayload>) {
+    const { exportId, accountId } = job.data;
+    const result = await runExport(this.db, this.storage, exportId, accountId, {
+      fetchRows: this.config.EXPORT_FETCH_ROWS,
+      keepForMs: this.config.EXPORT_KEEP_DAYS * 86_400_000,
+    });
+    if (result) this.logger.log(`export ${exportId}: ${result.rows} rows, ${result.bytes} bytes`);
+    return result ?? { skipped: true };
+  }
+
+  /** The last attempt failed: say why on the export, where the console and API show it. */
+  @OnWorkerEvent('failed')
+  async onFailed(job: Job<RunExportPayload> | undefined, err: Error) {
+    if (!job) return;
+    const attempts = job.opts.attempts ?? 1;
+    this.logger.warn(`export ${job.data.exportId} attempt ${job.attemptsMade}/${attempts} failed: ${err.message}`);
+    if (job.attemptsMade >= attempts) await failExport(this.db, job.data.exportId, job.data.accountId, `The export failed: ${err.message}`);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './run-export';
+export * from './storage';
+export * from './download-token';

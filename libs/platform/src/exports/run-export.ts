@@ -1,0 +1,160 @@
+import { CSV_COLUMNS, csvCells, type EventFilter, type EventRecord, toApiEvent } from '@audit-trail/audit-core';
+import { stringify as stringifySync } from 'csv-stringify/sync';
+import { createHash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { beginTenantSql, type Database } from '../database';
+import { buildEventWhere, EVENT_COLUMNS, type LogSelector } from '../events/event.repository';
+import type { ExportStorage } from './storage';
+
+/** The export's filters as stored at request time (from/to resolved). */
+export interface StoredExportFilters extends Omit<EventFilter, 'scope' | 'workspace_id'> {
+  log: LogSelector;
+  from: string;
+  to: string;
+  /** Events received after the request are not part of it: retries produce the same file. */
+  requested_at: string;
+}
+
+export interface ExportJobRow {
+  id: string;
+  account_id: string;
+  format: 'csv' | 'ndjson';
+  gzip: boolean;
+  filters: StoredExportFilters;
+  status: string;
+}
+
+export interface RunExportOptions {
+  fetchRows?: number;
+  progressEveryMs?: number;
+  /** How long a finished file stays downloadable. */
+  keepForMs?: number;
+}
+
+export function exportFileKey(row: Pick<ExportJobRow, 'id' | 'account_id' | 'format' | 'gzip'>): string {
+  return `${row.account_id}/${row.id}.${row.format}${row.gzip ? '.gz' : ''}`;
+}
+
+/** Counts bytes and hashes them on the way to storage. */
+class Digest extends Transform {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    cb(null, chunk);
+  }
+}
+
+const SELECT = EVENT_COLUMNS.map((c) => (c === 'ip' ? 'host(ip) AS ip' : c)).join(', ');
+
+/**
+ * Stream one export from PostgreSQL to storage: a read-only, repeatable-read
+ * snapshot, a server-side cursor fetched in slices (never the whole result in
+ * memory), progress written to the export row at least every second, the
+ * file written under a temporary name and made visible only when complete.
+ * Running it again after a crash rewrites the file from the start.
+ */
+export async function runExport(
+  db: Database,
+  storage: ExportStorage,
+  exportId: string,
+  accountId: string,
+  opts: RunExportOptions = {},
+): Promise<{ rows: number; bytes: number; sha256: string; fileKey: string } | null> {
+  const fetchRows = opts.fetchRows ?? 5000;
+  const every = opts.progressEveryMs ?? 1000;
+  const row = await db.tenant(accountId, async (c) => {
+    const { rows } = await c.query<ExportJobRow>(
+      `UPDATE exports SET status = 'running', started_at = coalesce(started_at, now()), attempts = attempts + 1, error = NULL
+       WHERE id = $1 AND status IN ('queued', 'running', 'failed') RETURNING id, account_id, format, gzip, filters, status`,
+      [exportId],
+    );
+    return rows[0];
+  });
+  if (!row) return null; // completed, expired or gone: nothing to do (a duplicate run).
+
+  const f = row.filters;
+  const { log, from, to, requested_at, ...filter } = f;
+  const { where, params } = buildEventWhere(accountId, { filter, log, from: new Date(from), to: new Date(to) });
+  params.push(requested_at);
+  const fullWhere = `${where} AND received_at <= $${params.length}`;
+  const fileKey = exportFileKey(row);
+
+  const reader = await db.connect();
+  const pending = await storage.create(fileKey);
+  try {
+    await reader.query(beginTenantSql(accountId).replace('BEGIN;', 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;'));
+    const { rows: countRows } = await reader.query<{ n: string }>(`SELECT count(*) AS n FROM audit_events WHERE ${fullWhere}`, params);
+    const total = Number(countRows[0].n);
+    await reader.query(`DECLARE export_cursor NO SCROLL CURSOR FOR SELECT ${SELECT} FROM audit_events WHERE ${fullWhere} ORDER BY occurred_at, id`, params);
+
+    let done = 0;
+    let lastProgress = 0;
+    const reportProgress = async (force = false) => {
+      const now = Date.now();
+      if (!force && now - lastProgress < every) return;
+      lastProgress = now;
+      await db.tenant(accountId, (c) =>
+        c.query('UPDATE exports SET progress = $2, row_count = $3 WHERE id = $1', [exportId, total === 0 ? 1 : Math.min(1, done / total), done]),
+      );
+    };
+    await reportProgress(true);
+
+    async function* batches(): AsyncGenerator<EventRecord[]> {
+      for (;;) {
+        const { rows } = await reader.query<EventRecord>(`FETCH ${fetchRows} FROM export_cursor`);
+        if (rows.length === 0) return;
+        yield rows;
+      }
+    }
+
+    const digest = new Digest();
+    const source = async function* () {
+      if (row.format === 'csv') {
+        // RFC 4180: CRLF line ends, quotes where needed, a header row even for an empty export.
+        const opts = { columns: [...CSV_COLUMNS], record_delimiter: '\r\n' as const };
+        yield Buffer.from(stringifySync([], { ...opts, header: true }));
+        for await (const rows of batches()) {
+          yield Buffer.from(stringifySync(rows.map((r) => csvCells(toApiEvent(r))), opts));
+          done += rows.length;
+          await reportProgress();
+        }
+      } else {
+        for await (const rows of batches()) {
+          yield Buffer.from(rows.map((r) => JSON.stringify(toApiEvent(r))).join('\n') + '\n');
+          done += rows.length;
+          await reportProgress();
+        }
+      }
+    };
+    if (row.gzip) await pipeline(source, createGzip(), digest, pending.stream);
+    else await pipeline(source, digest, pending.stream);
+    await reader.query('COMMIT');
+    if (done !== total) throw new Error(`export counted ${total} rows but wrote ${done}`);
+    await pending.commit();
+    const sha256 = digest.hash.digest('hex');
+    const expiresAt = new Date(Date.now() + (opts.keepForMs ?? 7 * 86_400_000));
+    await db.tenant(accountId, (c) =>
+      c.query(
+        `UPDATE exports SET status = 'completed', progress = 1, row_count = $2, bytes = $3, sha256 = $4, file_key = $5, completed_at = now(), expires_at = $6 WHERE id = $1`,
+        [exportId, done, digest.bytes, sha256, fileKey, expiresAt],
+      ),
+    );
+    return { rows: done, bytes: digest.bytes, sha256, fileKey };
+  } catch (err) {
+    await reader.query('ROLLBACK').catch(() => undefined);
+    await pending.abort().catch(() => undefined);
+    throw err;
+  } finally {
+    reader.release();
+  }
+}
+
+/** Record a final failure in words a person can act on. */
+export async function failExport(db: Database, exportId: string, accountId: string, message: string): Promise<void> {
+  await db.tenant(accountId, (c) => c.query(`UPDATE exports SET status = 'failed', error = $2 WHERE id = $1 AND status <> 'completed'`, [exportId, message.slice(0, 1000)]));
+}
+
