@@ -1,7 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type AppConfig, loadConfig } from '@audit-trail/platform';
 import type { PlanId } from '@audit-trail/plans';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { createApp } from '../src/app.factory';
 
@@ -19,6 +21,17 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
   await app.listen(0, '127.0.0.1');
   const addr = app.getHttpServer().address() as { port: number };
   return { app, config, url: `http://127.0.0.1:${addr.port}`, close: () => app.close() };
+}
+
+/**
+ * The real worker as a child process (built apps/worker/dist), sharing the
+ * test's database, Redis prefix and export directory. Stop it with kill().
+ */
+export function spawnWorker(env: Record<string, string> = {}, inherit = Boolean(process.env.DEBUG_CHILD)): ChildProcess {
+  return spawn(process.execPath, [join(__dirname, '../../worker/dist/main.js')], {
+    env: { ...process.env, WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'warn', ...env },
+    stdio: inherit ? 'inherit' : 'ignore',
+  });
 }
 
 export interface Res<T = any> {

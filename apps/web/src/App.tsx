@@ -2,6 +2,7 @@ import { AppShell, Button, Center, Group, Loader, NavLink, Text, Title } from '@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Navigate, Route, Routes, useLocation, useNavigate, Link } from 'react-router';
 import { type Account, api, ApiError } from './lib/api';
+import { ExportsPage } from './exports/exports';
 import { AuditLogPage } from './pages/AuditLogPage';
 import { AuthPage } from './pages/AuthPage';
 import { BillingPage } from './pages/BillingPage';
@@ -65,11 +66,13 @@ function Shell({ account }: { account: Account }) {
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label="Main">
         {account.audit_log_enabled && <NavLink component={Link} to="/audit-log" label="Audit Log" active={location.pathname.startsWith('/audit-log')} />}
+        {account.audit_log_enabled && <NavLink component={Link} to="/exports" label="Exports" active={location.pathname.startsWith('/exports')} />}
         <NavLink component={Link} to="/billing" label="Billing" active={location.pathname.startsWith('/billing')} />
       </AppShell.Navbar>
       <AppShell.Main>
         <Routes>
           <Route path="/audit-log" element={account.audit_log_enabled ? <AuditLogPage account={account} /> : <Navigate to="/" replace />} />
+          <Route path="/exports" element={account.audit_log_enabled ? <ExportsPage /> : <Navigate to="/" replace />} />
           <Route path="/billing" element={<BillingPage account={account} />} />
           <Route
             path="*"

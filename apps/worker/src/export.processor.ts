@@ -30,6 +30,7 @@ export class ExportProcessor extends WorkerHost {
     const { exportId, accountId } = job.data;
     const result = await runExport(this.db, this.storage, exportId, accountId, {
       fetchRows: this.config.EXPORT_FETCH_ROWS,
+      progressEveryMs: this.config.EXPORT_PROGRESS_MS,
       keepForMs: this.config.EXPORT_KEEP_DAYS * 86_400_000,
     });
     if (result) this.logger.log(`export ${exportId}: ${result.rows} rows, ${result.bytes} bytes`);

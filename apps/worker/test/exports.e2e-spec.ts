@@ -3,7 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { issueDownloadToken, loadConfig } from '@audit-trail/platform';
 import { parse } from 'csv-parse/sync';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { MaintenanceProcessor } from '../src/maintenance.processor';
 import { WorkerModule } from '../src/worker.module';
-import { call, createTenant, event, ownerClient, setPlan, startApp, type Tenant, type TestApp } from '../../api/test/harness';
+import { call, createTenant, event, ownerClient, setPlan, spawnWorker, startApp, type Tenant, type TestApp } from '../../api/test/harness';
 
 const exportDir = mkdtempSync(join(tmpdir(), 'audit-exports-'));
 const env = { QUEUE_PREFIX: `test-exp-${randomUUID().slice(0, 8)}`, EXPORT_DIR: exportDir, EXPORT_LOCK_MS: '2000' };
@@ -198,16 +198,13 @@ describe('exports', () => {
 describe('a worker killed mid-export', () => {
   let bulk: Tenant;
   const children: ChildProcess[] = [];
-  const N = 60_000;
+  const N = 200_000;
   afterAll(() => {
     for (const c of children) c.kill('SIGKILL');
   });
 
   function startWorker(): ChildProcess {
-    const child = spawn(process.execPath, [join(__dirname, '../dist/main.js')], {
-      env: { ...process.env, ...env, EXPORT_FETCH_ROWS: '200', WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'warn' },
-      stdio: process.env.DEBUG_CHILD ? 'inherit' : 'ignore',
-    });
+    const child = spawnWorker({ ...env, EXPORT_FETCH_ROWS: '200', EXPORT_PROGRESS_MS: '50' });
     children.push(child);
     return child;
   }

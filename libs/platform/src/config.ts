@@ -33,6 +33,7 @@ const envSchema = z
     EXPORT_KEEP_DAYS: z.coerce.number().int().min(1).max(90).default(7),
     EXPORT_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
     EXPORT_FETCH_ROWS: z.coerce.number().int().min(10).max(100_000).default(5000),
+    EXPORT_PROGRESS_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
     SIGNING_KEY: z.string().optional(),
     AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
     DOWNGRADE_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(30),

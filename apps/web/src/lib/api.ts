@@ -33,7 +33,7 @@ export interface Account {
   plan: string;
   plan_name: string;
   audit_log_enabled: boolean;
-  entitlements: { view_window_days: number | null };
+  entitlements: { view_window_days: number | null; export_window_days: number | null };
   me: { kind: string; email?: string; role?: string };
   billing_mode: 'static' | 'stripe';
   retention_grace_until: string | null;
@@ -64,4 +64,24 @@ export interface EventPage {
   entries: AuditEvent[];
   next_cursor: string | null;
   window: { from: string | null; to: string; clamped: boolean };
+}
+
+export interface ExportView {
+  id: string;
+  status: 'queued' | 'running' | 'completed' | 'failed' | 'expired';
+  format: 'csv' | 'ndjson';
+  gzip: boolean;
+  scope: 'account' | 'workspace';
+  workspace_id: string | null;
+  filters: Record<string, unknown> & { from: string; to: string };
+  progress: number;
+  row_count: number;
+  bytes: number;
+  sha256: string | null;
+  download_url: string | null;
+  link_expires_at: string | null;
+  expires_at: string | null;
+  error: string | null;
+  created_at: string;
+  completed_at: string | null;
 }

@@ -2,6 +2,7 @@ import { Alert, Badge, Button, Code, Drawer, Group, Select, Stack, Table, Text, 
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
+import { ExportDialog } from '../exports/exports';
 import { type Account, api, ApiError, type AuditEvent, type EventPage } from '../lib/api';
 
 /** Filters the page understands; they live in the URL so a view can be shared. */
@@ -14,6 +15,7 @@ function toInputValue(iso: string | null): string {
 export function AuditLogPage({ account }: { account: Account }) {
   const [params, setParams] = useSearchParams();
   const [selected, setSelected] = useState<AuditEvent | null>(null);
+  const [exporting, setExporting] = useState(false);
   const query = useMemo(() => {
     const q = new URLSearchParams();
     for (const f of FILTERS) {
@@ -54,7 +56,13 @@ export function AuditLogPage({ account }: { account: Account }) {
 
   return (
     <Stack>
-      <Title order={2}>Audit Log</Title>
+      <Group justify="space-between">
+        <Title order={2}>Audit Log</Title>
+        <Button variant="default" onClick={() => setExporting(true)}>
+          Export
+        </Button>
+      </Group>
+      <ExportDialog account={account} opened={exporting} onClose={() => setExporting(false)} filters={params} />
       <form onSubmit={apply} aria-label="Filters" key={params.toString()}>
         <Group align="end" wrap="wrap">
           <TextInput label="From" name="from" type="datetime-local" defaultValue={toInputValue(params.get('from'))} />

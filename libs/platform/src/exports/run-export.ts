@@ -1,10 +1,10 @@
-import { CSV_COLUMNS, csvCells, type EventFilter, type EventRecord, toApiEvent } from '@audit-trail/audit-core';
-import { stringify as stringifySync } from 'csv-stringify/sync';
+import { CSV_COLUMNS, type EventFilter, type EventRecord, toApiEvent } from '@audit-trail/audit-core';
 import { createHash } from 'node:crypto';
+import { to as copyTo } from 'pg-copy-streams';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { beginTenantSql, type Database } from '../database';
+import { beginTenantSql, type Database, escapeLiteral } from '../database';
 import { buildEventWhere, EVENT_COLUMNS, type LogSelector } from '../events/event.repository';
 import type { ExportStorage } from './storage';
 
@@ -50,6 +50,87 @@ class Digest extends Transform {
 
 const SELECT = EVENT_COLUMNS.map((c) => (c === 'ip' ? 'host(ip) AS ip' : c)).join(', ');
 
+/** ISO 8601 in UTC with milliseconds, exactly as the API's JSON shows times. */
+const isoUtc = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/**
+ * The formula-injection rule of `neutralizeCell` in SQL: a cell starting
+ * with = + - @ tab or CR gets a leading apostrophe. ascii() reads only the
+ * first character, which keeps this cheap over millions of cells.
+ */
+const neutral = (expr: string) => `CASE WHEN ascii(${expr}) IN (61, 43, 45, 64, 9, 13) THEN '''' || ${expr} ELSE ${expr} END`;
+
+/** Each CSV column as a SQL expression, in CSV_COLUMNS order. */
+const CSV_SQL: Record<(typeof CSV_COLUMNS)[number], string> = {
+  id: 'id',
+  occurred_at: isoUtc('occurred_at'),
+  received_at: isoUtc('received_at'),
+  scope: `CASE WHEN workspace_id IS NULL THEN 'account' ELSE 'workspace' END`,
+  workspace_id: 'workspace_id',
+  action: neutral('action'),
+  category: neutral('category'),
+  outcome: neutral('outcome'),
+  actor_type: neutral('actor_type'),
+  actor_id: neutral('actor_id'),
+  actor_email: neutral('actor_email'),
+  actor_name: neutral('actor_name'),
+  target_type: neutral('target_type'),
+  target_id: neutral('target_id'),
+  target_name: neutral('target_name'),
+  ip: 'host(ip)',
+  user_agent: neutral('user_agent'),
+  metadata: neutral('metadata::text'),
+  changes: neutral('changes::text'),
+};
+const CSV_SELECT = CSV_COLUMNS.map((c) => `${CSV_SQL[c]} AS ${c}`).join(', ');
+
+/**
+ * COPY takes no bind parameters: inline them as literals. Strings go through
+ * escapeLiteral, arrays become ARRAY[...] (the clause adds its own cast).
+ */
+export function inlineParams(sql: string, params: unknown[]): string {
+  const literal = (v: unknown): string => {
+    if (Array.isArray(v)) return `ARRAY[${v.map(literal).join(', ')}]`;
+    if (typeof v === 'string') return escapeLiteral(v);
+    if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+    throw new Error(`cannot inline a ${typeof v} parameter`);
+  };
+  return sql.replace(/\$(\d+)/g, (_, n: string) => literal(params[Number(n) - 1]));
+}
+
+const QUOTE = 0x22;
+const LF = 0x0a;
+const CRLF = Buffer.from('\r\n');
+
+/**
+ * PostgreSQL's CSV ends records with LF; RFC 4180 wants CRLF. Rewrites the
+ * record ends (LFs outside quoted fields; quotes inside fields are doubled,
+ * so toggling on every quote tracks the state) and counts records.
+ */
+export class CsvRecordEnds {
+  records = 0;
+  private quoted = false;
+  convert(chunk: Buffer): Buffer {
+    const parts: Buffer[] = [];
+    let start = 0;
+    let quoted = this.quoted;
+    let records = this.records;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i];
+      if (b === QUOTE) quoted = !quoted;
+      else if (b === LF && !quoted) {
+        parts.push(chunk.subarray(start, i), CRLF);
+        start = i + 1;
+        records++;
+      }
+    }
+    this.quoted = quoted;
+    this.records = records;
+    if (start === 0) return chunk;
+    if (start < chunk.length) parts.push(chunk.subarray(start));
+    return Buffer.concat(parts);
+  }
+}
+
 /**
  * Stream one export from PostgreSQL to storage: a read-only, repeatable-read
  * snapshot, a server-side cursor fetched in slices (never the whole result in
@@ -89,8 +170,6 @@ export async function runExport(
     await reader.query(beginTenantSql(accountId).replace('BEGIN;', 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;'));
     const { rows: countRows } = await reader.query<{ n: string }>(`SELECT count(*) AS n FROM audit_events WHERE ${fullWhere}`, params);
     const total = Number(countRows[0].n);
-    await reader.query(`DECLARE export_cursor NO SCROLL CURSOR FOR SELECT ${SELECT} FROM audit_events WHERE ${fullWhere} ORDER BY occurred_at, id`, params);
-
     let done = 0;
     let lastProgress = 0;
     const reportProgress = async (force = false) => {
@@ -114,15 +193,18 @@ export async function runExport(
     const digest = new Digest();
     const source = async function* () {
       if (row.format === 'csv') {
-        // RFC 4180: CRLF line ends, quotes where needed, a header row even for an empty export.
-        const opts = { columns: [...CSV_COLUMNS], record_delimiter: '\r\n' as const };
-        yield Buffer.from(stringifySync([], { ...opts, header: true }));
-        for await (const rows of batches()) {
-          yield Buffer.from(stringifySync(rows.map((r) => csvCells(toApiEvent(r))), opts));
-          done += rows.length;
+        // PostgreSQL writes the CSV itself (quoting, header, NULL as empty): the
+        // worker only fixes record ends, counts rows, hashes and stores.
+        const ends = new CsvRecordEnds();
+        const copy = reader.query(copyTo(`COPY (SELECT ${CSV_SELECT} FROM audit_events WHERE ${inlineParams(fullWhere, params)} ORDER BY occurred_at, id) TO STDOUT WITH (FORMAT csv, HEADER)`));
+        for await (const chunk of copy as AsyncIterable<Buffer>) {
+          const out = ends.convert(chunk);
+          done = Math.max(0, ends.records - 1);
           await reportProgress();
+          yield out;
         }
       } else {
+        await reader.query(`DECLARE export_cursor NO SCROLL CURSOR FOR SELECT ${SELECT} FROM audit_events WHERE ${fullWhere} ORDER BY occurred_at, id`, params);
         for await (const rows of batches()) {
           yield Buffer.from(rows.map((r) => JSON.stringify(toApiEvent(r))).join('\n') + '\n');
           done += rows.length;
