@@ -46,13 +46,14 @@ admin.pathname = '/postgres';
   await c.query(`CREATE DATABASE "${dbName}"`);
   await c.end();
 }
-spawnSync('node', ['scripts/migrate.mjs'], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, DATABASE_URL: ownerBase, APP_DB_PASSWORD: 'audit_app_local_only' } });
+spawnSync('node', ['scripts/migrate.mjs'], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, DATABASE_URL: ownerBase, APP_DB_PASSWORD: 'audit_app_local_only', RETENTION_DB_PASSWORD: 'audit_retention_local_only' } });
 
 const EXPORT_DIR = mkdtempSync(join(tmpdir(), 'audit-bench-exports-'));
 const sharedEnv = {
   ...process.env,
   DATABASE_URL: ownerBase,
   APP_DB_PASSWORD: 'audit_app_local_only',
+  RETENTION_DB_PASSWORD: 'audit_retention_local_only',
   OPERATOR_TOKEN: OPERATOR,
   LOG_LEVEL: 'warn',
   SESSION_SECRET: 'bench-session-secret-0123456789abcdef',

@@ -13,8 +13,12 @@ if (!process.env.DATABASE_URL) {
   console.error('DATABASE_URL is not set (npm start sets it for the embedded database).');
   process.exit(2);
 }
-const password = process.env.APP_DB_PASSWORD ?? localSecrets().APP_DB_PASSWORD;
-const ran = await runMigrations({ DATABASE_URL: process.env.DATABASE_URL, APP_DB_PASSWORD: password });
+const secrets = process.env.APP_DB_PASSWORD && process.env.RETENTION_DB_PASSWORD ? {} : localSecrets();
+const ran = await runMigrations({
+  DATABASE_URL: process.env.DATABASE_URL,
+  APP_DB_PASSWORD: process.env.APP_DB_PASSWORD ?? secrets.APP_DB_PASSWORD,
+  RETENTION_DB_PASSWORD: process.env.RETENTION_DB_PASSWORD ?? secrets.RETENTION_DB_PASSWORD,
+});
 console.log(ran.length ? `[migrate] applied ${ran.join(', ')}` : '[migrate] up to date');
 if (process.argv.includes('--check')) {
   const drift = await migrationsDrift(process.env.DATABASE_URL);

@@ -13,6 +13,7 @@ env.PORT ??= '3000';
 env.REDIS_URL ??= 'redis://127.0.0.1:6379';
 env.SESSION_SECRET ??= secrets.SESSION_SECRET;
 env.APP_DB_PASSWORD ??= secrets.APP_DB_PASSWORD;
+env.RETENTION_DB_PASSWORD ??= secrets.RETENTION_DB_PASSWORD;
 env.WEB_DIST ??= join(ROOT, 'apps/web/dist');
 env.EXPORT_DIR ??= join(ROOT, '.data/exports');
 if (!env.OPERATOR_TOKEN) {

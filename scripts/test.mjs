@@ -38,7 +38,7 @@ await c.connect();
 await c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
 await c.query(`CREATE DATABASE "${dbName}"`);
 await c.end();
-if (built) step('migrations + drift check', 'node', ['scripts/migrate.mjs', '--check'], { DATABASE_URL: testDbUrl, APP_DB_PASSWORD: 'audit_app_local_only' });
+if (built) step('migrations + drift check', 'node', ['scripts/migrate.mjs', '--check'], { DATABASE_URL: testDbUrl, APP_DB_PASSWORD: 'audit_app_local_only', RETENTION_DB_PASSWORD: 'audit_retention_local_only' });
 
 // Browser tests drive Debian's Chromium; without it they cannot run, and that is a failure, not a skip.
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

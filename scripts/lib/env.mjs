@@ -21,7 +21,7 @@ export function localSecrets() {
   let s = {};
   if (existsSync(file)) s = JSON.parse(readFileSync(file, 'utf8'));
   let changed = false;
-  for (const [k, len] of [['SESSION_SECRET', 32], ['APP_DB_PASSWORD', 18], ['EMBEDDED_PG_PASSWORD', 18]]) {
+  for (const [k, len] of [['SESSION_SECRET', 32], ['APP_DB_PASSWORD', 18], ['RETENTION_DB_PASSWORD', 18], ['EMBEDDED_PG_PASSWORD', 18]]) {
     if (!s[k]) {
       s[k] = randomBytes(len).toString('base64url');
       changed = true;

@@ -26,6 +26,8 @@ import { MembersService } from './members/members.service';
 import { OpenApiController } from './openapi/openapi.controller';
 import { OpenApiService } from './openapi/openapi.service';
 import { OperatorController } from './operator/operator.controller';
+import { LegalHoldsController } from './retention/legal-holds.controller';
+import { RetentionService } from './retention/retention.service';
 import { SelfAuditService } from './self-audit/self-audit.service';
 import { WebController } from './web/web.controller';
 
@@ -49,6 +51,7 @@ export class AppModule {
         ApiKeysController,
         EventsController,
         ExportsController,
+        LegalHoldsController,
         OperatorController,
         BillingController,
         // Last: the console's client-side routes.
@@ -67,6 +70,7 @@ export class AppModule {
         ExportsService,
         WorkspaceDirectory,
         PlanService,
+        RetentionService,
         BillingService,
         OpenApiService,
       ],

@@ -6,6 +6,7 @@ import { ExportsPage } from './exports/exports';
 import { AuditLogPage } from './pages/AuditLogPage';
 import { AuthPage } from './pages/AuthPage';
 import { BillingPage } from './pages/BillingPage';
+import { RetentionPage } from './retention/retention-page';
 
 export function App() {
   const account = useQuery({
@@ -67,12 +68,14 @@ function Shell({ account }: { account: Account }) {
       <AppShell.Navbar p="xs" aria-label="Main">
         {account.audit_log_enabled && <NavLink component={Link} to="/audit-log" label="Audit Log" active={location.pathname.startsWith('/audit-log')} />}
         {account.audit_log_enabled && <NavLink component={Link} to="/exports" label="Exports" active={location.pathname.startsWith('/exports')} />}
+        {account.audit_log_enabled && <NavLink component={Link} to="/retention" label="Retention" active={location.pathname.startsWith('/retention')} />}
         <NavLink component={Link} to="/billing" label="Billing" active={location.pathname.startsWith('/billing')} />
       </AppShell.Navbar>
       <AppShell.Main>
         <Routes>
           <Route path="/audit-log" element={account.audit_log_enabled ? <AuditLogPage account={account} /> : <Navigate to="/" replace />} />
           <Route path="/exports" element={account.audit_log_enabled ? <ExportsPage /> : <Navigate to="/" replace />} />
+          <Route path="/retention" element={account.audit_log_enabled ? <RetentionPage account={account} /> : <Navigate to="/" replace />} />
           <Route path="/billing" element={<BillingPage account={account} />} />
           <Route
             path="*"

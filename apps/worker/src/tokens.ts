@@ -1,1 +1,2 @@
 export const CONFIG = Symbol('CONFIG');
+export const RETENTION_DB = Symbol('RETENTION_DB');

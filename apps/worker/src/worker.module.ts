@@ -1,11 +1,12 @@
 import { BullModule, InjectQueue } from '@nestjs/bullmq';
 import { type BeforeApplicationShutdown, Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { type AppConfig, Database, DEFAULT_JOB_OPTIONS, JOBS, QUEUES, redisConnection, WORKER_HEARTBEAT_KEY } from '@audit-trail/platform';
+import { type AppConfig, Database, DEFAULT_JOB_OPTIONS, JOBS, QUEUES, redisConnection, SCHEDULERS, WORKER_HEARTBEAT_KEY } from '@audit-trail/platform';
 import type { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { ExportProcessor } from './export.processor';
 import { MaintenanceProcessor } from './maintenance.processor';
-import { CONFIG } from './tokens';
+import { RetentionProcessor } from './retention.processor';
+import { CONFIG, RETENTION_DB } from './tokens';
 
 const HEARTBEAT_REDIS = Symbol('HEARTBEAT_REDIS');
 
@@ -20,14 +21,17 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
           prefix: config.QUEUE_PREFIX,
           defaultJobOptions: DEFAULT_JOB_OPTIONS,
         }),
-        BullModule.registerQueue({ name: QUEUES.maintenance }, { name: QUEUES.exports }),
+        BullModule.registerQueue({ name: QUEUES.maintenance }, { name: QUEUES.exports }, { name: QUEUES.retention }),
       ],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: Database, useFactory: () => new Database(config.APP_DATABASE_URL, 5) },
+        // The only pool allowed to delete events (role audit_retention); used by the retention job alone.
+        { provide: RETENTION_DB, useFactory: () => new Database(config.RETENTION_DATABASE_URL, 2) },
         { provide: HEARTBEAT_REDIS, useFactory: () => new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 }) },
         MaintenanceProcessor,
         ExportProcessor,
+        RetentionProcessor,
       ],
     };
   }
@@ -36,10 +40,14 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
 
   constructor(
     @InjectQueue(QUEUES.maintenance) private readonly maintenance: Queue,
+    @InjectQueue(QUEUES.retention) private readonly retention: Queue,
     @Inject(Database) private readonly db: Database,
+    @Inject(RETENTION_DB) private readonly retentionDb: Database,
+    @Inject(CONFIG) private readonly config: AppConfig,
     @Inject(HEARTBEAT_REDIS) private readonly redis: Redis,
     private readonly exportProcessor: ExportProcessor,
     private readonly maintenanceProcessor: MaintenanceProcessor,
+    private readonly retentionProcessor: RetentionProcessor,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -54,6 +62,9 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
       { every: 15 * 60_000 },
       { name: JOBS.sweepExports, data: { monthsAhead: 0 } },
     );
+    // Retention: daily at RETENTION_CRON (UTC); 'off' removes the schedule.
+    if (this.config.RETENTION_CRON === 'off') await this.retention.removeJobScheduler(SCHEDULERS.retention);
+    else await this.retention.upsertJobScheduler(SCHEDULERS.retention, { pattern: this.config.RETENTION_CRON, tz: 'UTC' }, { name: JOBS.runRetention, data: {} });
     await this.maintenance.add(JOBS.ensurePartitions, { monthsAhead: 3 }, { jobId: `ensure-partitions-boot-${new Date().toISOString().slice(0, 10)}` });
     const beat = () => void this.redis.set(WORKER_HEARTBEAT_KEY, new Date().toISOString(), 'EX', 60).catch(() => undefined);
     beat();
@@ -67,12 +78,12 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
    * close under a running export. Worker.close() is idempotent.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all([this.exportProcessor.worker.close(), this.maintenanceProcessor.worker.close()]);
+    await Promise.all([this.exportProcessor.worker.close(), this.maintenanceProcessor.worker.close(), this.retentionProcessor.worker.close()]);
   }
 
   async onApplicationShutdown(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
-    await this.db.close();
+    await Promise.all([this.db.close(), this.retentionDb.close()]);
     this.redis.disconnect();
   }
 }

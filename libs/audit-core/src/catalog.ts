@@ -53,6 +53,8 @@ export const PLATFORM_ACTIONS: Readonly<Record<string, string>> = {
   'destination.deleted': 'A forwarding destination was deleted.',
   'destination.disabled': 'A forwarding destination was disabled after failing.',
   'retention.purged': 'Events older than the retention period were purged.',
+  'legal_hold.placed': 'A legal hold was placed: retention deletes nothing in its scope.',
+  'legal_hold.released': 'A legal hold was released.',
 };
 
 const byPrefix = new Map<string, string>();

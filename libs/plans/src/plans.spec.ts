@@ -1,6 +1,6 @@
 import {
   clampToViewWindow, describeViewWindow, entitlementsOf, hasEntitlement, isViewable, mayAddDestination, mayExportFrom,
-  planChangeRetention, planFromLookupKey, PLAN_IDS, retentionCutoff,
+  cheapestPlanWith, describeMissingEntitlement, planChangeRetention, planFromLookupKey, PLAN_IDS, retentionCutoff,
 } from './plans';
 
 const DAY = 86_400_000;
@@ -65,5 +65,13 @@ describe('plans', () => {
     expect(mayAddDestination('premium', 2)).toBe(true);
     expect(mayAddDestination('premium', 3)).toBe(false);
     expect(mayAddDestination('enterprise', 1000)).toBe(true);
+  });
+});
+
+describe('missing entitlements', () => {
+  it('names the first plan that has the feature', () => {
+    expect(cheapestPlanWith('legal_hold')).toBe('enterprise');
+    expect(cheapestPlanWith('integrity_proofs')).toBe('premium');
+    expect(describeMissingEntitlement('premium', 'legal_hold', 'Legal holds')).toBe('Legal holds are not part of Premium; they come with Enterprise.');
   });
 });

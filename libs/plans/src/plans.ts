@@ -236,6 +236,18 @@ export function planChangeRetention(
   return { previousRetentionDays: before, graceUntil: new Date(now.getTime() + graceDays * DAY_MS) };
 }
 
+/** The first plan, in price order, that includes a feature (null when none does). */
+export function cheapestPlanWith(feature: BooleanEntitlement): PlanId | null {
+  return PLAN_IDS.find((p) => PLANS[p].entitlements[feature]) ?? null;
+}
+
+/** A sentence a person understands when their plan lacks a feature. */
+export function describeMissingEntitlement(plan: PlanId, feature: BooleanEntitlement, what: string): string {
+  const needed = cheapestPlanWith(feature);
+  const name = PLANS[plan].name;
+  return needed ? `${what} are not part of ${name}; they come with ${PLANS[needed].name}.` : `${what} are not available on any plan.`;
+}
+
 /** Can the account add one more forwarding destination, having `count`? */
 export function mayAddDestination(plan: PlanId, count: number): boolean {
   const cap = PLANS[plan].entitlements.forwarding_destinations;

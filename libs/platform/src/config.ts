@@ -16,6 +16,13 @@ const envSchema = z
     DATABASE_URL: postgresUrl,
     APP_DATABASE_URL: postgresUrl.optional(),
     APP_DB_PASSWORD: z.string().min(8).default('audit_app_local_only'),
+    RETENTION_DATABASE_URL: postgresUrl.optional(),
+    RETENTION_DB_PASSWORD: z.string().min(8).default('audit_retention_local_only'),
+    RETENTION_CRON: z
+      .string()
+      .regex(/^(off|(\S+\s+){4}\S+)$/, "must be a five-field cron pattern, or 'off'")
+      .default('30 2 * * *'),
+    RETENTION_BATCH_SIZE: z.coerce.number().int().min(100).max(100_000).default(5000),
     DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
     REDIS_URL: z.string().refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
     SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -53,14 +60,14 @@ const envSchema = z
     }
   });
 
-export type AppConfig = z.infer<typeof envSchema> & { SESSION_SECRET: string; APP_DATABASE_URL: string };
+export type AppConfig = z.infer<typeof envSchema> & { SESSION_SECRET: string; APP_DATABASE_URL: string; RETENTION_DATABASE_URL: string };
 
 export class ConfigError extends Error {}
 
 /** The application's connection: APP_DATABASE_URL, or DATABASE_URL with the application role swapped in. */
-export function deriveAppDatabaseUrl(databaseUrl: string, password: string): string {
+export function deriveAppDatabaseUrl(databaseUrl: string, password: string, role = 'audit_app'): string {
   const url = new URL(databaseUrl);
-  url.username = 'audit_app';
+  url.username = role;
   url.password = password;
   return url.toString();
 }
@@ -87,5 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ...cfg,
     SESSION_SECRET: secret,
     APP_DATABASE_URL: cfg.APP_DATABASE_URL ?? deriveAppDatabaseUrl(cfg.DATABASE_URL, cfg.APP_DB_PASSWORD),
+    // The retention job's own role, the only one allowed to delete events.
+    RETENTION_DATABASE_URL: cfg.RETENTION_DATABASE_URL ?? deriveAppDatabaseUrl(cfg.DATABASE_URL, cfg.RETENTION_DB_PASSWORD, 'audit_retention'),
   };
 }

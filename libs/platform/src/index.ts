@@ -6,3 +6,4 @@ export * from './migrate';
 export * from './orm.config';
 export * from './queues';
 export * from './exports';
+export * from './retention/run-retention';

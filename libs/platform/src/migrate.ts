@@ -23,14 +23,16 @@ export async function ensureDatabase(url: string): Promise<void> {
  * Run pending migrations as the owner (DATABASE_URL) and give the application
  * role its password. Returns the names of the migrations that ran.
  */
-export async function runMigrations(cfg: Pick<AppConfig, 'DATABASE_URL' | 'APP_DB_PASSWORD'>): Promise<string[]> {
+export async function runMigrations(cfg: Pick<AppConfig, 'DATABASE_URL' | 'APP_DB_PASSWORD'> & { RETENTION_DB_PASSWORD?: string }): Promise<string[]> {
   await ensureDatabase(cfg.DATABASE_URL);
   const orm = await MikroORM.init(ormOptions(cfg.DATABASE_URL));
   try {
     const ran = await orm.getMigrator().up();
     // Role passwords are cluster settings, not schema: set them on every run.
-    const pw = cfg.APP_DB_PASSWORD.replace(/'/g, "''");
-    await orm.em.getConnection().execute(`ALTER ROLE audit_app PASSWORD '${pw}'`);
+    const quote = (s: string) => s.replace(/'/g, "''");
+    await orm.em.getConnection().execute(`ALTER ROLE audit_app PASSWORD '${quote(cfg.APP_DB_PASSWORD)}'`);
+    // The retention job's role (see RETENTION_DATABASE_URL); without a password given, the development default.
+    await orm.em.getConnection().execute(`ALTER ROLE audit_retention PASSWORD '${quote(cfg.RETENTION_DB_PASSWORD ?? 'audit_retention_local_only')}'`);
     return ran.map((m) => m.name);
   } finally {
     await orm.close(true);

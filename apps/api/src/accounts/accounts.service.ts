@@ -10,6 +10,7 @@ import type { Principal, RequestMeta } from '../common/principal';
 import { emExecutor, TenantOrm } from '../core/tenant-orm';
 import { SelfAuditService } from '../self-audit/self-audit.service';
 import { WorkspaceDirectory } from '../events/workspace-directory';
+import { RetentionService } from '../retention/retention.service';
 
 export function workspaceView(w: Workspace) {
   return { id: w.id, name: w.name, created_at: w.createdAt.toISOString() };
@@ -23,6 +24,7 @@ export class AccountsService {
     private readonly audit: SelfAuditService,
     private readonly directory: WorkspaceDirectory,
     @Inject(CONFIG) private readonly config: AppConfig,
+    private readonly retention: RetentionService,
   ) {}
 
   async describe(p: Principal) {
@@ -46,6 +48,7 @@ export class AccountsService {
       entitlements: entitlementsOf(plan.id),
       created_at: account.createdAt.toISOString(),
       retention_grace_until: account.retentionGraceUntil?.toISOString() ?? null,
+      retention: await this.retention.summary(account),
       me: p.kind === 'session'
         ? { kind: 'user', user_id: p.userId, email: p.email, name: p.name, role: p.role, admin_workspace_ids: p.adminWorkspaceIds }
         : { kind: 'api_key', api_key_id: p.apiKeyId, scopes: [...p.scopes], workspace_id: p.boundWorkspaceId },

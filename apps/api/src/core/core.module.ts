@@ -20,7 +20,7 @@ export class CoreModule implements OnApplicationShutdown {
           registerRequestContext: false,
         }),
         BullModule.forRoot({ connection: redisConnection(config.REDIS_URL), prefix: config.QUEUE_PREFIX, defaultJobOptions: DEFAULT_JOB_OPTIONS }),
-        BullModule.registerQueue({ name: QUEUES.exports }),
+        BullModule.registerQueue({ name: QUEUES.exports }, { name: QUEUES.retention }),
       ],
       providers: [
         { provide: CONFIG, useValue: config },

@@ -33,7 +33,8 @@ export interface Account {
   plan: string;
   plan_name: string;
   audit_log_enabled: boolean;
-  entitlements: { view_window_days: number | null; export_window_days: number | null };
+  entitlements: { view_window_days: number | null; export_window_days: number | null; retention_days: number | null; legal_hold: boolean };
+  retention: { days: number | null; previous_days: number | null; grace_until: string | null; cutoff: string | null; next_purge_at: string | null };
   me: { kind: string; email?: string; role?: string };
   billing_mode: 'static' | 'stripe';
   retention_grace_until: string | null;
@@ -84,4 +85,22 @@ export interface ExportView {
   error: string | null;
   created_at: string;
   completed_at: string | null;
+}
+
+export interface LegalHoldView {
+  id: string;
+  scope: 'account' | 'workspace';
+  workspace_id: string | null;
+  reason: string;
+  active: boolean;
+  created_by: string;
+  created_at: string;
+  released_at: string | null;
+  released_by: string | null;
+}
+
+export interface WorkspaceView {
+  id: string;
+  name: string;
+  created_at: string;
 }

@@ -7,6 +7,7 @@ import type { DefaultJobOptions } from 'bullmq';
 export const QUEUES = {
   maintenance: 'maintenance',
   exports: 'exports',
+  retention: 'retention',
 } as const;
 
 export const JOBS = {
@@ -16,7 +17,19 @@ export const JOBS = {
   sweepExports: 'sweep-exports',
   /** Write one export file. */
   runExport: 'run-export',
+  /** Purge events past each account's retention (daily, or now for an operator). */
+  runRetention: 'run-retention',
 } as const;
+
+/** Job scheduler ids (upserted at worker start; the API reads their next run). */
+export const SCHEDULERS = {
+  retention: 'retention-daily',
+} as const;
+
+export interface RunRetentionPayload {
+  /** Only these accounts; absent = every account. */
+  accountIds?: string[];
+}
 
 export interface RunExportPayload {
   exportId: string;

@@ -1,0 +1,214 @@
+import { normalizeEvent } from '@audit-trail/audit-core';
+import { entitlementsOf, hasEntitlement, planOrFree, retentionCutoff } from '@audit-trail/plans';
+import { beginTenantSql, type Database } from '../database';
+import type { EventWriter } from '../events/event-writer';
+
+/** One account as the retention job sees it (app_retention_accounts()). */
+interface AccountRow {
+  id: string;
+  name: string;
+  plan: string;
+  previous_retention_days: number | null;
+  retention_grace_until: Date | null;
+  ever_licensed: boolean;
+  account_held: boolean;
+  held_workspaces: string[];
+}
+
+export interface AccountPurge {
+  account_id: string;
+  plan: string;
+  /** Events that occurred before this instant were purged; null = nothing may be purged. */
+  cutoff: string | null;
+  /** Until when a downgrade's longer retention still applies. */
+  retention_grace_until: string | null;
+  purged: number;
+  /** `account` when an account-wide legal hold stopped the purge. */
+  held: 'account' | null;
+  /** Workspaces whose events a legal hold kept. */
+  held_workspace_ids: string[];
+}
+
+export interface RetentionReport {
+  ran_at: string;
+  purged_total: number;
+  partitions_dropped: string[];
+  accounts: AccountPurge[];
+}
+
+export interface RunRetentionOptions {
+  now?: Date;
+  /** Only these accounts (an operator's targeted run); partitions holding others are never dropped. */
+  accountIds?: string[];
+  /** Rows per DELETE statement (each in its own short transaction). */
+  batchSize?: number;
+  /** Application-role pool and writer for the `retention.purged` self-audit event. */
+  audit?: { db: Database; writer: EventWriter };
+}
+
+/** The actor every purge is recorded under. */
+export const RETENTION_ACTOR = { type: 'system' as const, id: 'retention', name: 'Retention' };
+
+/**
+ * Purge what each account's plan no longer keeps.
+ *
+ * Runs on the retention role's pool (`audit_retention`, the only role the
+ * append-only guard lets delete events). First, a month partition whose
+ * every account is past its cutoff and under no legal hold is dropped whole
+ * (O(1)); then each account's remaining expired events are deleted in
+ * bounded batches, each batch its own short transaction, skipping held
+ * workspaces, and an account-wide hold skips the account. Running it twice
+ * deletes nothing more.
+ */
+export async function runRetention(db: Database, opts: RunRetentionOptions = {}): Promise<RetentionReport> {
+  const now = opts.now ?? new Date();
+  const batch = opts.batchSize ?? 5000;
+  const only = opts.accountIds ? new Set(opts.accountIds) : null;
+
+  const client = await db.connect();
+  let accounts: AccountRow[];
+  let partitions: { name: string; range_end: Date }[];
+  try {
+    accounts = (await client.query<AccountRow>('SELECT * FROM app_retention_accounts()')).rows;
+    partitions = (
+      await client.query<{ name: string; range_end: Date }>(
+        `SELECT name, range_end FROM audit_partitions() WHERE range_end <= date_trunc('month', $1::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`,
+        [now],
+      )
+    ).rows;
+  } finally {
+    client.release();
+  }
+
+  const plans = new Map<string, { row: AccountRow; cutoff: Date | null; report: AccountPurge }>();
+  for (const a of accounts) {
+    const plan = planOrFree(a.plan).id;
+    const cutoff = a.account_held
+      ? null
+      : retentionCutoff({ plan, previousRetentionDays: a.previous_retention_days, graceUntil: a.retention_grace_until }, now);
+    plans.set(a.id, {
+      row: a,
+      cutoff,
+      report: {
+        account_id: a.id,
+        plan,
+        cutoff: cutoff?.toISOString() ?? null,
+        retention_grace_until: a.retention_grace_until && a.retention_grace_until > now ? a.retention_grace_until.toISOString() : null,
+        purged: 0,
+        held: a.account_held ? 'account' : null,
+        held_workspace_ids: a.held_workspaces,
+      },
+    });
+  }
+  const selected = [...plans.values()].filter((p) => !only || only.has(p.row.id));
+
+  // 1. Whole partitions: every account present is selected, past its cutoff, and holds nothing.
+  const partitionsDropped: string[] = [];
+  const clears = (accountId: string, end: Date) => {
+    const p = plans.get(accountId);
+    if (!p || (only && !only.has(accountId))) return false;
+    return p.cutoff !== null && p.row.held_workspaces.length === 0 && end.getTime() <= p.cutoff.getTime();
+  };
+  for (const part of partitions) {
+    const c = await db.connect();
+    try {
+      const present = (await c.query<{ account_id: string }>('SELECT account_id FROM audit_partition_accounts($1)', [part.name])).rows.map((r) => r.account_id);
+      if (present.length === 0 || !present.every((id) => clears(id, part.range_end))) continue;
+      const { rows } = await c.query<{ account_id: string; n: string }>('SELECT account_id, n FROM audit_drop_partition($1, $2::uuid[])', [part.name, present]);
+      if (rows.length === 0) continue; // refused: a backfill arrived, or a lock was busy; the row deletes below cover it.
+      partitionsDropped.push(part.name);
+      for (const r of rows) {
+        const p = plans.get(r.account_id);
+        if (p) p.report.purged += Number(r.n);
+      }
+    } finally {
+      c.release();
+    }
+  }
+
+  // 2. What is left, per account, in bounded batches.
+  for (const p of selected) {
+    if (p.cutoff === null) continue;
+    const held = p.row.held_workspaces;
+    p.report.purged += await deleteInBatches(
+      db,
+      p.row.id,
+      `WITH doomed AS (
+         SELECT occurred_at, id FROM audit_events
+         WHERE account_id = $1 AND occurred_at < $2 AND (workspace_id IS NULL OR workspace_id <> ALL ($3::uuid[]))
+         ORDER BY occurred_at LIMIT $4)
+       DELETE FROM audit_events e USING doomed d WHERE e.account_id = $1 AND e.occurred_at = d.occurred_at AND e.id = d.id`,
+      [p.row.id, p.cutoff, held, batch],
+      batch,
+    );
+    // Idempotency keys go with their events; they carry no workspace, so a workspace hold keeps them all.
+    if (held.length === 0) {
+      await deleteInBatches(
+        db,
+        p.row.id,
+        `DELETE FROM event_idempotency WHERE account_id = $1 AND key IN (
+           SELECT key FROM event_idempotency WHERE account_id = $1 AND occurred_at < $2 LIMIT $3)`,
+        [p.row.id, p.cutoff, batch],
+        batch,
+      );
+    }
+  }
+
+  // 3. The purge is itself audited, in the account log, by the system.
+  if (opts.audit) {
+    for (const p of selected) {
+      if (p.report.purged === 0) continue;
+      await recordPurge(opts.audit, p.row, p.report, now);
+    }
+  }
+
+  const reports = selected.map((p) => p.report);
+  return {
+    ran_at: now.toISOString(),
+    purged_total: reports.reduce((s, r) => s + r.purged, 0),
+    partitions_dropped: partitionsDropped,
+    accounts: reports,
+  };
+}
+
+async function deleteInBatches(db: Database, accountId: string, sql: string, params: unknown[], batch: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const client = await db.connect();
+    let n: number;
+    try {
+      await client.query(beginTenantSql(accountId));
+      n = (await client.query(sql, params)).rowCount ?? 0;
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    total += n;
+    if (n < batch) return total;
+  }
+}
+
+async function recordPurge(audit: NonNullable<RunRetentionOptions['audit']>, account: AccountRow, report: AccountPurge, now: Date): Promise<void> {
+  const plan = planOrFree(account.plan).id;
+  // Like every self-audit event: only while the plan includes the audit log.
+  if (!hasEntitlement(plan, 'audit_log')) return;
+  const record = normalizeEvent(
+    {
+      action: 'retention.purged',
+      actor: RETENTION_ACTOR,
+      target: { type: 'account', id: account.id, name: account.name },
+      metadata: {
+        cutoff: report.cutoff,
+        events_removed: report.purged,
+        retention_days: entitlementsOf(plan).retention_days,
+        retention_grace_until: report.retention_grace_until,
+        held_workspace_ids: report.held_workspace_ids,
+      },
+    },
+    { accountId: account.id, receivedAt: now, workspaceId: null },
+  );
+  await audit.db.tenant(account.id, (c) => audit.writer.writeInTransaction(c, account.id, [record]));
+}
