@@ -1,3 +1,4 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { newId } from '@audit-trail/audit-core';
@@ -115,15 +116,7 @@ export class RetentionService implements OnApplicationShutdown {
     return this.tenant.run(p.accountId, async (em) => {
       const hold = em.create(LegalHold, { id: newId(), account: p.accountId, scope: input.scope, workspaceId, reason: input.reason, createdBy: p.userId as string });
       await em.flush();
-      await this.audit.record(emExecutor(em), {
-        accountId: p.accountId,
-        plan: p.plan,
-        action: 'legal_hold.placed',
-        actor: { kind: 'principal', principal: p },
-        meta,
-        target: { type: 'legal_hold', id: hold.id },
-        metadata: { scope: hold.scope, workspace_id: workspaceId, reason: hold.reason },
-      });
+      await this.recordHold(em, p, 'legal_hold.placed', hold, meta);
       return legalHoldView(hold);
     });
   }
@@ -137,16 +130,21 @@ export class RetentionService implements OnApplicationShutdown {
       hold.releasedAt = new Date();
       hold.releasedBy = p.userId;
       await em.flush();
-      await this.audit.record(emExecutor(em), {
-        accountId: p.accountId,
-        plan: p.plan,
-        action: 'legal_hold.released',
-        actor: { kind: 'principal', principal: p },
-        meta,
-        target: { type: 'legal_hold', id: hold.id },
-        metadata: { scope: hold.scope, workspace_id: hold.workspaceId, reason: hold.reason, placed_at: hold.createdAt.toISOString() },
-      });
+      await this.recordHold(em, p, 'legal_hold.released', hold, meta, { placed_at: hold.createdAt.toISOString() });
       return legalHoldView(hold);
+    });
+  }
+
+  /** Placing and releasing a hold go to the account log, in the transaction that made the change. */
+  private recordHold(em: EntityManager, p: Principal, action: string, hold: LegalHold, meta: RequestMeta, extra: Record<string, unknown> = {}) {
+    return this.audit.record(emExecutor(em), {
+      accountId: p.accountId,
+      plan: p.plan,
+      action,
+      actor: { kind: 'principal', principal: p },
+      meta,
+      target: { type: 'legal_hold', id: hold.id },
+      metadata: { scope: hold.scope, workspace_id: hold.workspaceId, reason: hold.reason, ...extra },
     });
   }
 }
