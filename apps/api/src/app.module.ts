@@ -26,6 +26,8 @@ import { MembersService } from './members/members.service';
 import { OpenApiController } from './openapi/openapi.controller';
 import { OpenApiService } from './openapi/openapi.service';
 import { OperatorController } from './operator/operator.controller';
+import { ForwardingController } from './forwarding/forwarding.controller';
+import { ForwardingService } from './forwarding/forwarding.service';
 import { LegalHoldsController } from './retention/legal-holds.controller';
 import { RetentionService } from './retention/retention.service';
 import { SelfAuditService } from './self-audit/self-audit.service';
@@ -51,6 +53,7 @@ export class AppModule {
         ApiKeysController,
         EventsController,
         ExportsController,
+        ForwardingController,
         LegalHoldsController,
         OperatorController,
         BillingController,
@@ -71,6 +74,7 @@ export class AppModule {
         WorkspaceDirectory,
         PlanService,
         RetentionService,
+        ForwardingService,
         BillingService,
         OpenApiService,
       ],

@@ -9,5 +9,7 @@ process.env.LOG_LEVEL ??= 'silent';
 process.env.FORWARDING_ALLOW_PRIVATE ??= 'true';
 // No daily retention run in the middle of a test run; the retention tests run it on demand.
 process.env.RETENTION_CRON ??= 'off';
+// Only the forwarding tests deliver: other suites' workers must not send their destinations' events.
+process.env.FORWARDING_ENABLED ??= 'false';
 // Fixtures sign up many tenants from 127.0.0.1; the limiter has its own test with a low limit.
 process.env.AUTH_RATE_LIMIT_PER_MINUTE ??= '100000';

@@ -5,6 +5,7 @@ import { type Account, api, ApiError } from './lib/api';
 import { ExportsPage } from './exports/exports';
 import { AuditLogPage } from './pages/AuditLogPage';
 import { AuthPage } from './pages/AuthPage';
+import { ForwardingPage } from './forwarding/forwarding-page';
 import { BillingPage } from './pages/BillingPage';
 import { RetentionPage } from './retention/retention-page';
 
@@ -45,6 +46,7 @@ function Shell({ account }: { account: Account }) {
   const navigate = useNavigate();
   const qc = useQueryClient();
   const location = useLocation();
+  const isAdmin = account.me.kind === 'api_key' || account.me.role === 'owner' || account.me.role === 'admin';
   const signOut = async () => {
     await api('POST', '/v1/auth/logout').catch(() => undefined);
     qc.clear();
@@ -68,6 +70,7 @@ function Shell({ account }: { account: Account }) {
       <AppShell.Navbar p="xs" aria-label="Main">
         {account.audit_log_enabled && <NavLink component={Link} to="/audit-log" label="Audit Log" active={location.pathname.startsWith('/audit-log')} />}
         {account.audit_log_enabled && <NavLink component={Link} to="/exports" label="Exports" active={location.pathname.startsWith('/exports')} />}
+        {account.audit_log_enabled && isAdmin && <NavLink component={Link} to="/forwarding" label="Forwarding" active={location.pathname.startsWith('/forwarding')} />}
         {account.audit_log_enabled && <NavLink component={Link} to="/retention" label="Retention" active={location.pathname.startsWith('/retention')} />}
         <NavLink component={Link} to="/billing" label="Billing" active={location.pathname.startsWith('/billing')} />
       </AppShell.Navbar>
@@ -75,6 +78,7 @@ function Shell({ account }: { account: Account }) {
         <Routes>
           <Route path="/audit-log" element={account.audit_log_enabled ? <AuditLogPage account={account} /> : <Navigate to="/" replace />} />
           <Route path="/exports" element={account.audit_log_enabled ? <ExportsPage /> : <Navigate to="/" replace />} />
+          <Route path="/forwarding" element={account.audit_log_enabled && isAdmin ? <ForwardingPage account={account} /> : <Navigate to="/" replace />} />
           <Route path="/retention" element={account.audit_log_enabled ? <RetentionPage account={account} /> : <Navigate to="/" replace />} />
           <Route path="/billing" element={<BillingPage account={account} />} />
           <Route

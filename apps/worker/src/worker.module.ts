@@ -5,6 +5,7 @@ import type { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { ExportProcessor } from './export.processor';
 import { MaintenanceProcessor } from './maintenance.processor';
+import { ForwardingProcessor } from './forwarding.processor';
 import { RetentionProcessor } from './retention.processor';
 import { CONFIG, RETENTION_DB } from './tokens';
 
@@ -21,7 +22,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
           prefix: config.QUEUE_PREFIX,
           defaultJobOptions: DEFAULT_JOB_OPTIONS,
         }),
-        BullModule.registerQueue({ name: QUEUES.maintenance }, { name: QUEUES.exports }, { name: QUEUES.retention }),
+        BullModule.registerQueue({ name: QUEUES.maintenance }, { name: QUEUES.exports }, { name: QUEUES.retention }, { name: QUEUES.forwarding }),
       ],
       providers: [
         { provide: CONFIG, useValue: config },
@@ -32,6 +33,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
         MaintenanceProcessor,
         ExportProcessor,
         RetentionProcessor,
+        ForwardingProcessor,
       ],
     };
   }
@@ -41,6 +43,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
   constructor(
     @InjectQueue(QUEUES.maintenance) private readonly maintenance: Queue,
     @InjectQueue(QUEUES.retention) private readonly retention: Queue,
+    @InjectQueue(QUEUES.forwarding) private readonly forwarding: Queue,
     @Inject(Database) private readonly db: Database,
     @Inject(RETENTION_DB) private readonly retentionDb: Database,
     @Inject(CONFIG) private readonly config: AppConfig,
@@ -48,6 +51,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly exportProcessor: ExportProcessor,
     private readonly maintenanceProcessor: MaintenanceProcessor,
     private readonly retentionProcessor: RetentionProcessor,
+    private readonly forwardingProcessor: ForwardingProcessor,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -62,13 +66,24 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
       { every: 15 * 60_000 },
       { name: JOBS.sweepExports, data: { monthsAhead: 0 } },
     );
+    await this.ensureSchedulers();
+    await this.maintenance.add(JOBS.ensurePartitions, { monthsAhead: 3 }, { jobId: `ensure-partitions-boot-${new Date().toISOString().slice(0, 10)}` });
+    const beat = () => {
+      void this.redis.set(WORKER_HEARTBEAT_KEY, new Date().toISOString(), 'EX', 60).catch(() => undefined);
+      // A flushed or restarted Redis loses the schedules: put them back (upserts are idempotent).
+      void this.ensureSchedulers().catch(() => undefined);
+    };
+    void this.redis.set(WORKER_HEARTBEAT_KEY, new Date().toISOString(), 'EX', 60).catch(() => undefined);
+    this.heartbeat = setInterval(beat, this.config.WORKER_HEARTBEAT_MS);
+  }
+
+  /** The schedules that must exist while a worker runs. */
+  async ensureSchedulers(): Promise<void> {
     // Retention: daily at RETENTION_CRON (UTC); 'off' removes the schedule.
     if (this.config.RETENTION_CRON === 'off') await this.retention.removeJobScheduler(SCHEDULERS.retention);
     else await this.retention.upsertJobScheduler(SCHEDULERS.retention, { pattern: this.config.RETENTION_CRON, tz: 'UTC' }, { name: JOBS.runRetention, data: {} });
-    await this.maintenance.add(JOBS.ensurePartitions, { monthsAhead: 3 }, { jobId: `ensure-partitions-boot-${new Date().toISOString().slice(0, 10)}` });
-    const beat = () => void this.redis.set(WORKER_HEARTBEAT_KEY, new Date().toISOString(), 'EX', 60).catch(() => undefined);
-    beat();
-    this.heartbeat = setInterval(beat, 15_000);
+    if (!this.config.FORWARDING_ENABLED) await this.forwarding.removeJobScheduler(SCHEDULERS.forwarding);
+    else await this.forwarding.upsertJobScheduler(SCHEDULERS.forwarding, { every: this.config.FORWARDING_TICK_MS }, { name: JOBS.forwardingTick, data: {}, opts: { removeOnComplete: true, removeOnFail: true } });
   }
 
   /**
@@ -78,7 +93,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
    * close under a running export. Worker.close() is idempotent.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all([this.exportProcessor.worker.close(), this.maintenanceProcessor.worker.close(), this.retentionProcessor.worker.close()]);
+    await Promise.all([this.exportProcessor.worker.close(), this.maintenanceProcessor.worker.close(), this.retentionProcessor.worker.close(), this.forwardingProcessor.worker.close()]);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -52,6 +52,7 @@ export const PLATFORM_ACTIONS: Readonly<Record<string, string>> = {
   'destination.updated': 'A forwarding destination was changed.',
   'destination.deleted': 'A forwarding destination was deleted.',
   'destination.disabled': 'A forwarding destination was disabled after failing.',
+  'destination.replayed': 'A time range was queued for re-delivery to a destination.',
   'retention.purged': 'Events older than the retention period were purged.',
   'legal_hold.placed': 'A legal hold was placed: retention deletes nothing in its scope.',
   'legal_hold.released': 'A legal hold was released.',

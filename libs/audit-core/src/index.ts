@@ -7,3 +7,4 @@ export * from './normalize';
 export * from './problem';
 export * from './redact';
 export * from './export-format';
+export * from './forwarding';

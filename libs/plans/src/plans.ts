@@ -248,6 +248,20 @@ export function describeMissingEntitlement(plan: PlanId, feature: BooleanEntitle
   return needed ? `${what} are not part of ${name}; they come with ${PLANS[needed].name}.` : `${what} are not available on any plan.`;
 }
 
+/** A sentence about a plan's forwarding destination limit. */
+export function describeDestinationLimit(plan: PlanId): string {
+  const cap = PLANS[plan].entitlements.forwarding_destinations;
+  const name = PLANS[plan].name;
+  const more = PLAN_IDS.find((p) => {
+    const c = PLANS[p].entitlements.forwarding_destinations;
+    return c === null || (cap !== null && c > cap);
+  });
+  const upgrade = more ? ` ${PLANS[more].name} includes ${PLANS[more].entitlements.forwarding_destinations ?? 'unlimited'}.` : '';
+  if (cap === null) return `${name} includes unlimited forwarding destinations.`;
+  if (cap === 0) return `${name} does not include forwarding.${upgrade}`;
+  return `${name} includes ${cap} forwarding destination${cap === 1 ? '' : 's'}, and all are in use.${upgrade}`;
+}
+
 /** Can the account add one more forwarding destination, having `count`? */
 export function mayAddDestination(plan: PlanId, count: number): boolean {
   const cap = PLANS[plan].entitlements.forwarding_destinations;

@@ -6,4 +6,5 @@ export * from './migrate';
 export * from './orm.config';
 export * from './queues';
 export * from './exports';
+export * from './forwarding';
 export * from './retention/run-retention';

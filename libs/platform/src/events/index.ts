@@ -1,3 +1,4 @@
 export * from './event-writer';
 export * from './event.repository';
 export * from './partitions';
+export * from './system-event';

@@ -8,6 +8,7 @@ export const QUEUES = {
   maintenance: 'maintenance',
   exports: 'exports',
   retention: 'retention',
+  forwarding: 'forwarding',
 } as const;
 
 export const JOBS = {
@@ -19,11 +20,25 @@ export const JOBS = {
   runExport: 'run-export',
   /** Purge events past each account's retention (daily, or now for an operator). */
   runRetention: 'run-retention',
+  /** Enqueue a delivery for every destination (and replay) that is due. */
+  forwardingTick: 'forwarding-tick',
+  /** Deliver the next batches of one destination, or one replay. */
+  deliver: 'deliver',
 } as const;
+
+export interface DeliverPayload {
+  destinationId: string;
+  accountId: string;
+  replayId?: string;
+}
+
+/** One delivery job per destination (or replay) at a time: a second add while one waits or runs is a no-op. */
+export const deliverJobId = (p: DeliverPayload) => (p.replayId ? `replay-${p.replayId}` : `deliver-${p.destinationId}`);
 
 /** Job scheduler ids (upserted at worker start; the API reads their next run). */
 export const SCHEDULERS = {
   retention: 'retention-daily',
+  forwarding: 'forwarding-tick',
 } as const;
 
 export interface RunRetentionPayload {

@@ -1,7 +1,7 @@
-import { normalizeEvent } from '@audit-trail/audit-core';
-import { entitlementsOf, hasEntitlement, planOrFree, retentionCutoff } from '@audit-trail/plans';
+import { entitlementsOf, planOrFree, retentionCutoff } from '@audit-trail/plans';
 import { beginTenantSql, type Database } from '../database';
 import type { EventWriter } from '../events/event-writer';
+import { recordSystemEvent } from '../events/system-event';
 
 /** One account as the retention job sees it (app_retention_accounts()). */
 interface AccountRow {
@@ -47,7 +47,7 @@ export interface RunRetentionOptions {
 }
 
 /** The actor every purge is recorded under. */
-export const RETENTION_ACTOR = { type: 'system' as const, id: 'retention', name: 'Retention' };
+export const RETENTION_ACTOR = { id: 'retention', name: 'Retention' };
 
 /**
  * Purge what each account's plan no longer keeps.
@@ -192,23 +192,22 @@ async function deleteInBatches(db: Database, accountId: string, sql: string, par
 }
 
 async function recordPurge(audit: NonNullable<RunRetentionOptions['audit']>, account: AccountRow, report: AccountPurge, now: Date): Promise<void> {
-  const plan = planOrFree(account.plan).id;
-  // Like every self-audit event: only while the plan includes the audit log.
-  if (!hasEntitlement(plan, 'audit_log')) return;
-  const record = normalizeEvent(
+  await recordSystemEvent(
+    audit.db,
+    audit.writer,
     {
+      accountId: account.id,
       action: 'retention.purged',
       actor: RETENTION_ACTOR,
       target: { type: 'account', id: account.id, name: account.name },
       metadata: {
         cutoff: report.cutoff,
         events_removed: report.purged,
-        retention_days: entitlementsOf(plan).retention_days,
+        retention_days: entitlementsOf(planOrFree(account.plan).id).retention_days,
         retention_grace_until: report.retention_grace_until,
         held_workspace_ids: report.held_workspace_ids,
       },
     },
-    { accountId: account.id, receivedAt: now, workspaceId: null },
+    now,
   );
-  await audit.db.tenant(account.id, (c) => audit.writer.writeInTransaction(c, account.id, [record]));
 }

@@ -1,0 +1,81 @@
+import type { Browser, Page } from 'playwright-core';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { call, createTenant, startApp, type Tenant, type TestApp } from '../../api/test/harness';
+import { launch, SCREENSHOTS } from './browser';
+
+let t: TestApp;
+let browser: Browser;
+let page: Page;
+let tenant: Tenant;
+let server: Server;
+let receiverUrl: string;
+const received: string[] = [];
+
+beforeAll(async () => {
+  t = await startApp({ WEB_DIST: process.env.WEB_DIST ?? join(__dirname, '..', 'dist') });
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      received.push(body);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  receiverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  browser = await launch();
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(20_000);
+  tenant = await createTenant(t, 'premium', 'Forward Co');
+  await page.goto(`${t.url}/login`);
+  await page.getByLabel('Email').fill(tenant.email);
+  await page.locator('input[name=password]').fill(tenant.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Forwarding' }).waitFor();
+});
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+  server?.close();
+});
+
+it('adds a webhook, shows its secret once, tests it, shows the delivery log, and disables it', async () => {
+  await page.getByRole('link', { name: 'Forwarding' }).click();
+  await page.getByText('0 of 3 destinations in use.').waitFor();
+  await page.getByRole('button', { name: 'Add destination' }).click();
+  const form = page.getByRole('form', { name: 'Add a destination' });
+  await form.getByLabel('Name').fill('Security SIEM');
+  await form.getByLabel('URL').fill(receiverUrl);
+  await form.getByRole('button', { name: 'Add destination' }).click();
+  const secret = await page.getByTestId('new-secret').textContent();
+  expect(secret).toMatch(/^whsec_/);
+
+  const row = page.getByTestId('destination-row').filter({ hasText: 'Security SIEM' });
+  await row.getByText('Delivering').waitFor();
+  await row.getByRole('button', { name: 'Test' }).click();
+  await row.getByTestId('test-result').getByText(/HTTP 200/).waitFor();
+  expect(JSON.parse(received[0]).events[0].action).toBe('destination.test');
+
+  await row.getByRole('button', { name: 'Deliveries' }).click();
+  const drawer = page.getByRole('dialog', { name: /Deliveries/ });
+  await drawer.getByTestId('delivery-row').getByText('test event').waitFor();
+  await page.screenshot({ path: join(SCREENSHOTS, 'forwarding.png'), fullPage: true });
+  await page.keyboard.press('Escape');
+
+  await row.getByRole('button', { name: 'Disable' }).click();
+  await row.getByText(/^Disabled/).waitFor();
+  const api = await call(t.url, 'GET', '/v1/destinations', { session: tenant.owner });
+  expect(api.body.data[0]).toMatchObject({ name: 'Security SIEM', enabled: false });
+  expect(JSON.stringify(api.body)).not.toContain(secret as string);
+});
+
+it('shows the API’s field errors in the form', async () => {
+  await page.getByRole('button', { name: 'Add destination' }).click();
+  const form = page.getByRole('form', { name: 'Add a destination' });
+  await form.getByLabel('Name').fill('Broken');
+  await form.getByLabel('URL').fill('ftp://nope.example/');
+  await form.getByRole('button', { name: 'Add destination' }).click();
+  await form.getByText('must be an http:// or https:// URL').waitFor();
+});

@@ -1,0 +1,363 @@
+import { Alert, Badge, Button, Code, Drawer, Group, Modal, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { type Account, api, ApiError, type WorkspaceView } from '../lib/api';
+
+export interface DestinationView {
+  id: string;
+  type: 'webhook' | 'segment' | 'splunk_hec' | 'datadog' | 'slack';
+  name: string;
+  url: string;
+  format: 'native' | 'ocsf' | 'cloudevents';
+  scope: 'account' | 'workspace';
+  workspace_id: string | null;
+  filter: { actions: string[]; categories: string[] };
+  enabled: boolean;
+  disabled_reason: string | null;
+  failing_since: string | null;
+  next_attempt_at: string | null;
+  last_delivered_at: string | null;
+  last_error: string | null;
+  secret?: string;
+}
+
+interface DeliveryView {
+  id: string;
+  attempted_at: string;
+  event_count: number;
+  first_event_id: string | null;
+  last_event_id: string | null;
+  status_code: number | null;
+  latency_ms: number;
+  ok: boolean;
+  error: string | null;
+  replay_id: string | null;
+  test: boolean;
+}
+
+/** Each receiver type: what to call it, where it listens, and which credential it takes. */
+const TYPES: Record<DestinationView['type'], { label: string; url: string; credential?: { field: 'secret' | 'token' | 'write_key'; label: string; optional?: boolean } }> = {
+  webhook: { label: 'Webhook', url: 'https://siem.example.com/audit', credential: { field: 'secret', label: 'Signing secret (empty: we generate one)', optional: true } },
+  segment: { label: 'Segment', url: 'https://api.segment.io/v1/batch', credential: { field: 'write_key', label: 'Write key' } },
+  splunk_hec: { label: 'Splunk HEC', url: 'https://splunk.example.com:8088', credential: { field: 'token', label: 'HEC token' } },
+  datadog: { label: 'Datadog', url: 'https://http-intake.logs.datadoghq.com/api/v2/logs', credential: { field: 'token', label: 'API key' } },
+  slack: { label: 'Slack', url: 'https://hooks.slack.com/services/…' },
+};
+
+const problem = (err: unknown) => (err instanceof ApiError ? err.message : 'The server could not be reached.');
+/** A text field of a submitted form ('' when absent). */
+const text = (f: FormData, name: string) => {
+  const v = f.get(name);
+  return typeof v === 'string' ? v : '';
+};
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+function Status({ d }: { d: DestinationView }) {
+  if (!d.enabled) return <Badge color="gray">Disabled{d.disabled_reason ? `: ${d.disabled_reason}` : ''}</Badge>;
+  if (d.failing_since) return <Badge color="red">Failing since {new Date(d.failing_since).toLocaleString()}</Badge>;
+  return <Badge color="green">Delivering</Badge>;
+}
+
+/** Forwarding: destinations, their state, tests, the delivery log and replays. */
+export function ForwardingPage({ account }: { account: Account }) {
+  const qc = useQueryClient();
+  const destinations = useQuery({ queryKey: ['destinations'], queryFn: () => api<{ data: DestinationView[] }>('GET', '/v1/destinations'), refetchInterval: 5000 });
+  const [creating, setCreating] = useState(false);
+  const [created, setCreated] = useState<DestinationView | null>(null);
+  const [ledgerOf, setLedgerOf] = useState<DestinationView | null>(null);
+  const [replayOf, setReplayOf] = useState<DestinationView | null>(null);
+  const [deleting, setDeleting] = useState<DestinationView | null>(null);
+  const [tested, setTested] = useState<{ id: string; text: string; ok: boolean } | null>(null);
+  const refresh = () => void qc.invalidateQueries({ queryKey: ['destinations'] });
+  const toggle = useMutation({ mutationFn: (d: DestinationView) => api('PATCH', `/v1/destinations/${d.id}`, { enabled: !d.enabled }), onSuccess: refresh });
+  const remove = useMutation({
+    mutationFn: (d: DestinationView) => api('DELETE', `/v1/destinations/${d.id}`),
+    onSuccess: () => {
+      setDeleting(null);
+      refresh();
+    },
+  });
+  const test = useMutation({
+    mutationFn: (d: DestinationView) => api<{ ok: boolean; status_code: number | null; latency_ms: number; body: string; error: string | null }>('POST', `/v1/destinations/${d.id}/test`),
+    onSuccess: (r, d) => setTested({ id: d.id, ok: r.ok, text: r.error ?? `HTTP ${r.status_code} in ${r.latency_ms} ms${r.body ? `: ${r.body.slice(0, 200)}` : ''}` }),
+    onError: (err, d) => setTested({ id: d.id, ok: false, text: problem(err) }),
+  });
+  const cap = account.entitlements.forwarding_destinations;
+  const rows = destinations.data?.data ?? [];
+
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={2}>Forwarding</Title>
+        <Button onClick={() => setCreating(true)} disabled={cap === 0}>
+          Add destination
+        </Button>
+      </Group>
+      <Text c="dimmed" size="sm">
+        Every event of the chosen log is sent, in order, at least once, to each enabled destination. Failed deliveries retry with backoff for 24 hours; a
+        destination failing that long is disabled and resumes where it stopped when you enable it again.{' '}
+        {cap === null ? 'Your plan allows any number of destinations.' : cap === 0 ? `${account.plan_name} does not include forwarding.` : `${rows.length} of ${cap} destinations in use.`}
+      </Text>
+      {destinations.error && <Alert color="red">{problem(destinations.error)}</Alert>}
+      {created?.secret && (
+        <Alert color="blue" title="Signing secret" withCloseButton onClose={() => setCreated(null)}>
+          Verify the <Code>Audit-Signature</Code> header of each delivery with this secret. It is shown once: <Code data-testid="new-secret">{created.secret}</Code>
+        </Alert>
+      )}
+      {!destinations.isLoading && rows.length === 0 && <Text c="dimmed">No destinations yet. Add a webhook, Segment, Splunk, Datadog or Slack.</Text>}
+      {rows.length > 0 && (
+        <Table withTableBorder aria-label="Destinations">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Name</Table.Th>
+              <Table.Th>Type</Table.Th>
+              <Table.Th>Log</Table.Th>
+              <Table.Th>Status</Table.Th>
+              <Table.Th>Last delivery</Table.Th>
+              <Table.Th />
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((d) => (
+              <Table.Tr key={d.id} data-testid="destination-row">
+                <Table.Td>
+                  <Text fw={500}>{d.name}</Text>
+                  <Text size="xs" c="dimmed">
+                    {d.url}
+                  </Text>
+                </Table.Td>
+                <Table.Td>
+                  {TYPES[d.type].label} · {d.format}
+                </Table.Td>
+                <Table.Td>{d.scope === 'account' ? 'Account' : 'Workspace'}</Table.Td>
+                <Table.Td>
+                  <Status d={d} />
+                  {tested?.id === d.id && (
+                    <Text size="xs" c={tested.ok ? 'green' : 'red'} data-testid="test-result">
+                      Test: {tested.text}
+                    </Text>
+                  )}
+                </Table.Td>
+                <Table.Td>{d.last_delivered_at ? new Date(d.last_delivered_at).toLocaleString() : '—'}</Table.Td>
+                <Table.Td>
+                  <Group gap={4} wrap="nowrap">
+                    <Button size="xs" variant="default" loading={test.isPending && test.variables.id === d.id} onClick={() => test.mutate(d)}>
+                      Test
+                    </Button>
+                    <Button size="xs" variant="default" onClick={() => setLedgerOf(d)}>
+                      Deliveries
+                    </Button>
+                    <Button size="xs" variant="default" onClick={() => setReplayOf(d)}>
+                      Replay
+                    </Button>
+                    <Button size="xs" variant="default" onClick={() => toggle.mutate(d)}>
+                      {d.enabled ? 'Disable' : 'Enable'}
+                    </Button>
+                    <Button size="xs" variant="subtle" color="red" onClick={() => setDeleting(d)}>
+                      Delete
+                    </Button>
+                  </Group>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+      <CreateDestination
+        opened={creating}
+        onClose={() => setCreating(false)}
+        onCreated={(d) => {
+          setCreated(d);
+          setCreating(false);
+          refresh();
+        }}
+      />
+      <Deliveries d={ledgerOf} onClose={() => setLedgerOf(null)} />
+      <Replay d={replayOf} onClose={() => setReplayOf(null)} />
+      <Modal opened={deleting !== null} onClose={() => setDeleting(null)} title="Delete this destination?">
+        <Stack>
+          <Text>Nothing more will be sent to {deleting?.name}. Its delivery log is kept.</Text>
+          {remove.error && <Alert color="red">{problem(remove.error)}</Alert>}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={() => setDeleting(null)}>
+              Cancel
+            </Button>
+            <Button color="red" loading={remove.isPending} onClick={() => deleting && remove.mutate(deleting)}>
+              Delete destination
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
+    </Stack>
+  );
+}
+
+function CreateDestination({ opened, onClose, onCreated }: { opened: boolean; onClose: () => void; onCreated: (d: DestinationView) => void }) {
+  const [type, setType] = useState<DestinationView['type']>('webhook');
+  const [scope, setScope] = useState<'account' | 'workspace'>('account');
+  const [workspaceId, setWorkspaceId] = useState<string | null>(null);
+  const [format, setFormat] = useState<string | null>('native');
+  const workspaces = useQuery({ queryKey: ['workspaces'], queryFn: () => api<{ data: WorkspaceView[] }>('GET', '/v1/workspaces'), enabled: opened });
+  const create = useMutation({ mutationFn: (body: Record<string, unknown>) => api<DestinationView>('POST', '/v1/destinations', body), onSuccess: onCreated });
+  const spec = TYPES[type];
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    const body: Record<string, unknown> = { type, name: text(f, 'name'), format, scope, filter: { actions: list(text(f, 'actions')), categories: list(text(f, 'categories')) } };
+    const url = text(f, 'url');
+    if (url) body.url = url;
+    if (scope === 'workspace') body.workspace_id = workspaceId;
+    if (spec.credential) {
+      const v = text(f, spec.credential.field);
+      if (v) body[spec.credential.field] = v;
+    }
+    create.mutate(body);
+  };
+  const fieldError = (path: string) => (create.error instanceof ApiError ? create.error.problem.errors?.find((x) => x.path === path)?.message : undefined);
+  return (
+    <Modal opened={opened} onClose={onClose} title="Add a destination" size="lg">
+      <form onSubmit={submit} aria-label="Add a destination" key={type}>
+        <Stack>
+          <Select label="Type" value={type} onChange={(v) => v && setType(v as DestinationView['type'])} data={Object.entries(TYPES).map(([value, t]) => ({ value, label: t.label }))} allowDeselect={false} />
+          <TextInput label="Name" name="name" required error={fieldError('name')} />
+          <TextInput label="URL" name="url" placeholder={spec.url} required={type === 'webhook' || type === 'splunk_hec' || type === 'slack'} error={fieldError('url')} />
+          {spec.credential && (
+            <TextInput label={spec.credential.label} name={spec.credential.field} type="password" required={!spec.credential.optional} error={fieldError(spec.credential.field)} autoComplete="off" />
+          )}
+          {type !== 'slack' && (
+            <Select
+              label="Payload format"
+              value={format}
+              onChange={setFormat}
+              allowDeselect={false}
+              data={[
+                { value: 'native', label: 'Native (the API’s event)' },
+                { value: 'ocsf', label: 'OCSF (API Activity / Account Change)' },
+                { value: 'cloudevents', label: 'CloudEvents 1.0' },
+              ]}
+            />
+          )}
+          <Select
+            label="Log"
+            value={scope}
+            onChange={(v) => v && setScope(v)}
+            allowDeselect={false}
+            data={[
+              { value: 'account', label: 'Account log' },
+              { value: 'workspace', label: 'One workspace’s log' },
+            ]}
+          />
+          {scope === 'workspace' && (
+            <Select label="Workspace" required value={workspaceId} onChange={setWorkspaceId} data={(workspaces.data?.data ?? []).map((w) => ({ value: w.id, label: w.name }))} error={fieldError('workspace_id')} />
+          )}
+          <TextInput label="Only these actions" name="actions" description="Comma-separated; a trailing * matches a prefix (api_key.*). Empty: all." error={fieldError('filter.actions.0')} />
+          <TextInput label="Only these categories" name="categories" description="Comma-separated, e.g. members, api_keys. Empty: all." />
+          {create.error && <Alert color="red">{problem(create.error)}</Alert>}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={create.isPending}>
+              Add destination
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
+
+function Deliveries({ d, onClose }: { d: DestinationView | null; onClose: () => void }) {
+  const ledger = useQuery({
+    queryKey: ['deliveries', d?.id],
+    queryFn: () => api<{ data: DeliveryView[] }>('GET', `/v1/destinations/${d?.id}/deliveries`),
+    enabled: d !== null,
+    refetchInterval: 3000,
+  });
+  return (
+    <Drawer opened={d !== null} onClose={onClose} title={`Deliveries · ${d?.name ?? ''}`} position="right" size="xl">
+      {ledger.error && <Alert color="red">{problem(ledger.error)}</Alert>}
+      {ledger.data?.data.length === 0 && <Text c="dimmed">No delivery attempts yet.</Text>}
+      {ledger.data && ledger.data.data.length > 0 && (
+        <Table aria-label="Delivery attempts" verticalSpacing="xs">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Time</Table.Th>
+              <Table.Th>Events</Table.Th>
+              <Table.Th>Answer</Table.Th>
+              <Table.Th>Latency</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {ledger.data.data.map((r) => (
+              <Table.Tr key={r.id} data-testid="delivery-row">
+                <Table.Td>{new Date(r.attempted_at).toLocaleString()}</Table.Td>
+                <Table.Td>
+                  {r.test ? 'test event' : `${r.event_count} event${r.event_count === 1 ? '' : 's'}`}
+                  {r.replay_id ? ' · replay' : ''}
+                </Table.Td>
+                <Table.Td>
+                  <Badge color={r.ok ? 'green' : 'red'} variant="light">
+                    {r.status_code ?? 'no answer'}
+                  </Badge>
+                  {r.error && (
+                    <Text size="xs" c="red">
+                      {r.error}
+                    </Text>
+                  )}
+                </Table.Td>
+                <Table.Td>{r.latency_ms} ms</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+    </Drawer>
+  );
+}
+
+function Replay({ d, onClose }: { d: DestinationView | null; onClose: () => void }) {
+  const [done, setDone] = useState<string | null>(null);
+  const replay = useMutation({
+    mutationFn: (body: { from: string; to?: string }) => api<{ id: string }>('POST', `/v1/destinations/${d?.id}/replay`, body),
+    onSuccess: (r) => setDone(r.id),
+  });
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    const to = text(f, 'to');
+    replay.mutate({ from: new Date(text(f, 'from')).toISOString(), ...(to ? { to: new Date(to).toISOString() } : {}) });
+  };
+  return (
+    <Modal
+      opened={d !== null}
+      onClose={() => {
+        setDone(null);
+        replay.reset();
+        onClose();
+      }}
+      title={`Replay to ${d?.name ?? ''}`}
+    >
+      {done ? (
+        <Alert color="green">The range is queued; its deliveries carry the header Audit-Replay: true and show in the delivery log.</Alert>
+      ) : (
+        <form onSubmit={submit} aria-label="Replay">
+          <Stack>
+            <TextInput label="From" name="from" type="datetime-local" required />
+            <TextInput label="To" name="to" type="datetime-local" description="Empty: up to now" />
+            {replay.error && <Alert color="red">{problem(replay.error)}</Alert>}
+            <Group justify="flex-end">
+              <Button type="submit" loading={replay.isPending}>
+                Replay
+              </Button>
+            </Group>
+          </Stack>
+        </form>
+      )}
+    </Modal>
+  );
+}

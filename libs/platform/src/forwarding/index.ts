@@ -1,0 +1,3 @@
+export * from './deliver';
+export * from './safe-http';
+export * from './secret-box';
