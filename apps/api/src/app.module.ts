@@ -28,6 +28,8 @@ import { OpenApiService } from './openapi/openapi.service';
 import { OperatorController } from './operator/operator.controller';
 import { ForwardingController } from './forwarding/forwarding.controller';
 import { ForwardingService } from './forwarding/forwarding.service';
+import { EventProofController, IntegrityController } from './integrity/integrity.controller';
+import { IntegrityService } from './integrity/integrity.service';
 import { LegalHoldsController } from './retention/legal-holds.controller';
 import { RetentionService } from './retention/retention.service';
 import { SelfAuditService } from './self-audit/self-audit.service';
@@ -54,6 +56,8 @@ export class AppModule {
         EventsController,
         ExportsController,
         ForwardingController,
+        IntegrityController,
+        EventProofController,
         LegalHoldsController,
         OperatorController,
         BillingController,
@@ -75,6 +79,7 @@ export class AppModule {
         PlanService,
         RetentionService,
         ForwardingService,
+        IntegrityService,
         BillingService,
         OpenApiService,
       ],

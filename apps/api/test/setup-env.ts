@@ -1,3 +1,6 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 // Integration tests talk to the real database named by TEST_DATABASE_URL
 // (scripts/test.mjs creates and migrates it) and the real Redis.
 process.env.TZ = 'UTC';
@@ -11,5 +14,8 @@ process.env.FORWARDING_ALLOW_PRIVATE ??= 'true';
 process.env.RETENTION_CRON ??= 'off';
 // Only the forwarding tests deliver: other suites' workers must not send their destinations' events.
 process.env.FORWARDING_ENABLED ??= 'false';
+// The integrity tests seal on demand; each test process signs with its own key.
+process.env.INTEGRITY_ENABLED ??= 'false';
+process.env.SIGNING_KEY_FILE ??= join(tmpdir(), `audit-test-signing-${process.pid}.pem`);
 // Fixtures sign up many tenants from 127.0.0.1; the limiter has its own test with a low limit.
 process.env.AUTH_RATE_LIMIT_PER_MINUTE ??= '100000';

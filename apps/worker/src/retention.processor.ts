@@ -1,8 +1,8 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
-import { type AppConfig, Database, EventWriter, QUEUES, type RetentionReport, type RunRetentionPayload, runRetention } from '@audit-trail/platform';
+import { type AppConfig, checkpointBeforePurge, Database, EventWriter, QUEUES, type RetentionReport, type RunRetentionPayload, runRetention, sealableLogs, type SigningKey } from '@audit-trail/platform';
 import type { Job } from 'bullmq';
-import { CONFIG, RETENTION_DB } from './tokens';
+import { CONFIG, RETENTION_DB, SIGNING_KEY } from './tokens';
 
 /**
  * Purges expired events, daily from the job scheduler or now for an
@@ -18,6 +18,7 @@ export class RetentionProcessor extends WorkerHost {
     @Inject(RETENTION_DB) private readonly retentionDb: Database,
     private readonly db: Database,
     @Inject(CONFIG) private readonly config: AppConfig,
+    @Inject(SIGNING_KEY) private readonly key: SigningKey,
   ) {
     super();
     this.writer = new EventWriter(db);
@@ -28,10 +29,21 @@ export class RetentionProcessor extends WorkerHost {
   }
 
   async run(payload: RunRetentionPayload = {}, now = new Date()): Promise<RetentionReport> {
+    // Sealed logs get a signed checkpoint naming the cutoff before anything is deleted.
+    const sealed = new Map<string, string[]>();
+    for (const ref of await sealableLogs(this.db)) {
+      if (ref.workspaceId) sealed.get(ref.accountId)?.push(ref.workspaceId);
+      else sealed.set(ref.accountId, sealed.get(ref.accountId) ?? []);
+    }
     const report = await runRetention(this.retentionDb, {
+      beforePurge: async (accountId, cutoff) => {
+        const workspaces = sealed.get(accountId);
+        if (workspaces) await checkpointBeforePurge(this.db, this.key, accountId, workspaces, cutoff, { now });
+      },
       now,
       accountIds: payload.accountIds,
       batchSize: this.config.RETENTION_BATCH_SIZE,
+      throttle: this.config.RETENTION_THROTTLE,
       audit: { db: this.db, writer: this.writer },
     });
     this.logger.log(

@@ -1,2 +1,3 @@
 export const CONFIG = Symbol('CONFIG');
 export const RETENTION_DB = Symbol('RETENTION_DB');
+export const SIGNING_KEY = Symbol('SIGNING_KEY');

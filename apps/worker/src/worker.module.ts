@@ -1,13 +1,14 @@
 import { BullModule, InjectQueue } from '@nestjs/bullmq';
 import { type BeforeApplicationShutdown, Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { type AppConfig, Database, DEFAULT_JOB_OPTIONS, JOBS, QUEUES, redisConnection, SCHEDULERS, WORKER_HEARTBEAT_KEY } from '@audit-trail/platform';
+import { type AppConfig, Database, DEFAULT_JOB_OPTIONS, JOBS, loadSigningKey, QUEUES, redisConnection, registerKey, SCHEDULERS, type SigningKey, WORKER_HEARTBEAT_KEY } from '@audit-trail/platform';
 import type { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { ExportProcessor } from './export.processor';
 import { MaintenanceProcessor } from './maintenance.processor';
 import { ForwardingProcessor } from './forwarding.processor';
+import { IntegrityProcessor } from './integrity.processor';
 import { RetentionProcessor } from './retention.processor';
-import { CONFIG, RETENTION_DB } from './tokens';
+import { CONFIG, RETENTION_DB, SIGNING_KEY } from './tokens';
 
 const HEARTBEAT_REDIS = Symbol('HEARTBEAT_REDIS');
 
@@ -22,18 +23,21 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
           prefix: config.QUEUE_PREFIX,
           defaultJobOptions: DEFAULT_JOB_OPTIONS,
         }),
-        BullModule.registerQueue({ name: QUEUES.maintenance }, { name: QUEUES.exports }, { name: QUEUES.retention }, { name: QUEUES.forwarding }),
+        BullModule.registerQueue({ name: QUEUES.maintenance }, { name: QUEUES.exports }, { name: QUEUES.retention }, { name: QUEUES.forwarding }, { name: QUEUES.integrity }),
       ],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: Database, useFactory: () => new Database(config.APP_DATABASE_URL, 5) },
         // The only pool allowed to delete events (role audit_retention); used by the retention job alone.
         { provide: RETENTION_DB, useFactory: () => new Database(config.RETENTION_DATABASE_URL, 2) },
+        // Checkpoints are signed with SIGNING_KEY, or a key generated into SIGNING_KEY_FILE on first start.
+        { provide: SIGNING_KEY, useFactory: () => loadSigningKey(config.SIGNING_KEY, config.SIGNING_KEY_FILE) },
         { provide: HEARTBEAT_REDIS, useFactory: () => new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 }) },
         MaintenanceProcessor,
         ExportProcessor,
         RetentionProcessor,
         ForwardingProcessor,
+        IntegrityProcessor,
       ],
     };
   }
@@ -44,6 +48,8 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
     @InjectQueue(QUEUES.maintenance) private readonly maintenance: Queue,
     @InjectQueue(QUEUES.retention) private readonly retention: Queue,
     @InjectQueue(QUEUES.forwarding) private readonly forwarding: Queue,
+    @InjectQueue(QUEUES.integrity) private readonly integrity: Queue,
+    @Inject(SIGNING_KEY) private readonly signingKey: SigningKey,
     @Inject(Database) private readonly db: Database,
     @Inject(RETENTION_DB) private readonly retentionDb: Database,
     @Inject(CONFIG) private readonly config: AppConfig,
@@ -52,6 +58,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly maintenanceProcessor: MaintenanceProcessor,
     private readonly retentionProcessor: RetentionProcessor,
     private readonly forwardingProcessor: ForwardingProcessor,
+    private readonly integrityProcessor: IntegrityProcessor,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -66,6 +73,13 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
       { every: 15 * 60_000 },
       { name: JOBS.sweepExports, data: { monthsAhead: 0 } },
     );
+    // Publish the signing key (older keys stay listed with the end of their validity).
+    const client = await this.db.connect();
+    try {
+      await registerKey(client, this.signingKey);
+    } finally {
+      client.release();
+    }
     await this.ensureSchedulers();
     await this.maintenance.add(JOBS.ensurePartitions, { monthsAhead: 3 }, { jobId: `ensure-partitions-boot-${new Date().toISOString().slice(0, 10)}` });
     const beat = () => {
@@ -82,6 +96,8 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
     // Retention: daily at RETENTION_CRON (UTC); 'off' removes the schedule.
     if (this.config.RETENTION_CRON === 'off') await this.retention.removeJobScheduler(SCHEDULERS.retention);
     else await this.retention.upsertJobScheduler(SCHEDULERS.retention, { pattern: this.config.RETENTION_CRON, tz: 'UTC' }, { name: JOBS.runRetention, data: {} });
+    if (!this.config.INTEGRITY_ENABLED) await this.integrity.removeJobScheduler(SCHEDULERS.integrity);
+    else await this.integrity.upsertJobScheduler(SCHEDULERS.integrity, { every: this.config.INTEGRITY_SEAL_MS }, { name: JOBS.seal, data: {}, opts: { removeOnComplete: true, removeOnFail: true } });
     if (!this.config.FORWARDING_ENABLED) await this.forwarding.removeJobScheduler(SCHEDULERS.forwarding);
     else await this.forwarding.upsertJobScheduler(SCHEDULERS.forwarding, { every: this.config.FORWARDING_TICK_MS }, { name: JOBS.forwardingTick, data: {}, opts: { removeOnComplete: true, removeOnFail: true } });
   }
@@ -93,7 +109,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
    * close under a running export. Worker.close() is idempotent.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all([this.exportProcessor.worker.close(), this.maintenanceProcessor.worker.close(), this.retentionProcessor.worker.close(), this.forwardingProcessor.worker.close()]);
+    await Promise.all([this.exportProcessor.worker.close(), this.maintenanceProcessor.worker.close(), this.retentionProcessor.worker.close(), this.forwardingProcessor.worker.close(), this.integrityProcessor.worker.close()]);
   }
 
   async onApplicationShutdown(): Promise<void> {

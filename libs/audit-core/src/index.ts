@@ -8,3 +8,4 @@ export * from './problem';
 export * from './redact';
 export * from './export-format';
 export * from './forwarding';
+export * from './merkle';

@@ -22,7 +22,8 @@ const envSchema = z
       .string()
       .regex(/^(off|(\S+\s+){4}\S+)$/, "must be a five-field cron pattern, or 'off'")
       .default('30 2 * * *'),
-    RETENTION_BATCH_SIZE: z.coerce.number().int().min(100).max(100_000).default(5000),
+    RETENTION_BATCH_SIZE: z.coerce.number().int().min(100).max(100_000).default(2000),
+    RETENTION_THROTTLE: z.coerce.number().min(0).max(20).default(1),
     DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
     REDIS_URL: z.string().refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
     SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -48,6 +49,10 @@ const envSchema = z
     FORWARDING_GIVE_UP_HOURS: z.coerce.number().min(0.001).max(720).default(24),
     WORKER_HEARTBEAT_MS: z.coerce.number().int().min(200).max(60_000).default(15_000),
     SIGNING_KEY: z.string().optional(),
+    SIGNING_KEY_FILE: z.string().default('.data/signing-key.pem'),
+    INTEGRITY_ENABLED: bool.default(true),
+    INTEGRITY_SEAL_MS: z.coerce.number().int().min(200).max(600_000).default(10_000),
+    INTEGRITY_CHECKPOINT_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
     AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
     DOWNGRADE_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

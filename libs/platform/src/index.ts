@@ -7,4 +7,5 @@ export * from './orm.config';
 export * from './queues';
 export * from './exports';
 export * from './forwarding';
+export * from './integrity';
 export * from './retention/run-retention';

@@ -4,7 +4,7 @@ import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
 /** Tables the migrations create by hand; the entity diff leaves them alone. */
-export const HAND_MANAGED_TABLES: (string | RegExp)[] = ['audit_events', /^audit_events_y\d{4}m\d{2}$/, 'event_idempotency', 'tenant_actions'];
+export const HAND_MANAGED_TABLES: (string | RegExp)[] = ['audit_events', /^audit_events_y\d{4}m\d{2}$/, 'event_idempotency', 'tenant_actions', /^integrity_/];
 
 /**
  * MikroORM options. `clientUrl` decides the role: the application role for

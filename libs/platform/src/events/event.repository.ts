@@ -168,3 +168,28 @@ export async function countByAction(exec: SqlExecutor, accountId: string, since:
   );
   return rows.map((r) => ({ action: r.action, category: r.category, count: Number(r.count) }));
 }
+
+/** A position in one log's commit order: the storing transaction, then the event id. */
+export interface LogPosition {
+  txid: string | null;
+  id: string | null;
+}
+
+/**
+ * The next events of one log (the account log, or one workspace's) after a
+ * position, in commit order, and only from transactions older than every
+ * transaction still running: an event that commits late can never appear
+ * behind a position already passed. Forwarding and sealing both walk logs so.
+ */
+export async function eventsAfter(exec: SqlExecutor, accountId: string, workspaceId: string | null, after: LogPosition, limit: number): Promise<(EventRecord & { txid: string })[]> {
+  const log = workspaceId ? 'workspace_id = $2' : '(workspace_id IS NULL AND $2::uuid IS NULL)';
+  const { rows } = await exec.query<EventRecord & { txid: string }>(
+    `SELECT ${SELECT_COLUMNS}, txid::text AS txid FROM audit_events
+     WHERE account_id = $1 AND ${log}
+       AND (txid, id) > ($3::text::xid8, $4::uuid)
+       AND txid < pg_snapshot_xmin(pg_current_snapshot())
+     ORDER BY txid, id LIMIT $5`,
+    [accountId, workspaceId, after.txid ?? '0', after.id ?? '00000000-0000-0000-0000-000000000000', limit],
+  );
+  return rows;
+}

@@ -1,7 +1,7 @@
 import { BATCH_LIMIT, buildRequest, type DestinationFilter, type DestinationFormat, type DestinationType, type EventRecord, matchesFilter, newId, toApiEvent } from '@audit-trail/audit-core';
 import type { PoolClient } from 'pg';
 import type { Database, SqlExecutor } from '../database';
-import { EVENT_COLUMNS } from '../events/event.repository';
+import { EVENT_COLUMNS, eventsAfter } from '../events/event.repository';
 import { post, type HttpResult } from './safe-http';
 import type { SecretBox } from './secret-box';
 
@@ -75,18 +75,9 @@ export async function startingCursor(c: SqlExecutor): Promise<{ txid: string; id
 
 type Row = EventRecord & { txid: string };
 
-/** The next events of a destination's log after its cursor, only from transactions that can no longer commit late. */
-async function nextEvents(c: PoolClient, d: DestinationRow, limit: number): Promise<Row[]> {
-  const log = d.workspace_id ? 'workspace_id = $2' : '(workspace_id IS NULL AND $2::uuid IS NULL)';
-  const { rows } = await c.query<Row>(
-    `SELECT ${SELECT}, txid::text AS txid FROM audit_events
-     WHERE account_id = $1 AND ${log}
-       AND (txid, id) > ($3::text::xid8, $4::uuid)
-       AND txid < pg_snapshot_xmin(pg_current_snapshot())
-     ORDER BY txid, id LIMIT $5`,
-    [d.account_id, d.workspace_id, d.cursor_txid ?? '0', d.cursor_id ?? '00000000-0000-0000-0000-000000000000', limit],
-  );
-  return rows;
+/** The next events of a destination's log after its cursor. */
+function nextEvents(c: PoolClient, d: DestinationRow, limit: number): Promise<Row[]> {
+  return eventsAfter(c, d.account_id, d.workspace_id, { txid: d.cursor_txid, id: d.cursor_id }, limit);
 }
 
 function backoffMs(failures: number, base: number): number {

@@ -5,6 +5,7 @@ import { Migration20261122193733_stripe_events } from './Migration20261122193733
 import { Migration20261122194407_exports } from './Migration20261122194407_exports';
 import { Migration20261124010000_retention } from './Migration20261124010000_retention';
 import { Migration20261124020000_forwarding } from './Migration20261124020000_forwarding';
+import { Migration20261124030000_integrity } from './Migration20261124030000_integrity';
 
 /** Every migration, in order. A newly generated migration is added here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122194407_exports', class: Migration20261122194407_exports },
   { name: 'Migration20261124010000_retention', class: Migration20261124010000_retention },
   { name: 'Migration20261124020000_forwarding', class: Migration20261124020000_forwarding },
+  { name: 'Migration20261124030000_integrity', class: Migration20261124030000_integrity },
 ];

@@ -9,6 +9,7 @@ export const QUEUES = {
   exports: 'exports',
   retention: 'retention',
   forwarding: 'forwarding',
+  integrity: 'integrity',
 } as const;
 
 export const JOBS = {
@@ -24,6 +25,8 @@ export const JOBS = {
   forwardingTick: 'forwarding-tick',
   /** Deliver the next batches of one destination, or one replay. */
   deliver: 'deliver',
+  /** Seal new events of every log with integrity proofs, and write due checkpoints. */
+  seal: 'seal',
 } as const;
 
 export interface DeliverPayload {
@@ -39,6 +42,7 @@ export const deliverJobId = (p: DeliverPayload) => (p.replayId ? `replay-${p.rep
 export const SCHEDULERS = {
   retention: 'retention-daily',
   forwarding: 'forwarding-tick',
+  integrity: 'integrity-seal',
 } as const;
 
 export interface RunRetentionPayload {

@@ -42,6 +42,18 @@ export interface RunRetentionOptions {
   accountIds?: string[];
   /** Rows per DELETE statement (each in its own short transaction). */
   batchSize?: number;
+  /**
+   * Pause after each batch, as a multiple of the time the batch took (1 = the
+   * purge uses the database at most half the time), so ingestion keeps its
+   * latency while a large purge runs.
+   */
+  throttle?: number;
+  /**
+   * Called once for each account about to be purged, before anything is
+   * deleted (the worker writes a signed checkpoint there, so what remains of
+   * a sealed log still verifies).
+   */
+  beforePurge?: (accountId: string, cutoff: Date) => Promise<void>;
   /** Application-role pool and writer for the `retention.purged` self-audit event. */
   audit?: { db: Database; writer: EventWriter };
 }
@@ -63,6 +75,7 @@ export const RETENTION_ACTOR = { id: 'retention', name: 'Retention' };
 export async function runRetention(db: Database, opts: RunRetentionOptions = {}): Promise<RetentionReport> {
   const now = opts.now ?? new Date();
   const batch = opts.batchSize ?? 5000;
+  const throttle = opts.throttle ?? 1;
   const only = opts.accountIds ? new Set(opts.accountIds) : null;
 
   const client = await db.connect();
@@ -102,6 +115,10 @@ export async function runRetention(db: Database, opts: RunRetentionOptions = {})
   }
   const selected = [...plans.values()].filter((p) => !only || only.has(p.row.id));
 
+  if (opts.beforePurge) {
+    for (const p of selected) if (p.cutoff) await opts.beforePurge(p.row.id, p.cutoff);
+  }
+
   // 1. Whole partitions: every account present is selected, past its cutoff, and holds nothing.
   const partitionsDropped: string[] = [];
   const clears = (accountId: string, end: Date) => {
@@ -140,6 +157,7 @@ export async function runRetention(db: Database, opts: RunRetentionOptions = {})
        DELETE FROM audit_events e USING doomed d WHERE e.account_id = $1 AND e.occurred_at = d.occurred_at AND e.id = d.id`,
       [p.row.id, p.cutoff, held, batch],
       batch,
+      throttle,
     );
     // Idempotency keys go with their events; they carry no workspace, so a workspace hold keeps them all.
     if (held.length === 0) {
@@ -150,6 +168,7 @@ export async function runRetention(db: Database, opts: RunRetentionOptions = {})
            SELECT key FROM event_idempotency WHERE account_id = $1 AND occurred_at < $2 LIMIT $3)`,
         [p.row.id, p.cutoff, batch],
         batch,
+        throttle,
       );
     }
   }
@@ -171,9 +190,10 @@ export async function runRetention(db: Database, opts: RunRetentionOptions = {})
   };
 }
 
-async function deleteInBatches(db: Database, accountId: string, sql: string, params: unknown[], batch: number): Promise<number> {
+async function deleteInBatches(db: Database, accountId: string, sql: string, params: unknown[], batch: number, throttle: number): Promise<number> {
   let total = 0;
   for (;;) {
+    const started = performance.now();
     const client = await db.connect();
     let n: number;
     try {
@@ -188,6 +208,7 @@ async function deleteInBatches(db: Database, accountId: string, sql: string, par
     }
     total += n;
     if (n < batch) return total;
+    if (throttle > 0) await new Promise((r) => setTimeout(r, (performance.now() - started) * throttle));
   }
 }
 

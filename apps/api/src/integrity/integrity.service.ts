@@ -1,0 +1,91 @@
+import { Injectable } from '@nestjs/common';
+import { type CheckpointRow, checkpointView, Database, proveConsistency, proveInclusion, verifyLog } from '@audit-trail/platform';
+import { describeMissingEntitlement, hasEntitlement } from '@audit-trail/plans';
+import { AppError, ErrorCode, notFound } from '../common/errors';
+import type { Principal } from '../common/principal';
+import { EventsService } from '../events/events.service';
+
+export interface LogChoice {
+  scope: 'account' | 'workspace';
+  workspace_id?: string;
+}
+
+/** The API side of integrity: published keys, signed digests, proofs and verification (entitlement `integrity_proofs`). */
+@Injectable()
+export class IntegrityService {
+  constructor(
+    private readonly db: Database,
+    private readonly events: EventsService,
+  ) {}
+
+  private entitled(p: Principal): void {
+    if (!hasEntitlement(p.plan, 'integrity_proofs')) throw new AppError(ErrorCode.PlanLimit, describeMissingEntitlement(p.plan, 'integrity_proofs', 'Integrity proofs'));
+  }
+
+  /** One log the principal may read: the account log, or one workspace's. */
+  private async logOf(p: Principal, choice: LogChoice): Promise<{ accountId: string; workspaceId: string | null }> {
+    const log = await this.events.resolveLog(p, choice.scope, choice.workspace_id);
+    if (log.scope === 'account') return { accountId: p.accountId, workspaceId: null };
+    if (!log.workspaceIds || log.workspaceIds.length !== 1) {
+      throw new AppError(ErrorCode.Validation, 'The request is not valid.', [{ path: 'workspace_id', message: 'name one workspace: a proof is about one log' }]);
+    }
+    return { accountId: p.accountId, workspaceId: log.workspaceIds[0] };
+  }
+
+  private async keyMap(): Promise<Map<string, string>> {
+    const client = await this.db.connect();
+    try {
+      const { rows } = await client.query<{ key_id: string; public_key: string }>('SELECT key_id, public_key FROM integrity_keys');
+      return new Map(rows.map((r) => [r.key_id, r.public_key]));
+    } finally {
+      client.release();
+    }
+  }
+
+  async publicKeys(p: Principal) {
+    this.entitled(p);
+    const client = await this.db.connect();
+    try {
+      const { rows } = await client.query<{ key_id: string; algorithm: string; public_key: string; valid_from: Date; valid_to: Date | null }>('SELECT * FROM integrity_keys ORDER BY valid_from DESC');
+      return rows.map((r) => ({ key_id: r.key_id, algorithm: r.algorithm, public_key: r.public_key, valid_from: r.valid_from.toISOString(), valid_to: r.valid_to?.toISOString() ?? null }));
+    } finally {
+      client.release();
+    }
+  }
+
+  async digests(p: Principal, q: LogChoice & { from?: string; to?: string; limit: number }) {
+    this.entitled(p);
+    const ref = await this.logOf(p, q);
+    return this.db.tenant(p.accountId, async (c) => {
+      const { rows } = await c.query<CheckpointRow>(
+        `SELECT * FROM integrity_checkpoints WHERE log_id = $1 AND created_at >= coalesce($2::timestamptz, '-infinity') AND created_at < coalesce($3::timestamptz, 'infinity')
+         ORDER BY created_at DESC LIMIT $4`,
+        [ref.workspaceId ?? ref.accountId, q.from ?? null, q.to ?? null, q.limit],
+      );
+      return rows.map(checkpointView);
+    });
+  }
+
+  async verify(p: Principal, q: LogChoice & { from?: string; to?: string }) {
+    this.entitled(p);
+    const ref = await this.logOf(p, q);
+    return verifyLog(this.db, await this.keyMap(), ref, { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined });
+  }
+
+  async proof(p: Principal, eventId: string) {
+    this.entitled(p);
+    // Reading the event checks the caller may see it (log rules, plan window).
+    await this.events.get(p, eventId);
+    const proof = await proveInclusion(this.db, p.accountId, eventId);
+    if (!proof) throw new AppError(ErrorCode.Conflict, 'This event is not in a signed checkpoint yet; checkpoints are written at least once a minute. Try again shortly.');
+    return proof;
+  }
+
+  async consistency(p: Principal, first: string, second: string) {
+    this.entitled(p);
+    const proof = await proveConsistency(this.db, p.accountId, first, second);
+    if (!proof) throw notFound('Checkpoint');
+    await this.logOf(p, { scope: proof.first.workspace_id ? 'workspace' : 'account', workspace_id: proof.first.workspace_id ?? undefined });
+    return proof;
+  }
+}

@@ -1,0 +1,284 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { type CheckpointBody, leafHash, rootFromInclusion, verifyConsistency } from '@audit-trail/audit-core';
+import { loadConfig, verifyCheckpointSignature } from '@audit-trail/platform';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import type { Client } from 'pg';
+import { IntegrityProcessor } from '../src/integrity.processor';
+import { WorkerModule } from '../src/worker.module';
+import { call, createTenant, ownerClient, setPlan, startApp, type Tenant, type TestApp } from '../../api/test/harness';
+
+const env = { QUEUE_PREFIX: `test-int-${randomUUID().slice(0, 8)}`, INTEGRITY_CHECKPOINT_MS: '0' };
+let t: TestApp;
+let worker: INestApplicationContext;
+let db: Client;
+
+beforeAll(async () => {
+  t = await startApp(env);
+  worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(loadConfig({ ...process.env, ...env })), { logger: false });
+  await worker.init();
+  db = await ownerClient();
+});
+afterAll(async () => {
+  await db?.end();
+  await worker?.close();
+  await t?.close();
+});
+
+/**
+ * Seal until every committed event of the tenant is sealed (or refused as an
+ * anomaly). The sealer only reads transactions older than every running one
+ * in the cluster, so another suite's bulk insert can hold it back a moment.
+ */
+async function sealed(x: Tenant, stillPending = 0): Promise<void> {
+  const end = Date.now() + 30_000;
+  for (;;) {
+    await worker.get(IntegrityProcessor).sealAll();
+    const { rows } = await db.query<{ pending: number }>(
+      `SELECT ((SELECT count(*) FROM audit_events WHERE account_id = $1) - (SELECT count(*) FROM integrity_leaves l WHERE l.account_id = $1 AND EXISTS (SELECT 1 FROM audit_events e WHERE e.account_id = $1 AND e.id = l.event_id))
+               - (SELECT count(*) FROM integrity_anomalies WHERE account_id = $1))::int AS pending`,
+      [x.accountId],
+    );
+    if (rows[0].pending <= stillPending) return;
+    if (Date.now() > end) throw new Error(`${rows[0].pending} events of ${x.accountId} still unsealed`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function ingest(x: Tenant, n: number, extra: Record<string, unknown> = {}): Promise<string[]> {
+  const base = Date.now() - 60_000;
+  const events = Array.from({ length: n }, (_, i) => ({ action: 'document.update', occurred_at: new Date(base + i * 10).toISOString(), actor: { type: 'user', id: `u_${i}` }, metadata: { i }, ...extra }));
+  const res = await call(t.url, 'POST', '/v1/events', { key: x.key, body: { events } });
+  expect(res.status).toBe(202);
+  return res.body.ids;
+}
+
+const verify = async (x: Tenant, body: Record<string, unknown> = {}) => {
+  const res = await call(t.url, 'POST', '/v1/integrity/verify', { key: x.key, body });
+  expect(res.status).toBe(200);
+  return res.body as { ok: boolean; checked: number; sealed: number; first_bad: { event_id: string | null; reason: string } | null };
+};
+
+/** As the database superuser, with triggers off: what an attacker with full access could do. */
+async function asSuperuser(sql: string, params: unknown[] = []) {
+  await db.query('SET session_replication_role = replica');
+  try {
+    await db.query(sql, params);
+  } finally {
+    await db.query('SET session_replication_role = origin');
+  }
+}
+
+/** A fresh Premium tenant with sealed, verified events. */
+async function sealedTenant(n = 12) {
+  const x = await createTenant(t, 'premium', 'Sealed Co');
+  const ids = await ingest(x, n);
+  await sealed(x);
+  expect(await verify(x)).toMatchObject({ ok: true, first_bad: null });
+  return { x, ids };
+}
+
+describe('sealing, checkpoints and proofs', () => {
+  let x: Tenant;
+  let ids: string[];
+  beforeAll(async () => {
+    ({ x, ids } = await sealedTenant(20));
+  });
+
+  it('verifies an untouched log and counts what it checked', async () => {
+    const r = await verify(x);
+    expect(r.ok).toBe(true);
+    expect(r.checked).toBeGreaterThanOrEqual(20);
+    expect(r.sealed).toBe(r.checked);
+  });
+
+  it('signs checkpoints with the published key, and they fail with another key', async () => {
+    const keys = (await call(t.url, 'GET', '/v1/integrity/public-key', { key: x.key })).body.data;
+    const digests = (await call(t.url, 'GET', '/v1/integrity/digests', { key: x.key })).body.data;
+    expect(digests.length).toBeGreaterThan(0);
+    const cp = digests[0] as CheckpointBody & { signature: string; hash: string };
+    const key = keys.find((k: { key_id: string }) => k.key_id === cp.key_id);
+    expect(key).toMatchObject({ algorithm: 'Ed25519', valid_to: null });
+    const { signature, hash: _h, id: _i, scope: _s, ...body } = cp as unknown as Record<string, unknown>;
+    expect(verifyCheckpointSignature(key.public_key, body as unknown as CheckpointBody, signature as string)).toBe(true);
+    const other = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(verifyCheckpointSignature(other, body as unknown as CheckpointBody, signature as string)).toBe(false);
+    expect(verifyCheckpointSignature(key.public_key, { ...(body as unknown as CheckpointBody), tree_size: cp.tree_size + 1 }, signature as string)).toBe(false);
+  });
+
+  it('gives an inclusion proof that leads from the event to the signed root', async () => {
+    const event = (await call(t.url, 'GET', `/v1/events/${ids[7]}`, { key: x.key })).body;
+    const proof = (await call(t.url, 'GET', `/v1/events/${ids[7]}/proof`, { key: x.key })).body;
+    expect(proof.leaf_hash).toBe(leafHash(event).toString('hex'));
+    const root = rootFromInclusion(leafHash(event), proof.leaf_index, proof.tree_size, proof.audit_path.map((h: string) => Buffer.from(h, 'hex')));
+    expect(root?.toString('hex')).toBe(proof.checkpoint.root_hash);
+  });
+
+  it('proves consistency between two checkpoints', async () => {
+    const before = (await call(t.url, 'GET', '/v1/integrity/digests', { key: x.key })).body.data[0];
+    await ingest(x, 5);
+    await sealed(x);
+    const after = (await call(t.url, 'GET', '/v1/integrity/digests', { key: x.key })).body.data[0];
+    expect(after.tree_size).toBe(before.tree_size + 5);
+    const res = await call(t.url, 'GET', `/v1/integrity/consistency?first=${before.id}&second=${after.id}`, { key: x.key });
+    const proof = res.body.proof.map((h: string) => Buffer.from(h, 'hex'));
+    expect(verifyConsistency(before.tree_size, after.tree_size, Buffer.from(before.root_hash, 'hex'), Buffer.from(after.root_hash, 'hex'), proof)).toBe(true);
+    expect(after.previous_hash).toBe(before.hash);
+  });
+
+  it('says when an event is not sealed yet (409), and seals it in the next round', async () => {
+    const [late] = await ingest(x, 1);
+    expect((await call(t.url, 'GET', `/v1/events/${late}/proof`, { key: x.key })).status).toBe(409);
+    await sealed(x);
+    expect((await call(t.url, 'GET', `/v1/events/${late}/proof`, { key: x.key })).status).toBe(200);
+  });
+
+  it('seals each workspace log on its own', async () => {
+    const ws = (await call(t.url, 'POST', '/v1/workspaces', { key: x.key, body: { name: 'Staging' } })).body.id;
+    await ingest(x, 3, { workspace_id: ws });
+    await sealed(x);
+    const r = await verify(x, { scope: 'workspace', workspace_id: ws });
+    expect(r).toMatchObject({ ok: true, checked: 3, sealed: 3 });
+    const d = (await call(t.url, 'GET', `/v1/integrity/digests?scope=workspace&workspace_id=${ws}`, { key: x.key })).body.data;
+    expect(d[0]).toMatchObject({ tree_size: 3, workspace_id: ws, log_id: ws });
+  });
+});
+
+describe('tampering as the database superuser is detected and named', () => {
+  it('a changed metadata field', async () => {
+    const { x, ids } = await sealedTenant();
+    await asSuperuser(`UPDATE audit_events SET metadata = '{"i": 999}' WHERE account_id = $1 AND id = $2`, [x.accountId, ids[3]]);
+    const r = await verify(x);
+    expect(r.ok).toBe(false);
+    expect(r.first_bad).toMatchObject({ event_id: ids[3], reason: expect.stringMatching(/changed/) });
+  });
+
+  it('a deleted row', async () => {
+    const { x, ids } = await sealedTenant();
+    await asSuperuser(`DELETE FROM audit_events WHERE account_id = $1 AND id = $2`, [x.accountId, ids[5]]);
+    expect((await verify(x)).first_bad).toMatchObject({ event_id: ids[5], reason: expect.stringMatching(/deleted/) });
+  });
+
+  it('a changed occurred_at', async () => {
+    const { x, ids } = await sealedTenant();
+    await asSuperuser(`UPDATE audit_events SET occurred_at = occurred_at - interval '3 days' WHERE account_id = $1 AND id = $2`, [x.accountId, ids[6]]);
+    const r = await verify(x);
+    expect(r.ok).toBe(false);
+    expect(r.first_bad?.event_id).toBe(ids[6]);
+  });
+
+  it('two events reordered (their contents swapped)', async () => {
+    const { x, ids } = await sealedTenant();
+    await asSuperuser(
+      `UPDATE audit_events e SET metadata = o.metadata, actor_id = o.actor_id FROM audit_events o
+       WHERE e.account_id = $1 AND o.account_id = $1 AND ((e.id = $2 AND o.id = $3) OR (e.id = $3 AND o.id = $2))`,
+      [x.accountId, ids[8], ids[9]],
+    );
+    const r = await verify(x);
+    expect(r.ok).toBe(false);
+    expect(r.first_bad?.event_id).toBe(ids[8]);
+  });
+
+  it('a forged row slipped into sealed history', async () => {
+    const { x, ids } = await sealedTenant();
+    const forged = '01900000-0000-7000-8000-000000000001';
+    // Same transaction id and time neighbourhood as a real sealed event, as if it had always been there.
+    await asSuperuser(
+      `INSERT INTO audit_events (account_id, id, occurred_at, received_at, action, category, actor_type, actor_id, outcome, txid)
+       SELECT account_id, $3, occurred_at + interval '1 millisecond', received_at, 'member.removed', 'members', 'user', 'u_evil', 'success', txid
+       FROM audit_events WHERE account_id = $1 AND id = $2`,
+      [x.accountId, ids[2], forged],
+    );
+    await sealed(x, 1);
+    const r = await verify(x);
+    expect(r.first_bad).toMatchObject({ event_id: forged, reason: expect.stringMatching(/not sealed/) });
+  });
+
+  it('a forged row written later with an old receipt time is refused by the sealer and reported', async () => {
+    const { x, ids } = await sealedTenant();
+    const forged = '01900000-0000-7000-8000-000000000002';
+    await db.query(
+      `INSERT INTO audit_events (account_id, id, occurred_at, received_at, action, category, actor_type, actor_id, outcome)
+       SELECT account_id, $3, occurred_at, received_at - interval '2 hours', 'member.removed', 'members', 'user', 'u_evil', 'success'
+       FROM audit_events WHERE account_id = $1 AND id = $2`,
+      [x.accountId, ids[1], forged],
+    );
+    await db.query(`UPDATE integrity_logs SET last_round_at = now() - interval '1 minute' WHERE log_id = $1`, [x.accountId]);
+    await sealed(x);
+    expect((await verify(x)).first_bad).toMatchObject({ event_id: forged, reason: expect.stringMatching(/written into the past/) });
+  });
+
+  it('a deleted checkpoint breaks the chain', async () => {
+    const { x } = await sealedTenant();
+    await ingest(x, 2);
+    await sealed(x);
+    await ingest(x, 2);
+    await sealed(x);
+    const digests = (await call(t.url, 'GET', '/v1/integrity/digests', { key: x.key })).body.data;
+    expect(digests.length).toBeGreaterThanOrEqual(3);
+    await db.query('DELETE FROM integrity_checkpoints WHERE id = $1', [digests[1].id]);
+    const r = await verify(x);
+    expect(r.ok).toBe(false);
+    expect(r.first_bad?.reason).toMatch(/does not follow the previous checkpoint/);
+  });
+
+  it('a rewritten leaf no longer produces the signed root', async () => {
+    const { x, ids } = await sealedTenant();
+    await db.query(`UPDATE integrity_leaves SET leaf_hash = decode(repeat('ab', 32), 'hex') WHERE account_id = $1 AND event_id = $2`, [x.accountId, ids[4]]);
+    const r = await verify(x);
+    expect(r.ok).toBe(false);
+  });
+});
+
+describe('plans, tenancy and retention', () => {
+  it('follows the plan: 404 without the audit log, 403 plan-limit without integrity proofs', async () => {
+    const x = await createTenant(t, 'free', 'Plan Co');
+    const routes: [string, string][] = [
+      ['GET', '/v1/integrity/public-key'],
+      ['GET', '/v1/integrity/digests'],
+      ['POST', '/v1/integrity/verify'],
+    ];
+    for (const [m, path] of routes) expect((await call(t.url, m, path, { key: x.key, body: m === 'POST' ? {} : undefined })).status).toBe(404);
+    await setPlan(t, x.accountId, 'essentials');
+    for (const [m, path] of routes) {
+      const res = await call(t.url, m, path, { key: x.key, body: m === 'POST' ? {} : undefined });
+      expect(res.status).toBe(403);
+      expect(res.body.detail).toBe('Integrity proofs are not part of Essentials; they come with Premium.');
+    }
+    await setPlan(t, x.accountId, 'premium');
+    for (const [m, path] of routes) expect((await call(t.url, m, path, { key: x.key, body: m === 'POST' ? {} : undefined })).status).toBe(200);
+  });
+
+  it("another tenant's events, checkpoints and workspaces are 404", async () => {
+    const { x, ids } = await sealedTenant(3);
+    const other = await createTenant(t, 'premium', 'Other Co');
+    const ws = (await call(t.url, 'POST', '/v1/workspaces', { key: x.key, body: { name: 'Mine' } })).body.id;
+    const cps = (await call(t.url, 'GET', '/v1/integrity/digests', { key: x.key })).body.data;
+    expect((await call(t.url, 'GET', `/v1/events/${ids[0]}/proof`, { key: other.key })).status).toBe(404);
+    expect((await call(t.url, 'GET', `/v1/integrity/consistency?first=${cps[0].id}&second=${cps[0].id}`, { key: other.key })).status).toBe(404);
+    expect((await call(t.url, 'POST', '/v1/integrity/verify', { key: other.key, body: { scope: 'workspace', workspace_id: ws } })).status).toBe(404);
+    expect((await call(t.url, 'GET', `/v1/integrity/digests?scope=workspace&workspace_id=${ws}`, { key: other.key })).status).toBe(404);
+  });
+
+  it('a retention purge writes a signed checkpoint first, and what remains still verifies', async () => {
+    const x = await createTenant(t, 'premium', 'Purge Co');
+    const c = await ownerClient();
+    const old = new Date(Date.now() - 800 * 86_400_000);
+    await c.query('SELECT audit_ensure_partition($1)', [old]);
+    await c.query(
+      `INSERT INTO audit_events (account_id, id, occurred_at, received_at, action, category, actor_type, outcome)
+       SELECT $1, gen_random_uuid(), $2::timestamptz + make_interval(secs => g), now(), 'old.thing', 'custom', 'system', 'success' FROM generate_series(1, 3) g`,
+      [x.accountId, old],
+    );
+    await c.end();
+    await ingest(x, 4);
+    await sealed(x);
+    expect((await verify(x)).ok).toBe(true);
+    const run = await call(t.url, 'POST', '/v1/operator/retention/run', { headers: { authorization: `Bearer ${t.config.OPERATOR_TOKEN}` }, body: { account_ids: [x.accountId] } });
+    expect(run.body.accounts[0].purged).toBe(3);
+    const digests = (await call(t.url, 'GET', '/v1/integrity/digests', { key: x.key })).body.data;
+    expect(digests.some((d: { purge_before?: string }) => d.purge_before)).toBe(true);
+    await sealed(x);
+    expect(await verify(x)).toMatchObject({ ok: true, first_bad: null });
+  });
+});

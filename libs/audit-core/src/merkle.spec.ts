@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson, consistencyProof, inclusionProof, MerkleFrontier, merkleRoot, nodeHash, rootFromInclusion, verifyConsistency } from './merkle';
+
+const h = (s: string) => createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(s)])).digest();
+const leaves = Array.from({ length: 23 }, (_, i) => h(`leaf ${i}`));
+
+/** RFC 6962's recursive definition, written as plainly as possible, to check the fast versions against. */
+function mth(d: Buffer[]): Buffer {
+  if (d.length === 0) return createHash('sha256').digest();
+  if (d.length === 1) return d[0];
+  let k = 1;
+  while (k * 2 < d.length) k *= 2;
+  return nodeHash(mth(d.slice(0, k)), mth(d.slice(k)));
+}
+
+describe('canonical JSON (RFC 8785)', () => {
+  it('sorts keys, drops white space and undefined, keeps unicode and numbers in ES form', () => {
+    expect(canonicalJson({ b: 1, a: [true, null, 'x'], c: { z: 1e21, y: 0.000001, ü: '\u20ac' }, d: undefined })).toBe('{"a":[true,null,"x"],"b":1,"c":{"y":0.000001,"z":1e+21,"ü":"€"}}');
+    expect(canonicalJson({ '\u00e9': 1, e: 2, E: 3 })).toBe('{"E":3,"e":2,"é":1}');
+  });
+});
+
+describe('Merkle tree (RFC 6962)', () => {
+  it('computes the same root incrementally as the recursive definition, for every size', () => {
+    const f = new MerkleFrontier();
+    for (let n = 1; n <= leaves.length; n++) {
+      f.append(leaves[n - 1]);
+      expect(f.root().equals(mth(leaves.slice(0, n)))).toBe(true);
+      expect(merkleRoot(leaves.slice(0, n)).equals(mth(leaves.slice(0, n)))).toBe(true);
+    }
+  });
+
+  it('proves and verifies inclusion of every leaf in every tree size, and rejects a wrong leaf', () => {
+    for (let n = 1; n <= leaves.length; n++) {
+      const root = mth(leaves.slice(0, n));
+      for (let m = 0; m < n; m++) {
+        const proof = inclusionProof(leaves, m, n);
+        expect(rootFromInclusion(leaves[m], m, n, proof)?.equals(root)).toBe(true);
+        expect(rootFromInclusion(h('forged'), m, n, proof)?.equals(root) ?? false).toBe(false);
+      }
+    }
+  });
+
+  it('proves and verifies consistency between every pair of sizes, and rejects a rewritten history', () => {
+    for (let n = 1; n <= leaves.length; n++) {
+      for (let m = 1; m <= n; m++) {
+        const proof = consistencyProof(leaves, m, n);
+        expect(verifyConsistency(m, n, mth(leaves.slice(0, m)), mth(leaves.slice(0, n)), proof)).toBe(true);
+        if (m < n) {
+          const rewritten = [...leaves.slice(0, m - 1), h('rewritten'), ...leaves.slice(m)];
+          expect(verifyConsistency(m, n, mth(leaves.slice(0, m)), mth(rewritten.slice(0, n)), proof)).toBe(false);
+        }
+      }
+    }
+  });
+});

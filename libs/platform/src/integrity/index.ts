@@ -1,0 +1,3 @@
+export * from './sealer';
+export * from './signing';
+export * from './verify';
