@@ -1,8 +1,8 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
-import { type AppConfig, Database, failExport, LocalExportStorage, QUEUES, type RunExportPayload, runExport } from '@audit-trail/platform';
+import { type AppConfig, Database, failExport, LocalExportStorage, QUEUES, type RunExportPayload, runExport, sealableLogs, sealLog, type SigningKey } from '@audit-trail/platform';
 import type { Job } from 'bullmq';
-import { CONFIG } from './tokens';
+import { CONFIG, SIGNING_KEY } from './tokens';
 
 /**
  * Writes export files. One at a time per worker: an export is I/O and memory
@@ -21,6 +21,7 @@ export class ExportProcessor extends WorkerHost {
   constructor(
     private readonly db: Database,
     @Inject(CONFIG) private readonly config: AppConfig,
+    @Inject(SIGNING_KEY) private readonly key: SigningKey,
   ) {
     super();
     this.storage = new LocalExportStorage(config.EXPORT_DIR);
@@ -28,7 +29,11 @@ export class ExportProcessor extends WorkerHost {
 
   async process(job: Job<RunExportPayload>) {
     const { exportId, accountId } = job.data;
+    // With integrity proofs: seal the account's logs and checkpoint them now, so the export's signed manifest covers its rows.
+    const logs = (await sealableLogs(this.db)).filter((l) => l.accountId === accountId);
+    for (const ref of logs) await sealLog(this.db, this.key, ref, { checkpointEveryMs: 0 });
     const result = await runExport(this.db, this.storage, exportId, accountId, {
+      manifestKey: logs.length > 0 ? this.key : undefined,
       fetchRows: this.config.EXPORT_FETCH_ROWS,
       progressEveryMs: this.config.EXPORT_PROGRESS_MS,
       keepForMs: this.config.EXPORT_KEEP_DAYS * 86_400_000,

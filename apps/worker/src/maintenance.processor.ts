@@ -1,6 +1,6 @@
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
-import { type AppConfig, Database, type EnsurePartitionsPayload, exportJobId, JOBS, LocalExportStorage, QUEUES, type RunExportPayload } from '@audit-trail/platform';
+import { type AppConfig, Database, type EnsurePartitionsPayload, exportJobId, JOBS, LocalExportStorage, manifestFileKey, QUEUES, type RunExportPayload } from '@audit-trail/platform';
 import type { Job, Queue } from 'bullmq';
 import { CONFIG } from './tokens';
 
@@ -64,7 +64,10 @@ export class MaintenanceProcessor extends WorkerHost {
     let requeued = 0;
     for (const e of due) {
       if (e.expired) {
-        if (e.file_key) await this.storage.delete(e.file_key);
+        if (e.file_key) {
+          await this.storage.delete(e.file_key);
+          await this.storage.delete(manifestFileKey(e.file_key));
+        }
         await this.db.tenant(e.account_id, (c) => c.query(`UPDATE exports SET status = 'expired', file_key = NULL WHERE id = $1 AND status = 'completed'`, [e.id]));
         expired++;
       } else {

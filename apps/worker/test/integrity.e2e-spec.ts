@@ -2,13 +2,17 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type CheckpointBody, leafHash, rootFromInclusion, verifyConsistency } from '@audit-trail/audit-core';
 import { loadConfig, verifyCheckpointSignature } from '@audit-trail/platform';
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Client } from 'pg';
 import { IntegrityProcessor } from '../src/integrity.processor';
 import { WorkerModule } from '../src/worker.module';
 import { call, createTenant, ownerClient, setPlan, startApp, type Tenant, type TestApp } from '../../api/test/harness';
 
-const env = { QUEUE_PREFIX: `test-int-${randomUUID().slice(0, 8)}`, INTEGRITY_CHECKPOINT_MS: '0' };
+const env = { QUEUE_PREFIX: `test-int-${randomUUID().slice(0, 8)}`, INTEGRITY_CHECKPOINT_MS: '0', EXPORT_DIR: mkdtempSync(join(tmpdir(), 'int-exports-')) };
 let t: TestApp;
 let worker: INestApplicationContext;
 let db: Client;
@@ -280,5 +284,69 @@ describe('plans, tenancy and retention', () => {
     expect(digests.some((d: { purge_before?: string }) => d.purge_before)).toBe(true);
     await sealed(x);
     expect(await verify(x)).toMatchObject({ ok: true, first_bad: null });
+  });
+});
+
+describe('self-verifying exports and the offline verifier', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'verify-'));
+  const cli = join(__dirname, '../../../libs/verify/bin/audit-trail-verify.js');
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+
+  /** Export the tenant's account log as NDJSON and save file, manifest and public key. */
+  async function exported(x: Tenant, name: string) {
+    const res = await call(t.url, 'POST', '/v1/exports', { key: x.key, body: { format: 'ndjson' } });
+    expect(res.status).toBe(202);
+    let e = res.body;
+    for (let i = 0; i < 300 && e.status !== 'completed'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      e = (await call(t.url, 'GET', `/v1/exports/${res.body.id}`, { key: x.key })).body;
+      if (e.status === 'failed') throw new Error(e.error);
+    }
+    expect(e.manifest_url).toMatch(/\/manifest\?token=/);
+    const file = join(dir, `${name}.ndjson`);
+    const manifest = join(dir, `${name}.manifest.json`);
+    const key = join(dir, `${name}.pem`);
+    writeFileSync(file, Buffer.from(await (await fetch(e.download_url)).arrayBuffer()));
+    writeFileSync(manifest, Buffer.from(await (await fetch(e.manifest_url)).arrayBuffer()));
+    const keys = (await call(t.url, 'GET', '/v1/integrity/public-key', { key: x.key })).body.data;
+    const m = JSON.parse(readFileSync(manifest, 'utf8'));
+    writeFileSync(key, keys.find((k: { key_id: string }) => k.key_id === m.key_id).public_key);
+    return { file, manifest, key, rows: e.row_count as number };
+  }
+
+  it('verifies an export with nothing but the files and the public key', async () => {
+    const { x } = await sealedTenant(15);
+    const f = await exported(x, 'clean');
+    const r = run(f.file, '--manifest', f.manifest, '--public-key', f.key);
+    expect(r.stdout).toContain(`OK: ${f.rows} of ${f.rows} events proven against signed checkpoints`);
+    expect(r.status).toBe(0);
+  });
+
+  it('rejects an export file that was edited, and another key', async () => {
+    const { x } = await sealedTenant(5);
+    const f = await exported(x, 'edited');
+    const lines = readFileSync(f.file, 'utf8').split('\n');
+    const third = JSON.parse(lines[2]);
+    lines[2] = JSON.stringify({ ...third, actor_id: 'someone_else' });
+    writeFileSync(f.file, lines.join('\n'));
+    const r = run(f.file, '--manifest', f.manifest, '--public-key', f.key);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("the file's SHA-256");
+    expect(r.stdout).toContain(`row 3 (event ${third.id}) does not match its sealed leaf`);
+    const other = join(dir, 'other.pem');
+    writeFileSync(other, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    const wrongKey = run(f.file, '--manifest', f.manifest, '--public-key', other);
+    expect(wrongKey.status).toBe(1);
+    expect(wrongKey.stdout).toContain('the manifest is not signed by this key');
+    expect(run(f.file).status).toBe(2);
+  });
+
+  it('rejects an export containing an event changed in the database after sealing', async () => {
+    const { x, ids } = await sealedTenant(6);
+    await asSuperuser(`UPDATE audit_events SET metadata = '{"i": -1}' WHERE account_id = $1 AND id = $2`, [x.accountId, ids[4]]);
+    const f = await exported(x, 'tampered');
+    const r = run(f.file, '--manifest', f.manifest, '--public-key', f.key);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`event ${ids[4]}\\) does not match its sealed leaf`));
   });
 });

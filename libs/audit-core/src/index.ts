@@ -9,3 +9,4 @@ export * from './redact';
 export * from './export-format';
 export * from './forwarding';
 export * from './merkle';
+export * from './manifest';

@@ -55,4 +55,16 @@ export class ExportsController {
       .header('x-content-sha256', e.sha256 ?? '')
       .send(stream);
   }
+
+  @Get(':id/manifest')
+  @Public()
+  @Doc({ summary: 'The signed manifest of an export (plans with integrity proofs), with the same signed token', tag: 'Exports' })
+  async manifest(@Param('id', uuidPipe) id: string, @Query('token') token: string | undefined, @Res() reply: FastifyReply) {
+    const { stream, e } = await this.exports.manifest(id, token);
+    return reply
+      .header('content-type', 'application/json')
+      .header('content-disposition', `attachment; filename="audit-log-${e.id}.manifest.json"`)
+      .header('cache-control', 'private, no-store')
+      .send(stream);
+  }
 }

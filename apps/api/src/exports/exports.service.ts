@@ -39,6 +39,7 @@ export class ExportsService {
   view(e: Export, p: Principal, baseUrl: string) {
     let download_url: string | null = null;
     let link_expires_at: string | null = null;
+    let manifest_url: string | null = null;
     if (e.status === 'completed') {
       const expires = Math.floor(Date.now() / 1000) + this.config.EXPORT_LINK_TTL_SECONDS;
       const token = issueDownloadToken(this.config.SESSION_SECRET, {
@@ -49,6 +50,7 @@ export class ExportsService {
         actorId: (p.kind === 'api_key' ? p.apiKeyId : p.userId) ?? '',
       });
       download_url = `${baseUrl}/v1/exports/${e.id}/download?token=${token}`;
+      if (e.manifestKey) manifest_url = `${baseUrl}/v1/exports/${e.id}/manifest?token=${token}`;
       link_expires_at = new Date(expires * 1000).toISOString();
     }
     const f = e.filters as unknown as StoredExportFilters;
@@ -66,6 +68,7 @@ export class ExportsService {
       bytes: Number(e.bytes),
       sha256: e.sha256,
       download_url,
+      manifest_url,
       link_expires_at,
       expires_at: e.expiresAt?.toISOString() ?? null,
       error: e.error,
@@ -143,6 +146,23 @@ export class ExportsService {
     if (p.kind === 'api_key') return !p.boundWorkspaceId || e.workspaceId === p.boundWorkspaceId;
     if (p.role === 'owner' || p.role === 'admin') return true;
     return e.workspaceId !== null && p.adminWorkspaceIds.includes(e.workspaceId);
+  }
+
+  /** The signed manifest beside a file, with the same link token (reading it is not a download of the events). */
+  async manifest(id: string, token: string | undefined): Promise<{ stream: Readable; e: Export }> {
+    const claims = token ? readDownloadToken(this.config.SESSION_SECRET, token, id, Math.floor(Date.now() / 1000)) : null;
+    if (!claims) throw new AppError(ErrorCode.Forbidden, 'This download link is not valid or has expired; fetch the export again for a fresh link.');
+    return this.tenant.run(claims.accountId, async (em) => {
+      const account = await em.findOneOrFail(Account, { id: claims.accountId });
+      if (!hasEntitlement(planOrFree(account.plan).id, 'audit_log')) throw new RouteHiddenError();
+      const e = await em.findOne(Export, { id });
+      if (!e || e.status !== 'completed' || !e.manifestKey) throw notFound('Export manifest');
+      const key = e.manifestKey;
+      const stream = await this.storage.read(key).catch(() => {
+        throw notFound('Export manifest');
+      });
+      return { stream, e };
+    });
   }
 
   /** Check a download link and open the file; audits `export.downloaded`. */

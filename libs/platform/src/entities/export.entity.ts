@@ -10,7 +10,7 @@ export type ExportStatus = (typeof EXPORT_STATUSES)[number];
 @Entity({ tableName: 'exports' })
 @Index({ properties: ['account', 'createdAt'] })
 export class Export {
-  [OptionalProps]?: 'workspaceId' | 'status' | 'progress' | 'rowCount' | 'bytes' | 'fileKey' | 'sha256' | 'error' | 'requestedBy' | 'createdAt' | 'startedAt' | 'completedAt' | 'expiresAt' | 'attempts' | 'gzip';
+  [OptionalProps]?: 'workspaceId' | 'status' | 'progress' | 'rowCount' | 'bytes' | 'fileKey' | 'sha256' | 'error' | 'requestedBy' | 'createdAt' | 'startedAt' | 'completedAt' | 'expiresAt' | 'attempts' | 'gzip' | 'manifestKey';
 
   @PrimaryKey({ type: 'uuid' })
   id!: string;
@@ -49,6 +49,10 @@ export class Export {
 
   @Property({ type: 'text', nullable: true })
   fileKey: string | null = null;
+
+  /** The signed manifest beside the file (accounts with integrity proofs). */
+  @Property({ type: 'text', nullable: true })
+  manifestKey: string | null = null;
 
   @Property({ type: 'text', nullable: true })
   sha256: string | null = null;

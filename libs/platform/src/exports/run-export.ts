@@ -1,4 +1,5 @@
-import { CSV_COLUMNS, type EventFilter, type EventRecord, toApiEvent } from '@audit-trail/audit-core';
+import { CSV_COLUMNS, type EventFilter, type EventRecord, type ExportManifest, manifestSigningBytes, type ManifestLog, toApiEvent, type UnsignedManifest } from '@audit-trail/audit-core';
+import { sign } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { to as copyTo } from 'pg-copy-streams';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -6,6 +7,8 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { beginTenantSql, type Database, escapeLiteral } from '../database';
 import { buildEventWhere, EVENT_COLUMNS, type LogSelector } from '../events/event.repository';
+import { type CheckpointRow, checkpointBody } from '../integrity/verify';
+import type { SigningKey } from '../integrity/signing';
 import type { ExportStorage } from './storage';
 
 /** The export's filters as stored at request time (from/to resolved). */
@@ -31,7 +34,11 @@ export interface RunExportOptions {
   progressEveryMs?: number;
   /** How long a finished file stays downloadable. */
   keepForMs?: number;
+  /** Sign a manifest next to the file (accounts with integrity proofs; seal the logs first). */
+  manifestKey?: SigningKey;
 }
+
+export const manifestFileKey = (fileKey: string) => `${fileKey}.manifest.json`;
 
 export function exportFileKey(row: Pick<ExportJobRow, 'id' | 'account_id' | 'format' | 'gzip'>): string {
   return `${row.account_id}/${row.id}.${row.format}${row.gzip ? '.gz' : ''}`;
@@ -191,6 +198,8 @@ export async function runExport(
     }
 
     const digest = new Digest();
+    const logIndex = new Map<string, number>();
+    const leafAt: number[] = [];
     const source = async function* () {
       if (row.format === 'csv') {
         // PostgreSQL writes the CSV itself (quoting, header, NULL as empty): the
@@ -204,9 +213,25 @@ export async function runExport(
           yield out;
         }
       } else {
-        await reader.query(`DECLARE export_cursor NO SCROLL CURSOR FOR SELECT ${SELECT} FROM audit_events WHERE ${fullWhere} ORDER BY occurred_at, id`, params);
+        // Each row's sealed position comes along, for the manifest.
+        await reader.query(
+          `DECLARE export_cursor NO SCROLL CURSOR FOR
+           SELECT e.*, l.log_id AS leaf_log, l.seq AS leaf_seq FROM (SELECT ${SELECT} FROM audit_events WHERE ${fullWhere}) e
+           LEFT JOIN integrity_leaves l ON l.account_id = e.account_id AND l.event_id = e.id
+           ORDER BY e.occurred_at, e.id`,
+          params,
+        );
         for await (const rows of batches()) {
           yield Buffer.from(rows.map((r) => JSON.stringify(toApiEvent(r))).join('\n') + '\n');
+          for (const r of rows as (EventRecord & { leaf_log: string | null; leaf_seq: string | null })[]) {
+            if (r.leaf_log === null) {
+              leafAt.push(-1, -1);
+              continue;
+            }
+            let li = logIndex.get(r.leaf_log);
+            if (li === undefined) logIndex.set(r.leaf_log, (li = logIndex.size));
+            leafAt.push(li, Number(r.leaf_seq));
+          }
           done += rows.length;
           await reportProgress();
         }
@@ -214,15 +239,29 @@ export async function runExport(
     };
     if (row.gzip) await pipeline(source, createGzip(), digest, pending.stream);
     else await pipeline(source, digest, pending.stream);
+    const sha256 = digest.hash.digest('hex');
+    let manifest: UnsignedManifest | null = null;
+    if (opts.manifestKey) {
+      manifest = await buildManifest(reader, row, accountId, { sha256, rows: done, logIndex, leafAt, keyId: opts.manifestKey.keyId });
+    }
     await reader.query('COMMIT');
     if (done !== total) throw new Error(`export counted ${total} rows but wrote ${done}`);
+    let manifestKey: string | null = null;
+    if (manifest && opts.manifestKey) {
+      const signed: ExportManifest = { ...manifest, signature: sign(null, manifestSigningBytes(manifest), opts.manifestKey.privateKey).toString('base64') };
+      manifestKey = manifestFileKey(fileKey);
+      const m = await storage.create(manifestKey);
+      await pipeline(async function* () {
+        yield Buffer.from(JSON.stringify(signed));
+      }, m.stream);
+      await m.commit();
+    }
     await pending.commit();
-    const sha256 = digest.hash.digest('hex');
     const expiresAt = new Date(Date.now() + (opts.keepForMs ?? 7 * 86_400_000));
     await db.tenant(accountId, (c) =>
       c.query(
-        `UPDATE exports SET status = 'completed', progress = 1, row_count = $2, bytes = $3, sha256 = $4, file_key = $5, completed_at = now(), expires_at = $6 WHERE id = $1`,
-        [exportId, done, digest.bytes, sha256, fileKey, expiresAt],
+        `UPDATE exports SET status = 'completed', progress = 1, row_count = $2, bytes = $3, sha256 = $4, file_key = $5, completed_at = now(), expires_at = $6, manifest_key = $7 WHERE id = $1`,
+        [exportId, done, digest.bytes, sha256, fileKey, expiresAt, manifestKey],
       ),
     );
     return { rows: done, bytes: digest.bytes, sha256, fileKey };
@@ -240,3 +279,53 @@ export async function failExport(db: Database, exportId: string, accountId: stri
   await db.tenant(accountId, (c) => c.query(`UPDATE exports SET status = 'failed', error = $2 WHERE id = $1 AND status <> 'completed'`, [exportId, message.slice(0, 1000)]));
 }
 
+
+/**
+ * The manifest of a finished file, read in the export's own snapshot: for
+ * each log its rows were sealed in, the newest signed checkpoint and the
+ * leaves up to it; for each NDJSON row its position (null when not covered).
+ */
+async function buildManifest(
+  reader: import('pg').PoolClient,
+  row: ExportJobRow,
+  accountId: string,
+  x: { sha256: string; rows: number; logIndex: Map<string, number>; leafAt: number[]; keyId: string },
+): Promise<UnsignedManifest> {
+  const logs: ManifestLog[] = [];
+  const sizes: number[] = [];
+  for (const [logId] of [...x.logIndex.entries()].sort((a, b) => a[1] - b[1])) {
+    const cp = (await reader.query<CheckpointRow>('SELECT * FROM integrity_checkpoints WHERE log_id = $1 ORDER BY created_at DESC LIMIT 1', [logId])).rows[0];
+    const size = cp ? Number(cp.tree_size) : 0;
+    const leaves = cp ? (await reader.query<{ leaf_hash: Buffer }>('SELECT leaf_hash FROM integrity_leaves WHERE log_id = $1 AND seq < $2 ORDER BY seq', [logId, size])).rows : [];
+    sizes.push(size);
+    logs.push({
+      log_id: logId,
+      workspace_id: cp?.workspace_id ?? null,
+      checkpoint: cp ? { ...checkpointBody(cp), signature: cp.signature } : ({ signature: '' } as ManifestLog['checkpoint']),
+      leaves: Buffer.concat(leaves.map((l) => l.leaf_hash)).toString('base64'),
+    });
+  }
+  const rows: ([number, number] | null)[] | null =
+    row.format === 'ndjson'
+      ? Array.from({ length: x.leafAt.length / 2 }, (_, i) => {
+          const li = x.leafAt[2 * i];
+          const seq = x.leafAt[2 * i + 1];
+          return li >= 0 && seq < sizes[li] ? ([li, seq] as [number, number]) : null;
+        })
+      : null;
+  const { log: _log, requested_at: _r, ...filters } = row.filters;
+  return {
+    version: 1,
+    export_id: row.id,
+    account_id: accountId,
+    format: row.format,
+    gzip: row.gzip,
+    filters,
+    row_count: x.rows,
+    sha256: x.sha256,
+    created_at: new Date().toISOString(),
+    logs,
+    rows,
+    key_id: x.keyId,
+  };
+}

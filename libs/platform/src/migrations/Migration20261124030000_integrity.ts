@@ -91,6 +91,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_catalog SET ro
   SELECT a.id, a.plan, coalesce((SELECT array_agg(w.id) FROM workspaces w WHERE w.account_id = a.id), '{}') FROM accounts a
 $$;`);
     this.addSql(`REVOKE ALL ON FUNCTION app_integrity_accounts() FROM PUBLIC;`);
+    // Exports get a signed manifest beside the file.
+    this.addSql(`alter table "exports" add column "manifest_key" text null;`);
     this.addSql(`GRANT EXECUTE ON FUNCTION app_integrity_accounts() TO audit_app;`);
   }
 
