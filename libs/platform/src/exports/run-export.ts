@@ -2,7 +2,7 @@ import { CSV_COLUMNS, type EventFilter, type EventRecord, type ExportManifest, m
 import { sign } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { to as copyTo } from 'pg-copy-streams';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { beginTenantSql, type Database, escapeLiteral } from '../database';
@@ -251,9 +251,7 @@ export async function runExport(
       const signed: ExportManifest = { ...manifest, signature: sign(null, manifestSigningBytes(manifest), opts.manifestKey.privateKey).toString('base64') };
       manifestKey = manifestFileKey(fileKey);
       const m = await storage.create(manifestKey);
-      await pipeline(async function* () {
-        yield Buffer.from(JSON.stringify(signed));
-      }, m.stream);
+      await pipeline(Readable.from([Buffer.from(JSON.stringify(signed))]), m.stream);
       await m.commit();
     }
     await pending.commit();
