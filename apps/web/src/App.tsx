@@ -6,6 +6,7 @@ import { ExportsPage } from './exports/exports';
 import { AuditLogPage } from './pages/AuditLogPage';
 import { AuthPage } from './pages/AuthPage';
 import { ForwardingPage } from './forwarding/forwarding-page';
+import { IntegrityPage } from './integrity/integrity-page';
 import { BillingPage } from './pages/BillingPage';
 import { RetentionPage } from './retention/retention-page';
 
@@ -71,6 +72,7 @@ function Shell({ account }: { account: Account }) {
         {account.audit_log_enabled && <NavLink component={Link} to="/audit-log" label="Audit Log" active={location.pathname.startsWith('/audit-log')} />}
         {account.audit_log_enabled && <NavLink component={Link} to="/exports" label="Exports" active={location.pathname.startsWith('/exports')} />}
         {account.audit_log_enabled && isAdmin && <NavLink component={Link} to="/forwarding" label="Forwarding" active={location.pathname.startsWith('/forwarding')} />}
+        {account.audit_log_enabled && <NavLink component={Link} to="/integrity" label="Integrity" active={location.pathname.startsWith('/integrity')} />}
         {account.audit_log_enabled && <NavLink component={Link} to="/retention" label="Retention" active={location.pathname.startsWith('/retention')} />}
         <NavLink component={Link} to="/billing" label="Billing" active={location.pathname.startsWith('/billing')} />
       </AppShell.Navbar>
@@ -79,6 +81,7 @@ function Shell({ account }: { account: Account }) {
           <Route path="/audit-log" element={account.audit_log_enabled ? <AuditLogPage account={account} /> : <Navigate to="/" replace />} />
           <Route path="/exports" element={account.audit_log_enabled ? <ExportsPage /> : <Navigate to="/" replace />} />
           <Route path="/forwarding" element={account.audit_log_enabled && isAdmin ? <ForwardingPage account={account} /> : <Navigate to="/" replace />} />
+          <Route path="/integrity" element={account.audit_log_enabled ? <IntegrityPage account={account} /> : <Navigate to="/" replace />} />
           <Route path="/retention" element={account.audit_log_enabled ? <RetentionPage account={account} /> : <Navigate to="/" replace />} />
           <Route path="/billing" element={<BillingPage account={account} />} />
           <Route

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, consistencyProof, inclusionProof, MerkleFrontier, merkleRoot, nodeHash, rootFromInclusion, verifyConsistency } from './merkle';
+import { canonicalEvent, canonicalJson, consistencyProof, inclusionProof, MerkleFrontier, merkleRoot, nodeHash, rootFromInclusion, sealedFields, verifyConsistency } from './merkle';
 
 const h = (s: string) => createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(s)])).digest();
 const leaves = Array.from({ length: 23 }, (_, i) => h(`leaf ${i}`));
@@ -17,6 +17,19 @@ describe('canonical JSON (RFC 8785)', () => {
   it('sorts keys, drops white space and undefined, keeps unicode and numbers in ES form', () => {
     expect(canonicalJson({ b: 1, a: [true, null, 'x'], c: { z: 1e21, y: 0.000001, ü: '\u20ac' }, d: undefined })).toBe('{"a":[true,null,"x"],"b":1,"c":{"y":0.000001,"z":1e+21,"ü":"€"}}');
     expect(canonicalJson({ '\u00e9': 1, e: 2, E: 3 })).toBe('{"E":3,"e":2,"é":1}');
+  });
+});
+
+describe('the sealed form of an event', () => {
+  it('is exactly the canonical JSON of its stored fields', () => {
+    const base = {
+      id: 'e1', account_id: 'a', workspace_id: null, scope: 'account' as const, action: 'x.y', category: 'custom', occurred_at: '2026-01-01T00:00:00.000Z',
+      received_at: '2026-01-01T00:00:00.100Z', actor_type: 'user', actor_id: 'u"1', actor_email: null, actor_name: 'Zoë \u2028', target_type: null,
+      target_id: null, target_name: null, ip: '::1', user_agent: null, outcome: 'success', metadata: { z: [1, { b: null, a: 'é' }], a: 1.5 }, changes: null,
+    };
+    for (const e of [base, { ...base, metadata: null, changes: { before: { a: 1 }, after: { a: 2 } }, workspace_id: 'w' }]) {
+      expect(canonicalEvent(e)).toBe(canonicalJson(sealedFields(e)));
+    }
   });
 });
 

@@ -57,9 +57,27 @@ export function sealedFields(e: ApiEvent): Record<string, unknown> {
   };
 }
 
+const str = (v: string | null) => (v === null ? 'null' : JSON.stringify(v));
+const json = (v: unknown) => (v === null || v === undefined ? 'null' : canonicalJson(v));
+
+/**
+ * canonicalJson(sealedFields(e)) written out with the keys already in their
+ * sorted order: the same bytes (a unit test holds them equal) at a fraction
+ * of the cost, since verification hashes every event of a log.
+ */
+export function canonicalEvent(e: ApiEvent): string {
+  return (
+    `{"account_id":${str(e.account_id)},"action":${str(e.action)},"actor_email":${str(e.actor_email)},"actor_id":${str(e.actor_id)},` +
+    `"actor_name":${str(e.actor_name)},"actor_type":${str(e.actor_type)},"category":${str(e.category)},"changes":${json(e.changes)},` +
+    `"id":${str(e.id)},"ip":${str(e.ip)},"metadata":${json(e.metadata)},"occurred_at":${str(e.occurred_at)},"outcome":${str(e.outcome)},` +
+    `"received_at":${str(e.received_at)},"target_id":${str(e.target_id)},"target_name":${str(e.target_name)},"target_type":${str(e.target_type)},` +
+    `"user_agent":${str(e.user_agent)},"workspace_id":${str(e.workspace_id)}}`
+  );
+}
+
 /** Leaf hash: SHA-256(0x00 ‖ canonical JSON of the event's stored fields). */
 export function leafHash(e: ApiEvent): Buffer {
-  return sha256(LEAF, Buffer.from(canonicalJson(sealedFields(e)), 'utf8'));
+  return sha256(LEAF, Buffer.from(canonicalEvent(e), 'utf8'));
 }
 
 export function nodeHash(left: Buffer, right: Buffer): Buffer {

@@ -4,7 +4,7 @@ import {
   normalizeEvent, toApiEvent, uuidv7Time,
 } from '@audit-trail/audit-core';
 import { countByAction, Database, EventWriter, findEvent, type LogSelector, queryEvents } from '@audit-trail/platform';
-import { clampToViewWindow, describeViewWindow, isViewable } from '@audit-trail/plans';
+import { clampToViewWindow, describeViewWindow, hasEntitlement, isViewable } from '@audit-trail/plans';
 import { AppError, ErrorCode, forbidden, notFound } from '../common/errors';
 import { canAccessLog, type Principal } from '../common/principal';
 import { WorkspaceDirectory } from './workspace-directory';
@@ -90,10 +90,18 @@ export class EventsService {
       if (!after) throw new AppError(ErrorCode.Malformed, 'The cursor is not valid; use next_cursor from a previous page.', [{ path: 'cursor', message: 'is not a cursor this API issued' }]);
     }
     const { scope: _s, workspace_id: _w, limit, cursor: _c, from: _f, to: _t, ...filter } = q;
-    const page = await this.db.tenant(p.accountId, (c) => queryEvents(c, p.accountId, { filter, log, from, to, after, limit }));
+    const proofs = hasEntitlement(p.plan, 'integrity_proofs');
+    const { page, sealed } = await this.db.tenant(p.accountId, async (c) => {
+      const page = await queryEvents(c, p.accountId, { filter, log, from, to, after, limit });
+      // With integrity proofs, each entry says whether it is sealed yet (one index probe per row).
+      const sealed = proofs && page.rows.length
+        ? new Set((await c.query<{ event_id: string }>('SELECT event_id FROM integrity_leaves WHERE account_id = $1 AND event_id = ANY($2::uuid[])', [p.accountId, page.rows.map((r) => r.id)])).rows.map((r) => r.event_id))
+        : null;
+      return { page, sealed };
+    });
     const last = page.rows[page.rows.length - 1];
     return {
-      entries: page.rows.map(toApiEvent),
+      entries: page.rows.map((r) => (sealed ? { ...toApiEvent(r), sealed: sealed.has(r.id) } : toApiEvent(r))),
       next_cursor: page.hasMore && last ? encodeCursor({ occurredAt: last.occurred_at.toISOString(), id: last.id }) : null,
       window: { from: from?.toISOString() ?? null, to: (to ?? now).toISOString(), clamped },
     };

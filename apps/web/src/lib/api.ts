@@ -33,7 +33,7 @@ export interface Account {
   plan: string;
   plan_name: string;
   audit_log_enabled: boolean;
-  entitlements: { view_window_days: number | null; export_window_days: number | null; retention_days: number | null; legal_hold: boolean; forwarding_destinations: number | null };
+  entitlements: { view_window_days: number | null; export_window_days: number | null; retention_days: number | null; legal_hold: boolean; forwarding_destinations: number | null; integrity_proofs: boolean };
   retention: { days: number | null; previous_days: number | null; grace_until: string | null; cutoff: string | null; next_purge_at: string | null };
   me: { kind: string; email?: string; role?: string };
   billing_mode: 'static' | 'stripe';
@@ -43,6 +43,8 @@ export interface Account {
 
 export interface AuditEvent {
   id: string;
+  /** Present on plans with integrity proofs: the event is in the sealed Merkle tree. */
+  sealed?: boolean;
   workspace_id: string | null;
   action: string;
   category: string;

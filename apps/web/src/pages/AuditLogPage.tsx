@@ -122,6 +122,11 @@ export function AuditLogPage({ account }: { account: Account }) {
                   <Text fw={500}>{e.action}</Text>
                   <Badge variant="light">{e.category}</Badge>
                   {e.outcome !== 'success' && <Badge color="red">{e.outcome}</Badge>}
+                  {e.sealed && (
+                    <Badge color="teal" variant="outline" title="In the signed Merkle tree: any later change is detectable">
+                      Sealed
+                    </Badge>
+                  )}
                 </Group>
               </Table.Td>
               <Table.Td>{e.actor_email ?? e.actor_name ?? e.actor_id ?? e.actor_type}</Table.Td>

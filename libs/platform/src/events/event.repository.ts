@@ -183,13 +183,21 @@ export interface LogPosition {
  */
 export async function eventsAfter(exec: SqlExecutor, accountId: string, workspaceId: string | null, after: LogPosition, limit: number): Promise<(EventRecord & { txid: string })[]> {
   const log = workspaceId ? 'workspace_id = $2' : '(workspace_id IS NULL AND $2::uuid IS NULL)';
+  // The planner cannot estimate the row comparison on xid8 and would sort every
+  // matching row for a LIMIT; with sorting off it merges the partitions'
+  // (account_id, workspace_id, txid, id) indexes in order and stops at the limit
+  // (measured on 1M events of one transaction: 1.6 s → 30 ms). ORDER BY starts
+  // with workspace_id (constant here) so the index order matches for the account
+  // log too, and names the table's columns, not the text `txid` of the select list.
+  await exec.query('SET LOCAL enable_sort = off');
   const { rows } = await exec.query<EventRecord & { txid: string }>(
     `SELECT ${SELECT_COLUMNS}, txid::text AS txid FROM audit_events
      WHERE account_id = $1 AND ${log}
        AND (txid, id) > ($3::text::xid8, $4::uuid)
        AND txid < pg_snapshot_xmin(pg_current_snapshot())
-     ORDER BY txid, id LIMIT $5`,
+     ORDER BY audit_events.workspace_id, audit_events.txid, audit_events.id LIMIT $5`,
     [accountId, workspaceId, after.txid ?? '0', after.id ?? '00000000-0000-0000-0000-000000000000', limit],
   );
+  await exec.query('SET LOCAL enable_sort = on');
   return rows;
 }

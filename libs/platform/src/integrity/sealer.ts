@@ -92,6 +92,8 @@ export async function sealLog(db: Database, key: SigningKey, ref: LogRef, opts: 
   const quiet = opts.quietCheckpointMs ?? 3_600_000;
   const slack = opts.lateSlackMs ?? 15 * 60_000;
   const result: SealResult = { sealed: 0, anomalies: 0, checkpoint: false };
+  // The previous completed round, read once: catching up over many batches is one round.
+  let floor: number | null = null;
   for (;;) {
     const done = await db.tenant(ref.accountId, async (c) => {
       const { log, frontier } = await lockLog(c, ref);
@@ -101,7 +103,7 @@ export async function sealLog(db: Database, key: SigningKey, ref: LogRef, opts: 
       const times: Date[] = [];
       const hashes: string[] = [];
       const late: typeof rows = [];
-      const floor = log.last_round_at ? log.last_round_at.getTime() - slack : -Infinity;
+      floor ??= log.last_round_at ? log.last_round_at.getTime() - slack : -Infinity;
       for (const r of rows) {
         if (r.received_at.getTime() < floor) {
           late.push(r);
@@ -121,32 +123,31 @@ export async function sealLog(db: Database, key: SigningKey, ref: LogRef, opts: 
           [log.log_id, ref.accountId, now, seqs, ids, times, hashes],
         );
       }
-      for (const r of late) {
-        await c.query(`INSERT INTO integrity_anomalies (id, log_id, account_id, event_id, occurred_at, found_at, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
-          newId(),
-          log.log_id,
-          ref.accountId,
-          r.id,
-          r.occurred_at,
-          now,
-          `received_at ${r.received_at.toISOString()} is before the previous sealing round (${log.last_round_at?.toISOString()}): the row was written into the past`,
-        ]);
+      if (late.length) {
+        await c.query(
+          `INSERT INTO integrity_anomalies (id, log_id, account_id, event_id, occurred_at, found_at, reason)
+           SELECT gen_random_uuid(), $1, $2, e, o, $3, 'received_at ' || to_char(r AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || ' is before the previous sealing round (' || $4 || '): the row was written into the past'
+           FROM unnest($5::uuid[], $6::timestamptz[], $7::timestamptz[]) AS t(e, o, r)`,
+          [log.log_id, ref.accountId, now, log.last_round_at?.toISOString() ?? '', late.map((r) => r.id), late.map((r) => r.occurred_at), late.map((r) => r.received_at)],
+        );
       }
       const last = rows[rows.length - 1];
+      const finished = rows.length < batch;
       const stale = !log.last_round_at || now.getTime() - log.last_round_at.getTime() >= 60_000;
       if (last || stale) {
-        await c.query(`UPDATE integrity_logs SET tree_size = $2, frontier = $3, cursor_txid = coalesce($4::text::xid8, cursor_txid), cursor_id = coalesce($5, cursor_id), last_round_at = $6 WHERE log_id = $1`, [
+        // The round's time is recorded only when it is complete (the floor above must not move while catching up).
+        await c.query(`UPDATE integrity_logs SET tree_size = $2, frontier = $3, cursor_txid = coalesce($4::text::xid8, cursor_txid), cursor_id = coalesce($5, cursor_id), last_round_at = CASE WHEN $7 THEN $6 ELSE last_round_at END WHERE log_id = $1`, [
           log.log_id,
           frontier.size,
           frontier.nodes.map((n) => n.toString('hex')),
           last?.txid ?? null,
           last?.id ?? null,
           now,
+          finished,
         ]);
       }
       result.sealed += ids.length;
       result.anomalies += late.length;
-      const finished = rows.length < batch;
       if (finished) {
         const since = log.last_checkpoint_at ? now.getTime() - log.last_checkpoint_at.getTime() : Infinity;
         const grown = Number(log.last_checkpoint_size ?? -1) !== frontier.size;

@@ -118,7 +118,11 @@ export async function verifyLog(db: Database, keys: Map<string, string>, ref: Lo
       }
     };
     checkRoots();
-    const seqOf = new Map<string, { seq: number; occurred_at: Date; hash: string }>();
+    // Leaves in range, by event id: compact parallel arrays (a log can hold millions).
+    const seqOf = new Map<string, number>();
+    const leafSeq: number[] = [];
+    const leafTime: number[] = [];
+    const leafHashes: Buffer[] = [];
     for await (const l of fetchAll<{ seq: string; event_id: string; occurred_at: Date; leaf_hash: Buffer }>(client, 'leaves', 'SELECT seq, event_id, occurred_at, leaf_hash FROM integrity_leaves WHERE log_id = $1 ORDER BY seq', [logId])) {
       const seq = Number(l.seq);
       if (seq !== frontier.size) {
@@ -128,7 +132,12 @@ export async function verifyLog(db: Database, keys: Map<string, string>, ref: Lo
       frontier.append(l.leaf_hash);
       sealed++;
       checkRoots();
-      if (l.occurred_at >= from && l.occurred_at < to) seqOf.set(l.event_id, { seq, occurred_at: l.occurred_at, hash: l.leaf_hash.toString('hex') });
+      if (l.occurred_at >= from && l.occurred_at < to) {
+        seqOf.set(l.event_id, leafSeq.length);
+        leafSeq.push(seq);
+        leafTime.push(l.occurred_at.getTime());
+        leafHashes.push(l.leaf_hash);
+      }
     }
     if (log && frontier.size !== Number(log.tree_size)) bad({ event_id: null, seq: frontier.size, occurred_at: null, reason: `the log says ${log.tree_size} events are sealed, but ${frontier.size} leaves exist` });
 
@@ -149,17 +158,18 @@ export async function verifyLog(db: Database, keys: Map<string, string>, ref: Lo
       [ref.accountId, ref.workspaceId, from, to, cursor?.txid ?? null, cursor?.id ?? null],
     )) {
       checked++;
-      const leaf = seqOf.get(e.id);
-      if (!leaf) {
+      const i = seqOf.get(e.id);
+      if (i === undefined) {
         if (e.behind && !refused.has(e.id)) bad({ event_id: e.id, seq: null, occurred_at: e.occurred_at.toISOString(), reason: 'this event is not sealed although the log was sealed past it: it was written into sealed history' });
         continue;
       }
       seqOf.delete(e.id);
-      if (leafHash(toApiEvent(e)).toString('hex') !== leaf.hash) bad({ event_id: e.id, seq: leaf.seq, occurred_at: e.occurred_at.toISOString(), reason: 'this event was changed after it was sealed: it no longer matches its leaf hash' });
+      if (!leafHash(toApiEvent(e)).equals(leafHashes[i])) bad({ event_id: e.id, seq: leafSeq[i], occurred_at: e.occurred_at.toISOString(), reason: 'this event was changed after it was sealed: it no longer matches its leaf hash' });
     }
     // Leaves left over have no event: deleted, unless a purge checkpoint covers them.
     const purges = checkpoints.filter((cp) => cp.purge_before);
-    for (const [eventId, leaf] of seqOf) {
+    for (const [eventId, i] of seqOf) {
+      const leaf = { seq: leafSeq[i], occurred_at: new Date(leafTime[i]) };
       const purged = purges.some((cp) => leaf.seq < Number(cp.tree_size) && leaf.occurred_at < (cp.purge_before as Date));
       if (purged) continue;
       // Moved rather than deleted? Look for the id anywhere in the account.

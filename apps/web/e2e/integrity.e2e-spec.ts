@@ -1,0 +1,54 @@
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { call, createTenant, spawnWorker, startApp, type Tenant, type TestApp } from '../../api/test/harness';
+import { launch, SCREENSHOTS } from './browser';
+
+// The API in-process; the real worker as a child process, sealing every half second.
+const env = { QUEUE_PREFIX: `test-webint-${randomUUID().slice(0, 8)}` };
+let t: TestApp;
+let browser: Browser;
+let page: Page;
+let tenant: Tenant;
+let worker: ChildProcess;
+
+beforeAll(async () => {
+  t = await startApp({ ...env, WEB_DIST: process.env.WEB_DIST ?? join(__dirname, '..', 'dist') });
+  tenant = await createTenant(t, 'premium', 'Proof Co');
+  const events = Array.from({ length: 5 }, (_, i) => ({ action: 'document.update', actor: { type: 'user', id: `u_${i}`, email: `p${i}@proof.test` } }));
+  expect((await call(t.url, 'POST', '/v1/events', { key: tenant.key, body: { events } })).status).toBe(202);
+  worker = spawnWorker({ ...env, INTEGRITY_ENABLED: 'true', INTEGRITY_SEAL_MS: '500', INTEGRITY_CHECKPOINT_MS: '0' });
+  browser = await launch();
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(30_000);
+  await page.goto(`${t.url}/login`);
+  await page.getByLabel('Email').fill(tenant.email);
+  await page.locator('input[name=password]').fill(tenant.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Integrity' }).waitFor();
+});
+afterAll(async () => {
+  worker?.kill('SIGKILL');
+  await browser?.close();
+  await t?.close();
+});
+
+it('shows the newest checkpoint, verifies the log on demand, offers the public key, and badges sealed entries', async () => {
+  // Wait for the worker's first checkpoint, then open the page.
+  for (let i = 0; i < 100; i++) {
+    const d = await call(t.url, 'GET', '/v1/integrity/digests', { key: tenant.key });
+    if (d.body.data?.[0]?.tree_size >= 5) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await page.getByRole('link', { name: 'Integrity' }).click();
+  const row = page.getByTestId('integrity-log').filter({ hasText: 'Account log' });
+  await row.getByText(/events ·/).waitFor();
+  await row.getByRole('button', { name: 'Verify now' }).click();
+  await row.getByTestId('verify-result').getByText(/^Verified · \d+ events$/).waitFor();
+  await page.getByRole('link', { name: 'Download public key' }).waitFor();
+  await page.screenshot({ path: join(SCREENSHOTS, 'integrity.png'), fullPage: true });
+
+  await page.getByRole('link', { name: 'Audit Log' }).click();
+  await page.getByTestId('event-row').filter({ hasText: 'p0@proof.test' }).getByText('Sealed').waitFor();
+});
