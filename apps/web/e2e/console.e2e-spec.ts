@@ -53,7 +53,7 @@ it('signs up, shows the audit log once licensed, lists ingested events and filte
   expect(await page.getByTestId('event-row').count()).toBeGreaterThanOrEqual(5); // three events, plan.changed, api_key.created...
   await page.screenshot({ path: join(SCREENSHOTS, 'audit-log.png'), fullPage: true });
 
-  await page.getByLabel('Team member').fill('bob@browser.test');
+  await page.locator('input[name=actor_email]').fill('bob@browser.test');
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.waitForURL(/actor_email=bob%40browser\.test/);
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="event-row"]').length === 2);

@@ -9,6 +9,10 @@ import { ForwardingPage } from './forwarding/forwarding-page';
 import { IntegrityPage } from './integrity/integrity-page';
 import { BillingPage } from './pages/BillingPage';
 import { RetentionPage } from './retention/retention-page';
+import { AcceptInvitationPage } from './admin/accept-invitation-page';
+import { ApiKeysPage } from './admin/api-keys-page';
+import { MembersPage } from './admin/members-page';
+import { WorkspacesPage } from './admin/workspaces-page';
 
 export function App() {
   const account = useQuery({
@@ -36,6 +40,7 @@ export function App() {
       <Routes>
         <Route path="/signup" element={<AuthPage mode="signup" />} />
         <Route path="/login" element={<AuthPage mode="login" />} />
+        <Route path="/invitations/:token" element={<AcceptInvitationPage />} />
         <Route path="*" element={<Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />} />
       </Routes>
     );
@@ -74,6 +79,9 @@ function Shell({ account }: { account: Account }) {
         {account.audit_log_enabled && isAdmin && <NavLink component={Link} to="/forwarding" label="Forwarding" active={location.pathname.startsWith('/forwarding')} />}
         {account.audit_log_enabled && <NavLink component={Link} to="/integrity" label="Integrity" active={location.pathname.startsWith('/integrity')} />}
         {account.audit_log_enabled && <NavLink component={Link} to="/retention" label="Retention" active={location.pathname.startsWith('/retention')} />}
+        {isAdmin && <NavLink component={Link} to="/api-keys" label="API Keys" active={location.pathname.startsWith('/api-keys')} />}
+        {isAdmin && <NavLink component={Link} to="/members" label="Members" active={location.pathname.startsWith('/members')} />}
+        {isAdmin && <NavLink component={Link} to="/workspaces" label="Workspaces" active={location.pathname.startsWith('/workspaces')} />}
         <NavLink component={Link} to="/billing" label="Billing" active={location.pathname.startsWith('/billing')} />
       </AppShell.Navbar>
       <AppShell.Main>
@@ -83,6 +91,9 @@ function Shell({ account }: { account: Account }) {
           <Route path="/forwarding" element={account.audit_log_enabled && isAdmin ? <ForwardingPage account={account} /> : <Navigate to="/" replace />} />
           <Route path="/integrity" element={account.audit_log_enabled ? <IntegrityPage account={account} /> : <Navigate to="/" replace />} />
           <Route path="/retention" element={account.audit_log_enabled ? <RetentionPage account={account} /> : <Navigate to="/" replace />} />
+          <Route path="/api-keys" element={isAdmin ? <ApiKeysPage /> : <Navigate to="/" replace />} />
+          <Route path="/members" element={isAdmin ? <MembersPage account={account} /> : <Navigate to="/" replace />} />
+          <Route path="/workspaces" element={isAdmin ? <WorkspacesPage /> : <Navigate to="/" replace />} />
           <Route path="/billing" element={<BillingPage account={account} />} />
           <Route
             path="*"

@@ -134,6 +134,8 @@ export const eventFilterShape = {
   target_type: z.string().min(1).max(128).optional(),
   target_id: z.string().min(1).max(256).optional(),
   outcome: z.string().min(1).max(32).optional(),
+  /** Leave out one outcome (the console's `-outcome:success`). */
+  outcome_not: z.string().min(1).max(32).optional(),
   q: z.string().min(1).max(200).optional(),
 };
 

@@ -1,12 +1,16 @@
-import { Alert, Badge, Button, Code, Drawer, Group, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Autocomplete, Badge, Button, Code, Group, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { type FormEvent, useMemo, useState } from 'react';
+import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { ExportDialog } from '../exports/exports';
-import { type Account, api, ApiError, type AuditEvent, type EventPage } from '../lib/api';
+import { EntryDrawer } from '../audit-log/entry-drawer';
+import { formatSearch, parseSearch, SEARCH_KEYS } from '../audit-log/search-query';
+import { type Account, api, ApiError, type AuditEvent, type EventPage, type WorkspaceView } from '../lib/api';
 
 /** Filters the page understands; they live in the URL so a view can be shared. */
-const FILTERS = ['from', 'to', 'actor_email', 'ip', 'category', 'action', 'target_type', 'outcome', 'q'] as const;
+const FILTERS = ['scope', 'workspace_id', 'from', 'to', 'actor_email', 'actor_id', 'ip', 'category', 'action', 'target_type', 'target_id', 'outcome', 'outcome_not', 'q'] as const;
+/** What the search box shows; the other filters have their own fields. */
+const BOX_KEYS = ['action', 'actor_id', 'target_type', 'target_id', 'outcome_not', 'q'];
 
 function toInputValue(iso: string | null): string {
   return iso ? iso.slice(0, 16) : '';
@@ -19,8 +23,7 @@ export function AuditLogPage({ account }: { account: Account }) {
   const query = useMemo(() => {
     const q = new URLSearchParams();
     for (const f of FILTERS) {
-      const v = params.get(f);
-      if (v) q.set(f, f === 'from' || f === 'to' ? new Date(v).toISOString() : v);
+      for (const v of params.getAll(f)) if (v) q.append(f, f === 'from' || f === 'to' ? new Date(v).toISOString() : v);
     }
     q.set('limit', '50');
     return q.toString();
@@ -38,26 +41,69 @@ export function AuditLogPage({ account }: { account: Account }) {
     getNextPageParam: (last) => last.next_cursor,
   });
 
+  const members = useQuery({ queryKey: ['members'], queryFn: () => api<{ data: { email: string | null }[] }>('GET', '/v1/members'), enabled: account.me.kind === 'user' });
+  const workspaces = useQuery({ queryKey: ['workspaces'], queryFn: () => api<{ data: WorkspaceView[] }>('GET', '/v1/workspaces') });
+  const [searchErrors, setSearchErrors] = useState<string[]>([]);
+
+  // A permalink (?event=…) opens that entry for whoever follows it.
+  const permalink = params.get('event');
+  const linked = useQuery({ queryKey: ['event', permalink], queryFn: () => api<AuditEvent>('GET', `/v1/events/${permalink}`), enabled: Boolean(permalink) });
+  useEffect(() => {
+    if (linked.data) setSelected(linked.data);
+  }, [linked.data]);
+
   const apply = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget);
+    const field = (name: string) => {
+      const raw = form.get(name);
+      return typeof raw === 'string' ? raw.trim() : '';
+    };
     const next = new URLSearchParams();
-    for (const f of FILTERS) {
-      const raw = form.get(f);
-      const v = typeof raw === 'string' ? raw.trim() : '';
-      if (v) next.set(f, v);
+    for (const k of ['scope', 'workspace_id']) if (params.get(k)) next.set(k, params.get(k) as string);
+    for (const f of ['from', 'to', 'actor_email', 'ip', 'category', 'outcome']) if (field(f)) next.set(f, field(f));
+    // The search box: qualifiers (action:, actor:, target:, -outcome:, …) and text.
+    const parsed = parseSearch(field('search'));
+    setSearchErrors(parsed.errors);
+    for (const [k, v] of Object.entries(parsed.params)) {
+      next.delete(k);
+      for (const x of Array.isArray(v) ? v : [v]) next.append(k, x);
+    }
+    setParams(next);
+  };
+  const boxText = formatSearch(new URLSearchParams([...params.entries()].filter(([k]) => BOX_KEYS.includes(k))));
+  const logValue = params.get('scope') === 'workspace' && params.get('workspace_id') ? (params.get('workspace_id') as string) : 'account';
+  const switchLog = (v: string | null) => {
+    const next = new URLSearchParams(params);
+    for (const k of SEARCH_KEYS) next.delete(k);
+    next.delete('event');
+    if (!v || v === 'account') {
+      next.delete('scope');
+      next.delete('workspace_id');
+    } else {
+      next.set('scope', 'workspace');
+      next.set('workspace_id', v);
     }
     setParams(next);
   };
 
   const rows = events.data?.pages.flatMap((p) => p.entries) ?? [];
-  const window = events.data?.pages[0]?.window;
+  const logWindow = events.data?.pages[0]?.window;
   const viewDays = account.entitlements.view_window_days;
 
   return (
     <Stack>
       <Group justify="space-between">
-        <Title order={2}>Audit Log</Title>
+        <Group>
+          <Title order={2}>Audit Log</Title>
+          <Select
+            aria-label="Log"
+            value={logValue}
+            onChange={switchLog}
+            allowDeselect={false}
+            data={[{ value: 'account', label: 'Account log' }, ...(workspaces.data?.data ?? []).map((w) => ({ value: w.id, label: `Workspace: ${w.name}` }))]}
+          />
+        </Group>
         <Button variant="default" onClick={() => setExporting(true)}>
           Export
         </Button>
@@ -67,7 +113,13 @@ export function AuditLogPage({ account }: { account: Account }) {
         <Group align="end" wrap="wrap">
           <TextInput label="From" name="from" type="datetime-local" defaultValue={toInputValue(params.get('from'))} />
           <TextInput label="To" name="to" type="datetime-local" defaultValue={toInputValue(params.get('to'))} />
-          <TextInput label="Team member" name="actor_email" placeholder="alice@acme.com" defaultValue={params.get('actor_email') ?? ''} />
+          <Autocomplete
+            label="Team member"
+            name="actor_email"
+            placeholder="alice@acme.com"
+            defaultValue={params.get('actor_email') ?? ''}
+            data={[...new Set((members.data?.data ?? []).map((m) => m.email).filter((x): x is string => Boolean(x)))]}
+          />
           <TextInput label="IP or CIDR" name="ip" placeholder="203.0.113.0/24" defaultValue={params.get('ip') ?? ''} />
           <Select
             label="Event type"
@@ -76,24 +128,34 @@ export function AuditLogPage({ account }: { account: Account }) {
             data={(catalog.data?.categories ?? []).map((c) => ({ value: c.id, label: c.name }))}
             defaultValue={params.get('category')}
           />
-          <TextInput label="Action" name="action" placeholder="api_key.*" defaultValue={params.get('action') ?? ''} />
-          <TextInput label="Target type" name="target_type" defaultValue={params.get('target_type') ?? ''} />
           <Select label="Outcome" name="outcome" clearable data={['success', 'failure']} defaultValue={params.get('outcome')} />
-          <TextInput label="Search" name="q" placeholder="text in action, actor, target, metadata" defaultValue={params.get('q') ?? ''} />
+          <TextInput
+            label="Search"
+            name="search"
+            miw={360}
+            placeholder="action:api_key.* actor:alice@acme.com ip:203.0.113.0/24 -outcome:success text"
+            description="Qualifiers action: actor: ip: target: category: outcome: (-outcome: excludes), and free text"
+            defaultValue={boxText}
+          />
           <Button type="submit">Apply</Button>
-          <Button variant="subtle" onClick={() => setParams(new URLSearchParams())}>
+          <Button variant="subtle" onClick={() => setParams(new URLSearchParams([...params.entries()].filter(([k]) => k === 'scope' || k === 'workspace_id')))}>
             Clear
           </Button>
         </Group>
       </form>
+      {searchErrors.length > 0 && (
+        <Alert color="yellow" title="Part of the search was not used">
+          {searchErrors.join('; ')}
+        </Alert>
+      )}
       {viewDays !== null && (
         <Text size="sm" c="dimmed">
           Your plan ({account.plan_name}) shows the last {viewDays} days.
         </Text>
       )}
-      {window?.clamped && (
+      {logWindow?.clamped && (
         <Alert color="yellow" title="Start date moved">
-          The start date was earlier than your plan allows, so the log starts at {new Date(window.from ?? '').toLocaleString()}.
+          The start date was earlier than your plan allows, so the log starts at {new Date(logWindow.from ?? '').toLocaleString()}.
         </Alert>
       )}
       {events.error && (
@@ -102,7 +164,12 @@ export function AuditLogPage({ account }: { account: Account }) {
         </Alert>
       )}
       {!events.isLoading && rows.length === 0 && !events.error && (
-        <Text>No events match these filters yet. Send one with an API key: POST /v1/events.</Text>
+        <Stack gap={4}>
+          <Text>No events match these filters yet. Send one with an API key (create one on the API Keys page):</Text>
+          <Code block>{`curl -X POST ${window.location.origin}/v1/events \\
+  -H "Authorization: Bearer $AUDIT_TRAIL_KEY" -H "Content-Type: application/json" \\
+  -d '{"action":"document.update","actor":{"type":"user","id":"u_1","email":"you@example.com"}}'`}</Code>
+        </Stack>
       )}
       <Table striped highlightOnHover aria-label="Audit log entries">
         <Table.Thead>
@@ -132,7 +199,7 @@ export function AuditLogPage({ account }: { account: Account }) {
               <Table.Td>{e.actor_email ?? e.actor_name ?? e.actor_id ?? e.actor_type}</Table.Td>
               <Table.Td>{e.target_name ?? e.target_id ?? e.target_type ?? ''}</Table.Td>
               <Table.Td>{e.ip ?? ''}</Table.Td>
-              <Table.Td title={e.occurred_at}>{new Date(e.occurred_at).toLocaleString()}</Table.Td>
+              <Table.Td title={`${e.occurred_at} (UTC)`}>{new Date(e.occurred_at).toLocaleString()}</Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>
@@ -142,9 +209,17 @@ export function AuditLogPage({ account }: { account: Account }) {
           Load more
         </Button>
       )}
-      <Drawer opened={selected !== null} onClose={() => setSelected(null)} position="right" size="lg" title={selected?.action}>
-        {selected && <Code block>{JSON.stringify(selected, null, 2)}</Code>}
-      </Drawer>
+      <EntryDrawer
+        entry={selected}
+        onClose={() => {
+          setSelected(null);
+          if (permalink) {
+            const next = new URLSearchParams(params);
+            next.delete('event');
+            setParams(next);
+          }
+        }}
+      />
     </Stack>
   );
 }

@@ -121,6 +121,7 @@ export function buildEventWhere(accountId: string, req: Omit<PageRequest, 'limit
   if (f.target_type) clauses.push(`target_type = ${p(f.target_type)}`);
   if (f.target_id) clauses.push(`target_id = ${p(f.target_id)}`);
   if (f.outcome) clauses.push(`outcome = ${p(f.outcome)}`);
+  if (f.outcome_not) clauses.push(`outcome <> ${p(f.outcome_not)}`);
   if (f.q) {
     const like = p(`%${escapeLike(f.q)}%`);
     clauses.push(

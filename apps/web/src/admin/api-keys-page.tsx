@@ -1,0 +1,198 @@
+import { Alert, Anchor, Badge, Button, Checkbox, Code, CopyButton, Group, Modal, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { Link } from 'react-router';
+import { api, type WorkspaceView } from '../lib/api';
+import { useToast } from '../lib/toast';
+import { Confirm, problemText } from './confirm';
+
+interface KeyView {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  workspace_id: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  rotated_at: string | null;
+}
+
+const SCOPES = [
+  { value: 'events:write', label: 'events:write — send events' },
+  { value: 'events:read', label: 'events:read — read the log' },
+  { value: 'exports:write', label: 'exports:write — request exports' },
+  { value: 'admin', label: 'admin — manage keys, destinations, members' },
+];
+
+/** A secret shown once, with a copy button. */
+function ShownOnce({ secret, onClose }: { secret: string | null; onClose: () => void }) {
+  return (
+    <Modal opened={secret !== null} onClose={onClose} title="Your new API key">
+      <Stack>
+        <Text size="sm">Copy it now: it is shown this once, and only its hash is stored.</Text>
+        <Code block data-testid="new-key">
+          {secret}
+        </Code>
+        <CopyButton value={secret ?? ''}>
+          {({ copied, copy }) => (
+            <Button onClick={copy} color={copied ? 'teal' : undefined}>
+              {copied ? 'Copied' : 'Copy key'}
+            </Button>
+          )}
+        </CopyButton>
+      </Stack>
+    </Modal>
+  );
+}
+
+export function ApiKeysPage() {
+  const qc = useQueryClient();
+  const toast = useToast();
+  const keys = useQuery({ queryKey: ['api-keys'], queryFn: () => api<{ data: KeyView[] }>('GET', '/v1/api-keys') });
+  const workspaces = useQuery({ queryKey: ['workspaces'], queryFn: () => api<{ data: WorkspaceView[] }>('GET', '/v1/workspaces') });
+  const [creating, setCreating] = useState(false);
+  const [secret, setSecret] = useState<string | null>(null);
+  const [revoking, setRevoking] = useState<KeyView | null>(null);
+  const [rotating, setRotating] = useState<KeyView | null>(null);
+  const [scopes, setScopes] = useState<string[]>(['events:write']);
+  const [workspaceId, setWorkspaceId] = useState<string | null>(null);
+  const refresh = () => void qc.invalidateQueries({ queryKey: ['api-keys'] });
+  const create = useMutation({
+    mutationFn: (body: Record<string, unknown>) => api<KeyView & { key: string }>('POST', '/v1/api-keys', body),
+    onSuccess: (k) => {
+      setCreating(false);
+      setSecret(k.key);
+      refresh();
+    },
+  });
+  const rotate = useMutation({
+    mutationFn: (k: KeyView) => api<{ key: string }>('POST', `/v1/api-keys/${k.id}/rotate`),
+    onSuccess: (r) => {
+      setRotating(null);
+      setSecret(r.key);
+      refresh();
+    },
+  });
+  const revoke = useMutation({
+    mutationFn: (k: KeyView) => api('DELETE', `/v1/api-keys/${k.id}`),
+    onSuccess: (_r, k) => {
+      setRevoking(null);
+      toast(`Key “${k.name}” revoked; it stops working within a second.`);
+      refresh();
+    },
+  });
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const name = new FormData(e.currentTarget).get('name');
+    create.mutate({ name: typeof name === 'string' ? name : '', scopes, ...(workspaceId ? { workspace_id: workspaceId } : {}) });
+  };
+  const wsName = (id: string | null) => (id ? (workspaces.data?.data.find((w) => w.id === id)?.name ?? id) : 'All');
+  const rows = keys.data?.data ?? [];
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={2}>API Keys</Title>
+        <Button onClick={() => setCreating(true)}>Create key</Button>
+      </Group>
+      {keys.error && <Alert color="red">{problemText(keys.error)}</Alert>}
+      {!keys.isLoading && rows.length === 0 && <Text c="dimmed">No API keys yet. Create one to send events from your systems.</Text>}
+      {rows.length > 0 && (
+        <Table withTableBorder aria-label="API keys">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Name</Table.Th>
+              <Table.Th>Scopes</Table.Th>
+              <Table.Th>Workspace</Table.Th>
+              <Table.Th>Last used</Table.Th>
+              <Table.Th />
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((k) => (
+              <Table.Tr key={k.id} data-testid="key-row">
+                <Table.Td>
+                  <Text fw={500}>{k.name}</Text>
+                  <Code>{k.prefix}…</Code>
+                </Table.Td>
+                <Table.Td>
+                  <Group gap={4}>
+                    {k.scopes.map((s) => (
+                      <Badge key={s} variant="light">
+                        {s}
+                      </Badge>
+                    ))}
+                  </Group>
+                </Table.Td>
+                <Table.Td>{wsName(k.workspace_id)}</Table.Td>
+                <Table.Td>{k.last_used_at ? new Date(k.last_used_at).toLocaleString() : 'Never'}</Table.Td>
+                <Table.Td>
+                  <Group gap={4} wrap="nowrap">
+                    <Anchor component={Link} to={`/audit-log?actor_id=${k.id}`} size="sm">
+                      Activity
+                    </Anchor>
+                    <Button size="xs" variant="default" onClick={() => setRotating(k)}>
+                      Rotate
+                    </Button>
+                    <Button size="xs" variant="subtle" color="red" onClick={() => setRevoking(k)}>
+                      Revoke
+                    </Button>
+                  </Group>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+      <Modal opened={creating} onClose={() => setCreating(false)} title="Create an API key">
+        <form onSubmit={submit} aria-label="Create an API key">
+          <Stack>
+            <TextInput label="Name" name="name" required placeholder="Billing service (production)" />
+            <Checkbox.Group label="Scopes" value={scopes} onChange={setScopes}>
+              <Stack gap={4} mt={4}>
+                {SCOPES.map((s) => (
+                  <Checkbox key={s.value} value={s.value} label={s.label} />
+                ))}
+              </Stack>
+            </Checkbox.Group>
+            <Select
+              label="Workspace"
+              description="A bound key reads and writes only that workspace's log."
+              clearable
+              placeholder="All (not bound)"
+              value={workspaceId}
+              onChange={setWorkspaceId}
+              data={(workspaces.data?.data ?? []).map((w) => ({ value: w.id, label: w.name }))}
+            />
+            {create.error && <Alert color="red">{problemText(create.error)}</Alert>}
+            <Group justify="flex-end">
+              <Button type="submit" loading={create.isPending}>
+                Create key
+              </Button>
+            </Group>
+          </Stack>
+        </form>
+      </Modal>
+      <ShownOnce secret={secret} onClose={() => setSecret(null)} />
+      <Confirm
+        opened={rotating !== null}
+        title="Rotate this key?"
+        body={`The current secret of “${rotating?.name ?? ''}” stops working at once; a new one is shown once.`}
+        action="Rotate key"
+        onConfirm={() => rotating && rotate.mutate(rotating)}
+        onClose={() => setRotating(null)}
+        pending={rotate.isPending}
+        error={rotate.error}
+      />
+      <Confirm
+        opened={revoking !== null}
+        title="Revoke this key?"
+        body={`Systems using “${revoking?.name ?? ''}” will get 401 within a second. This cannot be undone.`}
+        action="Revoke key"
+        onConfirm={() => revoking && revoke.mutate(revoking)}
+        onClose={() => setRevoking(null)}
+        pending={revoke.isPending}
+        error={revoke.error}
+      />
+    </Stack>
+  );
+}

@@ -1,0 +1,176 @@
+import { Alert, Button, Code, CopyButton, Group, Modal, MultiSelect, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { type Account, api, type WorkspaceView } from '../lib/api';
+import { useToast } from '../lib/toast';
+import { Confirm, problemText } from './confirm';
+
+interface MemberView {
+  id: string;
+  user_id: string;
+  email: string | null;
+  name: string | null;
+  role: 'owner' | 'admin' | 'member';
+  workspace_ids: string[];
+}
+interface InvitationView {
+  id: string;
+  email: string;
+  role: string;
+  expires_at: string;
+}
+
+const ROLES = [
+  { value: 'owner', label: 'Owner' },
+  { value: 'admin', label: 'Admin' },
+  { value: 'member', label: 'Member (admin of chosen workspaces)' },
+];
+
+export function MembersPage({ account }: { account: Account }) {
+  const qc = useQueryClient();
+  const toast = useToast();
+  const members = useQuery({ queryKey: ['members'], queryFn: () => api<{ data: MemberView[]; invitations: InvitationView[] }>('GET', '/v1/members') });
+  const workspaces = useQuery({ queryKey: ['workspaces'], queryFn: () => api<{ data: WorkspaceView[] }>('GET', '/v1/workspaces') });
+  const [inviting, setInviting] = useState(false);
+  const [invite, setInvite] = useState<{ role: string | null; workspaceIds: string[] }>({ role: 'member', workspaceIds: [] });
+  const [link, setLink] = useState<string | null>(null);
+  const [removing, setRemoving] = useState<MemberView | null>(null);
+  const refresh = () => void qc.invalidateQueries({ queryKey: ['members'] });
+  const wsOptions = (workspaces.data?.data ?? []).map((w) => ({ value: w.id, label: w.name }));
+  const create = useMutation({
+    mutationFn: (body: Record<string, unknown>) => api<{ token: string; email: string }>('POST', '/v1/members/invitations', body),
+    onSuccess: (r) => {
+      setInviting(false);
+      setLink(`${window.location.origin}/invitations/${r.token}`);
+      refresh();
+    },
+  });
+  const change = useMutation({
+    mutationFn: ({ m, role, workspaceIds }: { m: MemberView; role: string; workspaceIds: string[] }) => api('PATCH', `/v1/members/${m.id}`, { role, workspace_ids: workspaceIds }),
+    onSuccess: () => {
+      toast('Role changed.');
+      refresh();
+    },
+    onError: (err) => toast(problemText(err), 'red'),
+  });
+  const remove = useMutation({
+    mutationFn: (m: MemberView) => api('DELETE', `/v1/members/${m.id}`),
+    onSuccess: () => {
+      setRemoving(null);
+      toast('Member removed; their sessions ended.');
+      refresh();
+    },
+  });
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const email = new FormData(e.currentTarget).get('email');
+    create.mutate({ email: typeof email === 'string' ? email : '', role: invite.role, workspace_ids: invite.workspaceIds });
+  };
+  const isOwner = account.me.role === 'owner';
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={2}>Members</Title>
+        <Button onClick={() => setInviting(true)}>Invite</Button>
+      </Group>
+      {members.error && <Alert color="red">{problemText(members.error)}</Alert>}
+      <Table withTableBorder aria-label="Members">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Person</Table.Th>
+            <Table.Th>Role</Table.Th>
+            <Table.Th>Workspaces administered</Table.Th>
+            <Table.Th />
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {(members.data?.data ?? []).map((m) => (
+            <Table.Tr key={m.id} data-testid="member-row">
+              <Table.Td>
+                <Text fw={500}>{m.name ?? m.email}</Text>
+                <Text size="xs" c="dimmed">
+                  {m.email}
+                </Text>
+              </Table.Td>
+              <Table.Td>
+                <Select
+                  aria-label={`Role of ${m.email ?? m.name ?? ''}`}
+                  value={m.role}
+                  data={isOwner ? ROLES : ROLES.filter((r) => r.value !== 'owner')}
+                  disabled={m.role === 'owner' && !isOwner}
+                  allowDeselect={false}
+                  onChange={(role) => role && role !== m.role && change.mutate({ m, role, workspaceIds: m.workspace_ids })}
+                />
+              </Table.Td>
+              <Table.Td>
+                {m.role === 'member' ? (
+                  <MultiSelect
+                    aria-label={`Workspaces ${m.email ?? ''} administers`}
+                    data={wsOptions}
+                    value={m.workspace_ids}
+                    onChange={(ids) => change.mutate({ m, role: m.role, workspaceIds: ids })}
+                  />
+                ) : (
+                  <Text size="sm" c="dimmed">
+                    All
+                  </Text>
+                )}
+              </Table.Td>
+              <Table.Td>
+                <Button size="xs" variant="subtle" color="red" onClick={() => setRemoving(m)} disabled={m.user_id === account.me.user_id}>
+                  Remove
+                </Button>
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+      {(members.data?.invitations.length ?? 0) > 0 && (
+        <>
+          <Title order={4}>Pending invitations</Title>
+          {members.data?.invitations.map((i) => (
+            <Text key={i.id} size="sm">
+              {i.email} as {i.role}, until {new Date(i.expires_at).toLocaleDateString()}
+            </Text>
+          ))}
+        </>
+      )}
+      <Modal opened={inviting} onClose={() => setInviting(false)} title="Invite a person">
+        <form onSubmit={submit} aria-label="Invite a person">
+          <Stack>
+            <TextInput label="Email" name="email" type="email" required />
+            <Select label="Role" value={invite.role} onChange={(role) => setInvite((v) => ({ ...v, role }))} data={isOwner ? ROLES : ROLES.filter((r) => r.value !== 'owner')} allowDeselect={false} />
+            {invite.role === 'member' && (
+              <MultiSelect label="Admin of these workspaces" data={wsOptions} value={invite.workspaceIds} onChange={(ids) => setInvite((v) => ({ ...v, workspaceIds: ids }))} />
+            )}
+            {create.error && <Alert color="red">{problemText(create.error)}</Alert>}
+            <Group justify="flex-end">
+              <Button type="submit" loading={create.isPending}>
+                Create invitation
+              </Button>
+            </Group>
+          </Stack>
+        </form>
+      </Modal>
+      <Modal opened={link !== null} onClose={() => setLink(null)} title="Invitation created">
+        <Stack>
+          <Text size="sm">Send this link to the person; it is shown once and works for seven days.</Text>
+          <Code block data-testid="invitation-link">
+            {link}
+          </Code>
+          <CopyButton value={link ?? ''}>{({ copied, copy }) => <Button onClick={copy}>{copied ? 'Copied' : 'Copy link'}</Button>}</CopyButton>
+        </Stack>
+      </Modal>
+      <Confirm
+        opened={removing !== null}
+        title="Remove this member?"
+        body={`${removing?.email ?? ''} loses access at once and is signed out everywhere.`}
+        action="Remove member"
+        onConfirm={() => removing && remove.mutate(removing)}
+        onClose={() => setRemoving(null)}
+        pending={remove.isPending}
+        error={remove.error}
+      />
+    </Stack>
+  );
+}
