@@ -64,6 +64,14 @@ it('adds a webhook, shows its secret once, tests it, shows the delivery log, and
   await page.screenshot({ path: join(SCREENSHOTS, 'forwarding.png'), fullPage: true });
   await page.keyboard.press('Escape');
 
+  // Replay a time range from the console (the worker then re-delivers it, marked Audit-Replay).
+  await row.getByRole('button', { name: 'Replay' }).click();
+  const replay = page.getByRole('form', { name: 'Replay' });
+  await replay.getByLabel('From').fill('2026-01-01T00:00');
+  await replay.getByRole('button', { name: 'Replay' }).click();
+  await page.getByText('The range is queued').waitFor();
+  await page.keyboard.press('Escape');
+
   await row.getByRole('button', { name: 'Disable' }).click();
   await row.getByText(/^Disabled/).waitFor();
   const api = await call(t.url, 'GET', '/v1/destinations', { session: tenant.owner });

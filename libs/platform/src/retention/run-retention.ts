@@ -143,19 +143,27 @@ export async function runRetention(db: Database, opts: RunRetentionOptions = {})
     }
   }
 
-  // 2. What is left, per account, in bounded batches.
+  // 2. What is left, per account, in bounded batches. Each batch starts after
+  // the last one's position, so it never rescans the index entries of rows
+  // already deleted (they stay until vacuum and would make every batch slower).
   for (const p of selected) {
     if (p.cutoff === null) continue;
     const held = p.row.held_workspaces;
     p.report.purged += await deleteInBatches(
       db,
       p.row.id,
-      `WITH doomed AS (
-         SELECT occurred_at, id FROM audit_events
-         WHERE account_id = $1 AND occurred_at < $2 AND (workspace_id IS NULL OR workspace_id <> ALL ($3::uuid[]))
-         ORDER BY occurred_at LIMIT $4)
-       DELETE FROM audit_events e USING doomed d WHERE e.account_id = $1 AND e.occurred_at = d.occurred_at AND e.id = d.id`,
-      [p.row.id, p.cutoff, held, batch],
+      (after) => [
+        `WITH doomed AS (
+           SELECT occurred_at, id FROM audit_events
+           WHERE account_id = $1 AND occurred_at < $2 AND (workspace_id IS NULL OR workspace_id <> ALL ($3::uuid[]))
+             AND (occurred_at, id) > ($5::timestamptz, $6::uuid)
+           ORDER BY occurred_at, id LIMIT $4),
+         gone AS (DELETE FROM audit_events e USING doomed d WHERE e.account_id = $1 AND e.occurred_at = d.occurred_at AND e.id = d.id RETURNING 1)
+         SELECT (SELECT count(*) FROM gone)::int AS n, (SELECT count(*) FROM doomed)::int AS seen,
+                (SELECT occurred_at FROM doomed ORDER BY occurred_at DESC, id DESC LIMIT 1) AS last_at,
+                (SELECT id::text FROM doomed ORDER BY occurred_at DESC, id DESC LIMIT 1) AS last_key`,
+        [p.row.id, p.cutoff, held, batch, after.at, after.key ?? '00000000-0000-0000-0000-000000000000'],
+      ],
       batch,
       throttle,
     );
@@ -164,9 +172,16 @@ export async function runRetention(db: Database, opts: RunRetentionOptions = {})
       await deleteInBatches(
         db,
         p.row.id,
-        `DELETE FROM event_idempotency WHERE account_id = $1 AND key IN (
-           SELECT key FROM event_idempotency WHERE account_id = $1 AND occurred_at < $2 LIMIT $3)`,
-        [p.row.id, p.cutoff, batch],
+        (after) => [
+          `WITH doomed AS (
+             SELECT occurred_at, key FROM event_idempotency WHERE account_id = $1 AND occurred_at < $2 AND (occurred_at, key) > ($4::timestamptz, $5::text)
+             ORDER BY occurred_at, key LIMIT $3),
+           gone AS (DELETE FROM event_idempotency i USING doomed d WHERE i.account_id = $1 AND i.key = d.key RETURNING 1)
+           SELECT (SELECT count(*) FROM gone)::int AS n, (SELECT count(*) FROM doomed)::int AS seen,
+                  (SELECT occurred_at FROM doomed ORDER BY occurred_at DESC, key DESC LIMIT 1) AS last_at,
+                  (SELECT key FROM doomed ORDER BY occurred_at DESC, key DESC LIMIT 1) AS last_key`,
+          [p.row.id, p.cutoff, batch, after.at, after.key ?? ''],
+        ],
         batch,
         throttle,
       );
@@ -190,15 +205,23 @@ export async function runRetention(db: Database, opts: RunRetentionOptions = {})
   };
 }
 
-async function deleteInBatches(db: Database, accountId: string, sql: string, params: unknown[], batch: number, throttle: number): Promise<number> {
+interface BatchPosition {
+  at: Date;
+  key: string | null;
+}
+
+/** Run a batch statement until a batch sees fewer rows than its size; each batch its own short transaction. */
+async function deleteInBatches(db: Database, accountId: string, statement: (after: BatchPosition) => [string, unknown[]], batch: number, throttle: number): Promise<number> {
   let total = 0;
+  let after: BatchPosition = { at: new Date('1900-01-01T00:00:00Z'), key: null };
   for (;;) {
     const started = performance.now();
     const client = await db.connect();
-    let n: number;
+    let r: { n: number; seen: number; last_at: Date | null; last_key: string | null };
     try {
       await client.query(beginTenantSql(accountId));
-      n = (await client.query(sql, params)).rowCount ?? 0;
+      const [sql, params] = statement(after);
+      r = (await client.query<typeof r>(sql, params)).rows[0];
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -206,9 +229,10 @@ async function deleteInBatches(db: Database, accountId: string, sql: string, par
     } finally {
       client.release();
     }
-    total += n;
-    if (n < batch) return total;
-    if (throttle > 0) await new Promise((r) => setTimeout(r, (performance.now() - started) * throttle));
+    total += r.n;
+    if (r.seen < batch || !r.last_at) return total;
+    after = { at: r.last_at, key: r.last_key };
+    if (throttle > 0) await new Promise((res) => setTimeout(res, (performance.now() - started) * throttle));
   }
 }
 
