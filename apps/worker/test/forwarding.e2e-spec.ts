@@ -1,13 +1,12 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { verifySignature } from '@audit-trail/audit-core';
-import { Database, deliverNext, loadConfig, SecretBox } from '@audit-trail/platform';
+import { Database, deliverNext, SecretBox } from '@audit-trail/platform';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
-import { WorkerModule } from '../src/worker.module';
+import { startWorkerContext } from './worker-harness';
 import { call, createTenant, ownerClient, setPlan, spawnWorker, startApp, type Tenant, type TestApp } from '../../api/test/harness';
 
 const fast = { FORWARDING_ENABLED: 'true', FORWARDING_TICK_MS: '150', FORWARDING_BACKOFF_MS: '50', FORWARDING_TIMEOUT_MS: '1000', FORWARDING_LOCK_MS: '2000', WORKER_HEARTBEAT_MS: '500' };
@@ -18,8 +17,7 @@ const servers: Server[] = [];
 
 beforeAll(async () => {
   t = await startApp(env);
-  worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(loadConfig({ ...process.env, ...env })), { logger: false });
-  await worker.init();
+  worker = await startWorkerContext(env);
 });
 afterAll(async () => {
   await worker?.close();

@@ -1,7 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { type CheckpointBody, leafHash, rootFromInclusion, verifyConsistency } from '@audit-trail/audit-core';
-import { loadConfig, verifyCheckpointSignature } from '@audit-trail/platform';
+import { verifyCheckpointSignature } from '@audit-trail/platform';
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'pg';
 import { IntegrityProcessor } from '../src/integrity.processor';
-import { WorkerModule } from '../src/worker.module';
+import { startWorkerContext } from './worker-harness';
 import { call, createTenant, ownerClient, setPlan, startApp, type Tenant, type TestApp } from '../../api/test/harness';
 
 const env = { QUEUE_PREFIX: `test-int-${randomUUID().slice(0, 8)}`, INTEGRITY_CHECKPOINT_MS: '0', EXPORT_DIR: mkdtempSync(join(tmpdir(), 'int-exports-')) };
@@ -19,8 +18,7 @@ let db: Client;
 
 beforeAll(async () => {
   t = await startApp(env);
-  worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(loadConfig({ ...process.env, ...env })), { logger: false });
-  await worker.init();
+  worker = await startWorkerContext(env);
   db = await ownerClient();
 });
 afterAll(async () => {

@@ -1,9 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { loadConfig } from '@audit-trail/platform';
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
-import { WorkerModule } from '../src/worker.module';
+import { startWorkerContext } from './worker-harness';
 import { addMember, appRoleClient, call, createTenant, ownerClient, setPlan, type Tenant, type TestApp, startApp } from '../../api/test/harness';
 
 // The API in-process and the real worker (BullMQ, the retention role's pool) in-process too, on their own queue prefix.
@@ -16,8 +14,7 @@ const mine: string[] = [];
 
 beforeAll(async () => {
   t = await startApp(env);
-  worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(loadConfig({ ...process.env, ...env })), { logger: false });
-  await worker.init();
+  worker = await startWorkerContext(env);
   db = await ownerClient();
 });
 afterAll(async () => {

@@ -153,15 +153,23 @@ export async function runRetention(db: Database, opts: RunRetentionOptions = {})
       db,
       p.row.id,
       (after) => [
-        `WITH doomed AS (
+        // The batch's upper bound first, then one range DELETE: bounded by
+        // occurred_at, it touches only the partitions it needs (a join on the
+        // partitioned table would probe every partition for every row).
+        `WITH bound AS (
            SELECT occurred_at, id FROM audit_events
            WHERE account_id = $1 AND occurred_at < $2 AND (workspace_id IS NULL OR workspace_id <> ALL ($3::uuid[]))
              AND (occurred_at, id) > ($5::timestamptz, $6::uuid)
-           ORDER BY occurred_at, id LIMIT $4),
-         gone AS (DELETE FROM audit_events e USING doomed d WHERE e.account_id = $1 AND e.occurred_at = d.occurred_at AND e.id = d.id RETURNING 1)
-         SELECT (SELECT count(*) FROM gone)::int AS n, (SELECT count(*) FROM doomed)::int AS seen,
-                (SELECT occurred_at FROM doomed ORDER BY occurred_at DESC, id DESC LIMIT 1) AS last_at,
-                (SELECT id::text FROM doomed ORDER BY occurred_at DESC, id DESC LIMIT 1) AS last_key`,
+           ORDER BY occurred_at, id OFFSET $4 - 1 LIMIT 1),
+         gone AS (
+           DELETE FROM audit_events
+           WHERE account_id = $1 AND occurred_at < $2 AND (workspace_id IS NULL OR workspace_id <> ALL ($3::uuid[]))
+             AND occurred_at >= $5::timestamptz AND (occurred_at, id) > ($5::timestamptz, $6::uuid)
+             AND (NOT EXISTS (SELECT 1 FROM bound) OR (occurred_at <= (SELECT occurred_at FROM bound) AND (occurred_at, id) <= (SELECT occurred_at, id FROM bound)))
+           RETURNING 1)
+         SELECT (SELECT count(*) FROM gone)::int AS n,
+                CASE WHEN EXISTS (SELECT 1 FROM bound) THEN $4::int ELSE 0 END AS seen,
+                (SELECT occurred_at FROM bound) AS last_at, (SELECT id::text FROM bound) AS last_key`,
         [p.row.id, p.cutoff, held, batch, after.at, after.key ?? '00000000-0000-0000-0000-000000000000'],
       ],
       batch,
