@@ -56,7 +56,8 @@ it('adds a webhook, shows its secret once, tests it, shows the delivery log, and
   await row.getByText('Delivering').waitFor();
   await row.getByRole('button', { name: 'Test' }).click();
   await row.getByTestId('test-result').getByText(/HTTP 200/).waitFor();
-  expect(JSON.parse(received[0]).events[0].action).toBe('destination.test');
+  // (Another suite's worker may also deliver this destination's own events; the test event is the one we asked for.)
+  expect(received.map((b) => (JSON.parse(b) as { events: { action: string }[] }).events[0].action)).toContain('destination.test');
 
   await row.getByRole('button', { name: 'Deliveries' }).click();
   const drawer = page.getByRole('dialog', { name: /Deliveries/ });
