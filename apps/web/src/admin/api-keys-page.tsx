@@ -2,9 +2,9 @@ import { Alert, Anchor, Badge, Button, Checkbox, Code, CopyButton, Group, Modal,
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
-import { api, type WorkspaceView } from '../lib/api';
+import { api, type WorkspaceView, problemText } from '../lib/api';
 import { useToast } from '../lib/toast';
-import { Confirm, problemText } from './confirm';
+import { Confirm } from './confirm';
 
 interface KeyView {
   id: string;

@@ -1,5 +1,5 @@
 import { Alert, Button, Group, Modal, Stack, Text } from '@mantine/core';
-import { ApiError } from '../lib/api';
+import { problemText } from '../lib/api';
 
 /** A destructive step, said plainly, with the API's answer when it refuses. */
 export function Confirm({ opened, title, body, action, onConfirm, onClose, pending, error }: { opened: boolean; title: string; body: string; action: string; onConfirm: () => void; onClose: () => void; pending: boolean; error: unknown }) {
@@ -7,7 +7,7 @@ export function Confirm({ opened, title, body, action, onConfirm, onClose, pendi
     <Modal opened={opened} onClose={onClose} title={title}>
       <Stack>
         <Text>{body}</Text>
-        {error ? <Alert color="red">{error instanceof ApiError ? error.message : 'The server could not be reached.'}</Alert> : null}
+        {error ? <Alert color="red">{problemText(error)}</Alert> : null}
         <Group justify="flex-end">
           <Button variant="default" onClick={onClose}>
             Cancel
@@ -20,5 +20,3 @@ export function Confirm({ opened, title, body, action, onConfirm, onClose, pendi
     </Modal>
   );
 }
-
-export const problemText = (err: unknown) => (err instanceof ApiError ? err.message : 'The server could not be reached.');

@@ -1,9 +1,9 @@
 import { Alert, Button, Code, CopyButton, Group, Modal, MultiSelect, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { type Account, api, type WorkspaceView } from '../lib/api';
+import { type Account, api, type WorkspaceView, problemText } from '../lib/api';
 import { useToast } from '../lib/toast';
-import { Confirm, problemText } from './confirm';
+import { Confirm } from './confirm';
 
 interface MemberView {
   id: string;

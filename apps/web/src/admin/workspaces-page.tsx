@@ -2,9 +2,9 @@ import { Alert, Button, Group, Modal, Stack, Table, Text, TextInput, Title } fro
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
-import { api, type WorkspaceView } from '../lib/api';
+import { api, type WorkspaceView, problemText } from '../lib/api';
 import { useToast } from '../lib/toast';
-import { Confirm, problemText } from './confirm';
+import { Confirm } from './confirm';
 
 export function WorkspacesPage() {
   const qc = useQueryClient();

@@ -1,7 +1,8 @@
 import { Alert, Badge, Button, Code, Drawer, Group, Modal, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { type Account, api, ApiError, type WorkspaceView } from '../lib/api';
+import { Confirm } from '../admin/confirm';
+import { type Account, api, ApiError, type WorkspaceView, problemText } from '../lib/api';
 
 export interface DestinationView {
   id: string;
@@ -44,7 +45,6 @@ const TYPES: Record<DestinationView['type'], { label: string; url: string; crede
   slack: { label: 'Slack', url: 'https://hooks.slack.com/services/…' },
 };
 
-const problem = (err: unknown) => (err instanceof ApiError ? err.message : 'The server could not be reached.');
 /** A text field of a submitted form ('' when absent). */
 const text = (f: FormData, name: string) => {
   const v = f.get(name);
@@ -84,7 +84,7 @@ export function ForwardingPage({ account }: { account: Account }) {
   const test = useMutation({
     mutationFn: (d: DestinationView) => api<{ ok: boolean; status_code: number | null; latency_ms: number; body: string; error: string | null }>('POST', `/v1/destinations/${d.id}/test`),
     onSuccess: (r, d) => setTested({ id: d.id, ok: r.ok, text: r.error ?? `HTTP ${r.status_code} in ${r.latency_ms} ms${r.body ? `: ${r.body.slice(0, 200)}` : ''}` }),
-    onError: (err, d) => setTested({ id: d.id, ok: false, text: problem(err) }),
+    onError: (err, d) => setTested({ id: d.id, ok: false, text: problemText(err) }),
   });
   const cap = account.entitlements.forwarding_destinations;
   const rows = destinations.data?.data ?? [];
@@ -102,7 +102,7 @@ export function ForwardingPage({ account }: { account: Account }) {
         destination failing that long is disabled and resumes where it stopped when you enable it again.{' '}
         {cap === null ? 'Your plan allows any number of destinations.' : cap === 0 ? `${account.plan_name} does not include forwarding.` : `${rows.length} of ${cap} destinations in use.`}
       </Text>
-      {destinations.error && <Alert color="red">{problem(destinations.error)}</Alert>}
+      {destinations.error && <Alert color="red">{problemText(destinations.error)}</Alert>}
       {created?.secret && (
         <Alert color="blue" title="Signing secret" withCloseButton onClose={() => setCreated(null)}>
           Verify the <Code>Audit-Signature</Code> header of each delivery with this secret. It is shown once: <Code data-testid="new-secret">{created.secret}</Code>
@@ -178,20 +178,16 @@ export function ForwardingPage({ account }: { account: Account }) {
       />
       <Deliveries d={ledgerOf} onClose={() => setLedgerOf(null)} />
       <Replay d={replayOf} onClose={() => setReplayOf(null)} />
-      <Modal opened={deleting !== null} onClose={() => setDeleting(null)} title="Delete this destination?">
-        <Stack>
-          <Text>Nothing more will be sent to {deleting?.name}. Its delivery log is kept.</Text>
-          {remove.error && <Alert color="red">{problem(remove.error)}</Alert>}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setDeleting(null)}>
-              Cancel
-            </Button>
-            <Button color="red" loading={remove.isPending} onClick={() => deleting && remove.mutate(deleting)}>
-              Delete destination
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <Confirm
+        opened={deleting !== null}
+        title="Delete this destination?"
+        body={`Nothing more will be sent to ${deleting?.name ?? ''}. Its delivery log is kept.`}
+        action="Delete destination"
+        onConfirm={() => deleting && remove.mutate(deleting)}
+        onClose={() => setDeleting(null)}
+        pending={remove.isPending}
+        error={remove.error}
+      />
     </Stack>
   );
 }
@@ -256,7 +252,7 @@ function CreateDestination({ opened, onClose, onCreated }: { opened: boolean; on
           )}
           <TextInput label="Only these actions" name="actions" description="Comma-separated; a trailing * matches a prefix (api_key.*). Empty: all." error={fieldError('filter.actions.0')} />
           <TextInput label="Only these categories" name="categories" description="Comma-separated, e.g. members, api_keys. Empty: all." />
-          {create.error && <Alert color="red">{problem(create.error)}</Alert>}
+          {create.error && <Alert color="red">{problemText(create.error)}</Alert>}
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
               Cancel
@@ -280,7 +276,7 @@ function Deliveries({ d, onClose }: { d: DestinationView | null; onClose: () => 
   });
   return (
     <Drawer opened={d !== null} onClose={onClose} title={`Deliveries · ${d?.name ?? ''}`} position="right" size="xl">
-      {ledger.error && <Alert color="red">{problem(ledger.error)}</Alert>}
+      {ledger.error && <Alert color="red">{problemText(ledger.error)}</Alert>}
       {ledger.data?.data.length === 0 && <Text c="dimmed">No delivery attempts yet.</Text>}
       {ledger.data && ledger.data.data.length > 0 && (
         <Table aria-label="Delivery attempts" verticalSpacing="xs">
@@ -349,7 +345,7 @@ function Replay({ d, onClose }: { d: DestinationView | null; onClose: () => void
           <Stack>
             <TextInput label="From" name="from" type="datetime-local" required />
             <TextInput label="To" name="to" type="datetime-local" description="Empty: up to now" />
-            {replay.error && <Alert color="red">{problem(replay.error)}</Alert>}
+            {replay.error && <Alert color="red">{problemText(replay.error)}</Alert>}
             <Group justify="flex-end">
               <Button type="submit" loading={replay.isPending}>
                 Replay

@@ -1,7 +1,7 @@
 import { cheapestPlanWith, getPlan } from '@audit-trail/plans';
 import { Alert, Anchor, Badge, Button, Code, Group, Stack, Table, Text, Title } from '@mantine/core';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { type Account, api, ApiError, type WorkspaceView } from '../lib/api';
+import { type Account, api, type WorkspaceView, problemText } from '../lib/api';
 
 interface Checkpoint {
   id: string;
@@ -27,7 +27,6 @@ interface PublicKey {
   valid_to: string | null;
 }
 
-const problem = (err: unknown) => (err instanceof ApiError ? err.message : 'The server could not be reached.');
 
 function LogRow({ name, scope, workspaceId }: { name: string; scope: 'account' | 'workspace'; workspaceId?: string }) {
   const qs = scope === 'account' ? '' : `scope=workspace&workspace_id=${workspaceId}&`;
@@ -65,7 +64,7 @@ function LogRow({ name, scope, workspaceId }: { name: string; scope: 'account' |
               </Badge>
             ) : (
               <Stack gap={2} data-testid="verify-result">
-                <Badge color="red">Not verified · {verify.data.problems} problem(s)</Badge>
+                <Badge color="red">Not verified · {verify.data.problems} problemText(s)</Badge>
                 <Text size="xs" c="red">
                   First: {verify.data.first_bad?.event_id ? `event ${verify.data.first_bad.event_id}: ` : ''}
                   {verify.data.first_bad?.reason}
@@ -74,7 +73,7 @@ function LogRow({ name, scope, workspaceId }: { name: string; scope: 'account' |
             ))}
           {verify.error && (
             <Text size="xs" c="red">
-              {problem(verify.error)}
+              {problemText(verify.error)}
             </Text>
           )}
         </Group>
@@ -124,7 +123,7 @@ export function IntegrityPage({ account }: { account: Account }) {
         </Table.Tbody>
       </Table>
       <Title order={3}>Public key</Title>
-      {keys.error && <Alert color="red">{problem(keys.error)}</Alert>}
+      {keys.error && <Alert color="red">{problemText(keys.error)}</Alert>}
       {current && (
         <Group>
           <Text size="sm">

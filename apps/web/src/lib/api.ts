@@ -8,6 +8,9 @@ export class ApiError extends Error {
   }
 }
 
+/** The API's own words for a failed call, or a sentence for a network failure. */
+export const problemText = (err: unknown) => (err instanceof ApiError ? err.message : 'The server could not be reached.');
+
 function csrfToken(): string | null {
   const m = /(?:^|;\s*)csrf_token=([^;]+)/.exec(document.cookie);
   return m ? decodeURIComponent(m[1]) : null;

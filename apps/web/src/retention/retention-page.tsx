@@ -2,10 +2,10 @@ import { cheapestPlanWith, getPlan } from '@audit-trail/plans';
 import { Alert, Badge, Button, Group, Modal, SegmentedControl, Select, Stack, Table, Text, Textarea, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { type Account, api, ApiError, type LegalHoldView, type WorkspaceView } from '../lib/api';
+import { Confirm } from '../admin/confirm';
+import { type Account, api, type LegalHoldView, type WorkspaceView, problemText } from '../lib/api';
 
 const date = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '—');
-const problem = (err: unknown) => (err instanceof ApiError ? err.message : 'The server could not be reached.');
 
 /** How long events are kept, when the next purge runs, and (owners on a plan with legal holds) the holds. */
 export function RetentionPage({ account }: { account: Account }) {
@@ -71,7 +71,7 @@ function LegalHolds() {
   if (holds.error) {
     return (
       <Alert color="red" title="Could not load legal holds">
-        {problem(holds.error)}
+        {problemText(holds.error)}
       </Alert>
     );
   }
@@ -112,20 +112,16 @@ function LegalHolds() {
         </Table>
       )}
       <PlaceHoldDialog opened={placing} onClose={() => setPlacing(false)} workspaces={workspaces.data?.data ?? []} />
-      <Modal opened={releasing !== null} onClose={() => setReleasing(null)} title="Release this legal hold?">
-        <Stack>
-          <Text>The next retention run may then purge what the hold kept. The hold stays listed as released.</Text>
-          {release.error && <Alert color="red">{problem(release.error)}</Alert>}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setReleasing(null)}>
-              Cancel
-            </Button>
-            <Button color="red" loading={release.isPending} onClick={() => releasing && release.mutate(releasing.id)}>
-              Release hold
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <Confirm
+        opened={releasing !== null}
+        title="Release this legal hold?"
+        body="The next retention run may then purge what the hold kept. The hold stays listed as released."
+        action="Release hold"
+        onConfirm={() => releasing && release.mutate(releasing.id)}
+        onClose={() => setReleasing(null)}
+        pending={release.isPending}
+        error={release.error}
+      />
     </Stack>
   );
 }
@@ -164,7 +160,7 @@ function PlaceHoldDialog({ opened, onClose, workspaces }: { opened: boolean; onC
             <Select label="Workspace" data={workspaces.map((w) => ({ value: w.id, label: w.name }))} value={workspaceId} onChange={setWorkspaceId} required />
           )}
           <Textarea label="Reason" description="Recorded with the hold and in the audit log." value={reason} onChange={(e) => setReason(e.currentTarget.value)} required />
-          {place.error && <Alert color="red">{problem(place.error)}</Alert>}
+          {place.error && <Alert color="red">{problemText(place.error)}</Alert>}
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
               Cancel
