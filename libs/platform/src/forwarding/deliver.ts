@@ -56,12 +56,8 @@ export function activeSecrets(d: Pick<DestinationRow, 'secret_enc' | 'previous_s
   return out;
 }
 
-async function inTenant<T>(db: Database, accountId: string, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-  return db.tenant(accountId, fn);
-}
-
 export async function loadDestination(db: Database, accountId: string, id: string): Promise<DestinationRow | null> {
-  return inTenant(db, accountId, async (c) => (await c.query<DestinationRow>('SELECT * FROM destinations WHERE id = $1', [id])).rows[0] ?? null);
+  return db.tenant(accountId, async (c) => (await c.query<DestinationRow>('SELECT * FROM destinations WHERE id = $1', [id])).rows[0] ?? null);
 }
 
 /**
@@ -105,7 +101,7 @@ async function recordFailure(db: Database, d: DestinationRow, events: { id: stri
   const failures = d.failures + 1;
   const retryAt = new Date(now.getTime() + backoffMs(failures, o.backoffBaseMs));
   const reason = gone ? 'The receiver answered 410 Gone.' : `Deliveries failed for ${Math.round((now.getTime() - failingSince.getTime()) / HOUR)} hours; last error: ${describe(r)}`;
-  await inTenant(db, d.account_id, async (c) => {
+  await db.tenant(d.account_id, async (c) => {
     await ledger(c, d, events, r, { replayId });
     await c.query(
       `UPDATE destinations SET failures = $2, failing_since = $3, next_attempt_at = $4, last_error = $5,
@@ -135,7 +131,7 @@ export async function deliverNext(db: Database, accountId: string, destinationId
   const limit = BATCH_LIMIT[d.type];
   const scan = Math.max(limit, 500);
   for (;;) {
-    const rows = await inTenant(db, accountId, (c) => nextEvents(c, d, scan));
+    const rows = await db.tenant(accountId, (c) => nextEvents(c, d, scan));
     if (rows.length === 0) return { kind: 'idle' };
     const picked: Row[] = [];
     let last = rows[rows.length - 1];
@@ -159,7 +155,7 @@ export async function deliverNext(db: Database, accountId: string, destinationId
     const req = buildRequest(d.type, d.url, d.format, picked.map((r) => toApiEvent(r)), secrets, { deliveryId, now: o.now().getTime() });
     const res = await post(req, { allowPrivate: opts.allowPrivate, timeoutMs: o.timeoutMs });
     if (!ok(res)) return recordFailure(db, d, picked, res, o);
-    const moved = await inTenant(db, accountId, async (c) => {
+    const moved = await db.tenant(accountId, async (c) => {
       await ledger(c, d, picked, res);
       return advanceIn(c, d, last, true);
     });
@@ -168,7 +164,7 @@ export async function deliverNext(db: Database, accountId: string, destinationId
 }
 
 async function advance(db: Database, d: DestinationRow, to: Row): Promise<boolean> {
-  return inTenant(db, d.account_id, (c) => advanceIn(c, d, to, false));
+  return db.tenant(d.account_id, (c) => advanceIn(c, d, to, false));
 }
 
 /** Move the cursor, only from where this attempt read (another worker may have moved it meanwhile). */
@@ -187,13 +183,13 @@ async function advanceIn(c: PoolClient, d: DestinationRow, to: Row, delivered: b
 /** Work through one replay: the retained range in time order, marked as replay. */
 export async function deliverReplay(db: Database, accountId: string, replayId: string, opts: DeliveryOptions): Promise<DeliveryOutcome> {
   const o = withDefaults(opts);
-  const rp = await inTenant(db, accountId, async (c) => (await c.query<{ id: string; destination_id: string; range_from: Date; range_to: Date; cursor_occurred_at: Date | null; cursor_id: string | null; status: string }>('SELECT * FROM destination_replays WHERE id = $1', [replayId])).rows[0]);
+  const rp = await db.tenant(accountId, async (c) => (await c.query<{ id: string; destination_id: string; range_from: Date; range_to: Date; cursor_occurred_at: Date | null; cursor_id: string | null; status: string }>('SELECT * FROM destination_replays WHERE id = $1', [replayId])).rows[0]);
   if (!rp || rp.status === 'completed' || rp.status === 'failed') return { kind: 'skipped' };
   const d = await loadDestination(db, accountId, rp.destination_id);
   if (!d || !d.enabled || d.deleted_at) return { kind: 'skipped' };
   const limit = BATCH_LIMIT[d.type];
   const log = d.workspace_id ? 'workspace_id = $2' : '(workspace_id IS NULL AND $2::uuid IS NULL)';
-  const rows = await inTenant(db, accountId, async (c) =>
+  const rows = await db.tenant(accountId, async (c) =>
     (
       await c.query<EventRecord>(
         `SELECT ${SELECT} FROM audit_events WHERE account_id = $1 AND ${log} AND occurred_at >= $3 AND occurred_at < $4
@@ -209,16 +205,18 @@ export async function deliverReplay(db: Database, accountId: string, replayId: s
     const req = buildRequest(d.type, d.url, d.format, picked.map((r) => toApiEvent(r)), activeSecrets(d, opts.box, o.now()), { deliveryId: newId(), replay: true, now: o.now().getTime() });
     const res = await post(req, { allowPrivate: opts.allowPrivate, timeoutMs: o.timeoutMs });
     if (!ok(res)) return recordFailure(db, d, picked, res, o, replayId);
-    await inTenant(db, accountId, (c) => ledger(c, d, picked, res, { replayId }));
+    await db.tenant(accountId, (c) => ledger(c, d, picked, res, { replayId }));
   }
-  await inTenant(db, accountId, (c) =>
+  await db.tenant(accountId, (c) =>
     c.query(
       `UPDATE destination_replays SET status = $2, cursor_occurred_at = coalesce($3, cursor_occurred_at), cursor_id = coalesce($4, cursor_id),
               delivered = delivered + $5, completed_at = CASE WHEN $2 = 'completed' THEN now() END WHERE id = $1`,
       [replayId, finished ? 'completed' : 'running', last?.occurred_at ?? null, last?.id ?? null, picked.length],
     ),
   );
-  return picked.length > 0 ? { kind: 'delivered', events: picked.length, more: !finished } : { kind: finished ? 'idle' : 'delivered', events: 0, more: !finished };
+  // Nothing matched in this slice but more remain: report progress so the job goes on.
+  if (finished && picked.length === 0) return { kind: 'idle' };
+  return { kind: 'delivered', events: picked.length, more: !finished };
 }
 
 /** A synthetic event sent once to check a destination: the receiver's answer, recorded in the ledger as a test. */
@@ -249,6 +247,6 @@ export async function sendTest(db: Database, d: DestinationRow, opts: DeliveryOp
   };
   const req = buildRequest(d.type, d.url, d.format, [event], activeSecrets(d, opts.box, now), { deliveryId: newId(), test: true, now: now.getTime() });
   const res = await post(req, { allowPrivate: opts.allowPrivate, timeoutMs: o.timeoutMs });
-  await inTenant(db, d.account_id, (c) => ledger(c, d, [], res, { test: true }));
+  await db.tenant(d.account_id, (c) => ledger(c, d, [], res, { test: true }));
   return res;
 }
