@@ -306,6 +306,58 @@ describe('query', () => {
     expect(other.body.entries).toEqual([]);
   });
 
+  it('counts the filtered log per hour and per day, zero-filled, in the viewer\'s zone; 404 for another tenant', async () => {
+    const act = await createTenant(t, 'premium', 'Activity Co');
+    const day = (d: number, h: number) => new Date(Date.UTC(2026, 9, d, h, 30)).toISOString();
+    await post(act.key, {
+      events: [
+        event({ action: 'chart.a', occurred_at: day(10, 1), context: { ip: '203.0.113.1' } }),
+        event({ action: 'chart.a', occurred_at: day(10, 1), context: { ip: '198.51.100.1' } }),
+        event({ action: 'chart.b', occurred_at: day(10, 3) }),
+        event({ action: 'chart.a', occurred_at: day(12, 23) }),
+      ],
+    });
+    const q = (qs: string, key = act.key) => call(t.url, 'GET', `/v1/events/activity?action=chart.a&action=chart.b&${qs}`, { key });
+    const hours = await q(`from=${day(10, 0)}&to=${day(10, 4)}`);
+    expect(hours.status).toBe(200);
+    expect(hours.body.interval).toBe('hour');
+    expect(hours.body.buckets.map((b: { start: string; count: number }) => [b.start.slice(11, 13), b.count])).toEqual([['00', 0], ['01', 2], ['02', 0], ['03', 1], ['04', 0]]);
+    // Same filters as the table: the IP filter counts one of the two 01:30 events.
+    const filtered = await q(`from=${day(10, 0)}&to=${day(10, 4)}&ip=203.0.113.0/24`);
+    expect(filtered.body.buckets.map((b: { count: number }) => b.count)).toEqual([0, 1, 0, 0, 0]);
+    const days = await q(`from=${day(9, 0)}&to=${day(13, 0)}`);
+    expect(days.body.interval).toBe('day');
+    expect(days.body.buckets.map((b: { count: number }) => b.count)).toEqual([0, 3, 0, 1, 0]);
+    // In Tokyo (UTC+9) the 23:30 UTC event of the 12th falls on the 13th.
+    const tokyo = await q(`from=${day(9, 0)}&to=${day(13, 0)}&tz=Asia/Tokyo`);
+    expect(tokyo.body.time_zone).toBe('Asia/Tokyo');
+    expect(tokyo.body.buckets.map((b: { start: string; count: number }) => [b.start, b.count])).toEqual([
+      ['2026-10-08T15:00:00.000Z', 0], ['2026-10-09T15:00:00.000Z', 3], ['2026-10-10T15:00:00.000Z', 0], ['2026-10-11T15:00:00.000Z', 0], ['2026-10-12T15:00:00.000Z', 1],
+    ]);
+    // Bad input: a clear 400 naming the parameter, like every query parameter.
+    const badZone = await q('tz=Mars/Olympus');
+    expect(badZone.status).toBe(400);
+    expect(badZone.body.errors[0].path).toBe('tz');
+    const tooMany = await q(`from=${day(1, 0)}&to=${new Date(Date.UTC(2026, 11, 1)).toISOString()}&interval=hour`);
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.detail).toContain('interval=day');
+    // Another tenant sees only its own (empty) log, and never a workspace of this one.
+    const foreign = await q(`from=${day(9, 0)}&to=${day(13, 0)}`, globex.key);
+    expect(foreign.body.buckets.map((b: { count: number }) => b.count)).toEqual([0, 0, 0, 0, 0]);
+    expect((await call(t.url, 'GET', `/v1/events/activity?scope=workspace&workspace_id=${act.workspaceId}`, { key: globex.key })).status).toBe(404);
+  });
+
+  it('keeps the chart inside the plan view window', async () => {
+    const ess = await createTenant(t, 'essentials', 'Chart Window Co');
+    const res = await call(t.url, 'GET', `/v1/events/activity?from=${encodeURIComponent(new Date(Date.now() - 90 * 86_400_000).toISOString())}`, { key: ess.key });
+    expect(res.status).toBe(200);
+    expect(res.body.window.clamped).toBe(true);
+    expect(res.body.buckets.length).toBeLessThanOrEqual(31);
+    expect(Date.parse(res.body.buckets[0].start)).toBeGreaterThanOrEqual(Date.now() - 31 * 86_400_000);
+    // The platform's own events of today are counted.
+    expect(res.body.buckets.at(-1).count).toBeGreaterThan(0);
+  });
+
   it('describes the catalog with counts', async () => {
     const res = await call(t.url, 'GET', '/v1/catalog', { key: tenant.key });
     expect(res.status).toBe(200);
@@ -320,7 +372,7 @@ describe('licensing', () => {
   it('hides every event route for an account without the audit log, exactly like an unknown route', async () => {
     const free = await createTenant(t, 'free', 'Free Co');
     const unknown = await call(t.url, 'GET', '/v1/nothing-here', { key: free.key });
-    for (const [method, path] of [['GET', '/v1/events'], ['POST', '/v1/events'], ['GET', '/v1/catalog'], ['GET', '/v1/events/01a204a3-6026-79d8-9680-cfdb4f7fe340']] as const) {
+    for (const [method, path] of [['GET', '/v1/events'], ['POST', '/v1/events'], ['GET', '/v1/catalog'], ['GET', '/v1/events/activity'], ['GET', '/v1/events/01a204a3-6026-79d8-9680-cfdb4f7fe340']] as const) {
       const res = await call(t.url, method, path, { key: free.key, body: method === 'POST' ? event() : undefined });
       expect(res.status).toBe(404);
       expect(res.body).toEqual({ ...unknown.body, detail: `No route matches ${method} ${path.split('?')[0]}.` });

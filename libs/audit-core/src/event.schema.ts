@@ -173,3 +173,35 @@ export const exportRequestSchema = z
   .superRefine(rangeCheck);
 
 export type ExportRequest = z.infer<typeof exportRequestSchema>;
+
+export const ACTIVITY_INTERVALS = ['hour', 'day'] as const;
+export type ActivityInterval = (typeof ACTIVITY_INTERVALS)[number];
+/** The most buckets one activity request may ask for (a year of days, or six weeks of hours). */
+export const MAX_ACTIVITY_BUCKETS = 1_000;
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** GET /v1/events/activity: the query's filters, a bucket size and the viewer's time zone. */
+export const eventActivitySchema = z
+  .strictObject({
+    ...eventFilterShape,
+    /** Bucket size; without it, hours for spans up to two days and days beyond. */
+    interval: z.enum(ACTIVITY_INTERVALS).optional(),
+    /** IANA zone the buckets start in (midnight of the viewer's day). */
+    tz: z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin').default('UTC'),
+  })
+  .superRefine(rangeCheck);
+
+export type EventActivityQuery = z.infer<typeof eventActivitySchema>;
+
+/** Hours for spans up to two days, days beyond. */
+export function activityInterval(from: Date, to: Date, asked?: ActivityInterval): ActivityInterval {
+  return asked ?? (to.getTime() - from.getTime() <= 2 * 86_400_000 ? 'hour' : 'day');
+}

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { eventBatchSchema, eventInputSchema, eventQuerySchema, type EventInput } from '@audit-trail/audit-core';
+import { eventActivitySchema, eventBatchSchema, eventInputSchema, eventQuerySchema, type EventInput } from '@audit-trail/audit-core';
 import { RequiresEntitlement, RequiresScope } from '../auth/decorators';
 import { AppError, ErrorCode } from '../common/errors';
 import { CurrentPrincipal, type Principal } from '../common/principal';
@@ -41,6 +41,13 @@ export class EventsController {
   @Doc({ summary: 'Read a log, newest first, with filters and keyset cursors', query: eventQuerySchema, tag: 'Events' })
   query(@CurrentPrincipal() p: Principal, @Query() query: unknown) {
     return this.events.query(p, parseQuery(eventQuerySchema, query));
+  }
+
+  @Get('events/activity')
+  @RequiresScope('events:read')
+  @Doc({ summary: 'Events per hour or day for the same filters as the query, zero-filled, in the given time zone (the console chart)', query: eventActivitySchema, tag: 'Events' })
+  activity(@CurrentPrincipal() p: Principal, @Query() query: unknown) {
+    return this.events.activity(p, parseQuery(eventActivitySchema, query));
   }
 
   @Get('events/:id')

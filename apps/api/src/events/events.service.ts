@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import {
-  CATEGORIES, categoryOf, type EventInput, type EventQuery, type EventRecord, type FieldError, PLATFORM_ACTIONS, decodeCursor, encodeCursor,
+  activityInterval, CATEGORIES, categoryOf, type EventActivityQuery, type EventInput, type EventQuery, MAX_ACTIVITY_BUCKETS, type EventRecord, type FieldError, PLATFORM_ACTIONS, decodeCursor, encodeCursor,
   normalizeEvent, toApiEvent, uuidv7Time,
 } from '@audit-trail/audit-core';
-import { countByAction, Database, EventWriter, findEvent, type LogSelector, queryEvents } from '@audit-trail/platform';
+import { countByAction, countByInterval, Database, EventWriter, findEvent, type LogSelector, queryEvents } from '@audit-trail/platform';
 import { clampToViewWindow, describeViewWindow, hasEntitlement, isViewable } from '@audit-trail/plans';
 import { AppError, ErrorCode, forbidden, notFound } from '../common/errors';
 import { canAccessLog, type Principal } from '../common/principal';
@@ -104,6 +104,36 @@ export class EventsService {
       entries: page.rows.map((r) => (sealed ? { ...toApiEvent(r), sealed: sealed.has(r.id) } : toApiEvent(r))),
       next_cursor: page.hasMore && last ? encodeCursor({ occurredAt: last.occurred_at.toISOString(), id: last.id }) : null,
       window: { from: from?.toISOString() ?? null, to: (to ?? now).toISOString(), clamped },
+    };
+  }
+
+  /**
+   * Events per hour or day for the same filters as the query (the console's
+   * activity chart). Without `from`, the last 30 days (or the plan's window,
+   * when shorter); a `from` before the plan's window is clamped like a query.
+   */
+  async activity(p: Principal, q: EventActivityQuery) {
+    const now = new Date();
+    const log = await this.resolveLog(p, q.scope, q.workspace_id);
+    const to = q.to ? new Date(q.to) : now;
+    const defaultFrom = new Date(to.getTime() - 30 * 86_400_000);
+    const { from: windowFrom, clamped } = clampToViewWindow(p.plan, q.from ? new Date(q.from) : defaultFrom, now);
+    const from = windowFrom ?? defaultFrom;
+    if (from > to) return { interval: activityInterval(to, to, q.interval), time_zone: q.tz, buckets: [], window: { from: from.toISOString(), to: to.toISOString(), clamped } };
+    const interval = activityInterval(from, to, q.interval);
+    const buckets = Math.ceil((to.getTime() - from.getTime()) / (interval === 'hour' ? 3_600_000 : 86_400_000)) + 1;
+    if (buckets > MAX_ACTIVITY_BUCKETS) {
+      throw new AppError(ErrorCode.Malformed, `That range holds ${buckets} ${interval}s; at most ${MAX_ACTIVITY_BUCKETS} buckets fit in one answer. Choose a shorter range${interval === 'hour' ? ' or interval=day' : ''}.`, [
+        { path: 'interval', message: `${buckets} buckets is more than ${MAX_ACTIVITY_BUCKETS}` },
+      ]);
+    }
+    const { scope: _s, workspace_id: _w, from: _f, to: _t, interval: _i, tz, ...filter } = q;
+    const rows = await this.db.tenant(p.accountId, (c) => countByInterval(c, p.accountId, { filter, log, from, to }, interval, tz));
+    return {
+      interval,
+      time_zone: tz,
+      buckets: rows.map((r) => ({ start: r.start.toISOString(), count: r.count })),
+      window: { from: from.toISOString(), to: to.toISOString(), clamped },
     };
   }
 

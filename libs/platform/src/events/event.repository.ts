@@ -160,6 +160,35 @@ export async function findEvent(exec: SqlExecutor, accountId: string, id: string
   return (rows[0] as EventRecord | undefined) ?? null;
 }
 
+/**
+ * Events per hour or day of one filtered log, every bucket present (zero when
+ * empty). Buckets start at midnight or the full hour of `timeZone`, so a day
+ * is the viewer's day. Runs inside the caller's transaction (the zone is set
+ * for it alone).
+ */
+export async function countByInterval(
+  exec: SqlExecutor,
+  accountId: string,
+  req: Omit<PageRequest, 'limit' | 'after'> & { from: Date; to: Date },
+  interval: 'hour' | 'day',
+  timeZone: string,
+): Promise<{ start: Date; count: number }[]> {
+  await exec.query("SELECT set_config('TimeZone', $1, true)", [timeZone]);
+  const { where, params } = buildEventWhere(accountId, req);
+  params.push(interval, `1 ${interval}`, req.from.toISOString(), req.to.toISOString());
+  const [unit, step, from, to] = [params.length - 3, params.length - 2, params.length - 1, params.length].map((i) => `$${i}`);
+  const { rows } = await exec.query<{ start: Date; count: string }>(
+    `WITH counts AS (
+       SELECT date_trunc(${unit}, occurred_at) AS start, count(*) AS n FROM audit_events WHERE ${where} GROUP BY 1
+     )
+     SELECT s.start, coalesce(c.n, 0)::bigint AS count
+     FROM generate_series(date_trunc(${unit}, ${from}::timestamptz), ${to}::timestamptz, ${step}::interval) AS s(start)
+     LEFT JOIN counts c USING (start) ORDER BY s.start`,
+    params,
+  );
+  return rows.map((r) => ({ start: r.start, count: Number(r.count) }));
+}
+
 /** Events per category and action for the catalog. */
 export async function countByAction(exec: SqlExecutor, accountId: string, since: Date | null): Promise<{ action: string; category: string; count: number }[]> {
   const { rows } = await exec.query<{ action: string; category: string; count: string }>(
