@@ -28,6 +28,7 @@ step('typecheck (tests and console too)', 'npx', ['tsc', '-p', 'tsconfig.json'])
 spawnSync('npx', ['nx', 'show', 'projects'], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' } });
 step('lint', 'npx', ['eslint', '.', '--max-warnings', '0']);
 const webBuilt = step('web build', 'npx', ['vite', 'build', '--config', 'apps/web/vite.config.mts', '--logLevel', 'warn']);
+if (webBuilt) step('console bundle budget (Audit Log page initial JS <= 250 KB gzipped)', 'node', ['scripts/bundle-size.mjs']);
 
 // A fresh database for every run, migrated by the same code as production.
 const admin = new URL(testDbUrl);

@@ -11,6 +11,6 @@ export default defineConfig({
       '@audit-trail/audit-core': resolve(import.meta.dirname, '../../libs/audit-core/src/index.ts'),
     },
   },
-  build: { outDir: resolve(import.meta.dirname, 'dist'), emptyOutDir: true, sourcemap: true, chunkSizeWarningLimit: 800 },
+  build: { outDir: resolve(import.meta.dirname, 'dist'), emptyOutDir: true, sourcemap: true, manifest: true, chunkSizeWarningLimit: 800 },
   server: { port: 5173, proxy: { '/v1': 'http://localhost:3000', '/openapi.json': 'http://localhost:3000' } },
 });

@@ -67,6 +67,15 @@ it('signs up, creates a key in the console, sees its events, filters, shares an 
   await page.waitForURL(/ip=203\.0\.113\.0%2F24/);
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="event-row"]').length === 1);
   await page.getByLabel('IP or CIDR').fill('');
+  // Event type: Settings holds smtp.update and nothing else here.
+  await page.getByLabel('Event type', { exact: true }).first().click();
+  await page.getByRole('option', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForURL(/category=settings/);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="event-row"]').length === 1);
+  await page.getByTestId('event-row').getByText('smtp.update').waitFor();
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await page.waitForURL((u) => !u.search.includes('category='));
   await page.getByLabel('Search').fill('action:project.* -outcome:failure');
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.waitForURL(/action=project\.\*/);

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { join } from 'node:path';
-import { call, login, sessionFrom, setPlan, startApp, uniqueEmail, type TestApp } from '../../api/test/harness';
-import { launch, SCREENSHOTS } from './browser';
+import { call, createTenant, login, sessionFrom, setPlan, startApp, uniqueEmail, type TestApp } from '../../api/test/harness';
+import { launch, SCREENSHOTS, signedIn } from './browser';
 
 let t: TestApp;
 let browser: Browser;
@@ -100,5 +100,68 @@ it('shows the plan and its entitlements on the Billing page, and hides the log u
   await p.getByRole('columnheader', { name: 'Premium (current)' }).waitFor();
   await p.getByRole('link', { name: 'Audit Log' }).waitFor();
   await p.screenshot({ path: join(SCREENSHOTS, 'billing.png'), fullPage: true });
+  await context.close();
+});
+
+it('charts the filtered log, narrows to a day from a bar, and scrolls through 1,000 entries with few rows in the page', async () => {
+  const tenant = await createTenant(t, 'premium', 'Busy Co');
+  const now = Date.now();
+  // 1,000 events over the last 50 hours, one every 3 minutes; item 0 is the newest.
+  const events = Array.from({ length: 1000 }, (_, i) => ({
+    action: 'report.generate',
+    occurred_at: new Date(now - 60_000 - i * 180_000).toISOString(),
+    actor: { type: 'user', id: 'u_r', email: 'reporter@busy.test' },
+    target: { type: 'report', id: `r_${i}`, name: `item ${i}` },
+  }));
+  expect((await call(t.url, 'POST', '/v1/events', { key: tenant.key, body: { events } })).status).toBe(202);
+
+  const context = await signedIn(browser, t.url, tenant.owner.cookie);
+  const p = await context.newPage();
+  p.setDefaultTimeout(20_000);
+  await p.goto(`${t.url}/audit-log?action=report.generate`);
+  await p.getByTestId('activity-summary').getByText(/^1,000 events in \d+ days/).waitFor();
+  const bars = await p.locator('.activity-bar').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.count)));
+  expect(bars.reduce((a, b) => a + b, 0)).toBe(1000);
+  await p.getByTestId('event-row').first().waitFor();
+  await p.screenshot({ path: join(SCREENSHOTS, 'audit-log-activity.png') });
+
+  // Scroll to the end: pages load as the reader nears the bottom, and the DOM holds only the rows near the viewport.
+  let maxRows = 0;
+  for (let i = 0; i < 60; i++) {
+    await p.mouse.wheel(0, 4000);
+    await p.waitForTimeout(50);
+    maxRows = Math.max(maxRows, await p.getByTestId('event-row').count());
+    if ((await p.getByTestId('row-count').textContent()) === '1,000 entries loaded' && (await p.getByText('item 999', { exact: true }).count()) === 1) break;
+  }
+  await p.getByText('item 999', { exact: true }).waitFor();
+  expect(await p.getByTestId('row-count').textContent()).toBe('1,000 entries loaded');
+  expect(maxRows).toBeGreaterThan(10);
+  expect(maxRows).toBeLessThan(100);
+  expect(await p.getByText('item 0', { exact: true }).count()).toBe(0); // scrolled out of the DOM
+
+  // A bar narrows the table (and the chart) to its day; the counts agree.
+  const busiest = bars.indexOf(Math.max(...bars));
+  await p.locator('.activity-bar').nth(busiest).click();
+  await p.waitForURL(/from=.*&to=/);
+  await p.getByTestId('activity-summary').getByText(new RegExp(`^${bars[busiest].toLocaleString('en-US')} events in 2[345] hours`)).waitFor();
+  const expected = bars[busiest] > 100 ? '100 entries loaded; more load as you scroll' : `${bars[busiest]} entries loaded`;
+  await p.waitForFunction((text) => document.querySelector('[data-testid="row-count"]')?.textContent === text, expected);
+  await context.close();
+});
+
+it('keeps the date range inside an Essentials plan\'s 30 days and says why', async () => {
+  const tenant = await createTenant(t, 'essentials', 'Window Co');
+  const context = await signedIn(browser, t.url, tenant.owner.cookie);
+  const p = await context.newPage();
+  p.setDefaultTimeout(20_000);
+  await p.goto(`${t.url}/audit-log`);
+  await p.getByText('shows the last 30 days, so earlier dates cannot be chosen').waitFor();
+  const min = await p.locator('input[name=from]').getAttribute('min');
+  expect(Math.abs(Date.parse(min as string) - (Date.now() - 30 * 86_400_000))).toBeLessThan(5 * 60_000);
+  // The browser refuses an earlier start: the form is not sent and the URL keeps no date.
+  await p.locator('input[name=from]').fill('2020-01-01T00:00');
+  await p.getByRole('button', { name: 'Apply' }).click();
+  expect(await p.locator('input[name=from]').evaluate((e) => (e as HTMLInputElement).validity.rangeUnderflow)).toBe(true);
+  expect(p.url()).not.toContain('from=');
   await context.close();
 });

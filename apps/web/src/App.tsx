@@ -1,18 +1,34 @@
-import { AppShell, Button, Center, Group, Loader, NavLink, Text, Title } from '@mantine/core';
+import { AppShell, Button, Center, Group, Loader, NavLink, Skeleton, Stack, Text, Title } from '@mantine/core';
+import { lazy, Suspense } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Navigate, Route, Routes, useLocation, useNavigate, Link } from 'react-router';
 import { type Account, api, ApiError } from './lib/api';
 import { ExportsPage } from './exports/exports';
 import { AuditLogPage } from './pages/AuditLogPage';
 import { AuthPage } from './pages/AuthPage';
-import { ForwardingPage } from './forwarding/forwarding-page';
-import { IntegrityPage } from './integrity/integrity-page';
-import { BillingPage } from './pages/BillingPage';
-import { RetentionPage } from './retention/retention-page';
-import { AcceptInvitationPage } from './admin/accept-invitation-page';
-import { ApiKeysPage } from './admin/api-keys-page';
-import { MembersPage } from './admin/members-page';
-import { WorkspacesPage } from './admin/workspaces-page';
+
+// The log page is what people open; every other page loads when first visited.
+const ForwardingPage = lazy(() => import('./forwarding/forwarding-page').then((m) => ({ default: m.ForwardingPage })));
+const IntegrityPage = lazy(() => import('./integrity/integrity-page').then((m) => ({ default: m.IntegrityPage })));
+const BillingPage = lazy(() => import('./pages/BillingPage').then((m) => ({ default: m.BillingPage })));
+const RetentionPage = lazy(() => import('./retention/retention-page').then((m) => ({ default: m.RetentionPage })));
+const AcceptInvitationPage = lazy(() => import('./admin/accept-invitation-page').then((m) => ({ default: m.AcceptInvitationPage })));
+const ApiKeysPage = lazy(() => import('./admin/api-keys-page').then((m) => ({ default: m.ApiKeysPage })));
+const MembersPage = lazy(() => import('./admin/members-page').then((m) => ({ default: m.MembersPage })));
+const WorkspacesPage = lazy(() => import('./admin/workspaces-page').then((m) => ({ default: m.WorkspacesPage })));
+
+/** What a page shows while its code or first data arrives. */
+export function PageSkeleton() {
+  return (
+    <Stack aria-busy="true" aria-label="Loading">
+      <Skeleton height={32} width="30%" />
+      <Skeleton height={36} />
+      {Array.from({ length: 6 }, (_, i) => (
+        <Skeleton key={i} height={28} />
+      ))}
+    </Stack>
+  );
+}
 
 export function App() {
   const account = useQuery({
@@ -37,12 +53,14 @@ export function App() {
   }
   if (!account.data) {
     return (
-      <Routes>
-        <Route path="/signup" element={<AuthPage mode="signup" />} />
-        <Route path="/login" element={<AuthPage mode="login" />} />
-        <Route path="/invitations/:token" element={<AcceptInvitationPage />} />
-        <Route path="*" element={<Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />} />
-      </Routes>
+      <Suspense fallback={<PageSkeleton />}>
+        <Routes>
+          <Route path="/signup" element={<AuthPage mode="signup" />} />
+          <Route path="/login" element={<AuthPage mode="login" />} />
+          <Route path="/invitations/:token" element={<AcceptInvitationPage />} />
+          <Route path="*" element={<Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />} />
+        </Routes>
+      </Suspense>
     );
   }
   return <Shell account={account.data} />;
@@ -85,29 +103,31 @@ function Shell({ account }: { account: Account }) {
         <NavLink component={Link} to="/billing" label="Billing" active={location.pathname.startsWith('/billing')} />
       </AppShell.Navbar>
       <AppShell.Main>
-        <Routes>
-          <Route path="/audit-log" element={account.audit_log_enabled ? <AuditLogPage account={account} /> : <Navigate to="/" replace />} />
-          <Route path="/exports" element={account.audit_log_enabled ? <ExportsPage /> : <Navigate to="/" replace />} />
-          <Route path="/forwarding" element={account.audit_log_enabled && isAdmin ? <ForwardingPage account={account} /> : <Navigate to="/" replace />} />
-          <Route path="/integrity" element={account.audit_log_enabled ? <IntegrityPage account={account} /> : <Navigate to="/" replace />} />
-          <Route path="/retention" element={account.audit_log_enabled ? <RetentionPage account={account} /> : <Navigate to="/" replace />} />
-          <Route path="/api-keys" element={isAdmin ? <ApiKeysPage /> : <Navigate to="/" replace />} />
-          <Route path="/members" element={isAdmin ? <MembersPage account={account} /> : <Navigate to="/" replace />} />
-          <Route path="/workspaces" element={isAdmin ? <WorkspacesPage /> : <Navigate to="/" replace />} />
-          <Route path="/billing" element={<BillingPage account={account} />} />
-          <Route
-            path="*"
-            element={
-              account.audit_log_enabled ? (
-                <Navigate to="/audit-log" replace />
-              ) : (
-                <Text>
-                  Your plan ({account.plan_name}) does not include the audit log. Upgrade to Essentials or higher to see who did what, and when.
-                </Text>
-              )
-            }
-          />
-        </Routes>
+        <Suspense fallback={<PageSkeleton />}>
+          <Routes>
+            <Route path="/audit-log" element={account.audit_log_enabled ? <AuditLogPage account={account} /> : <Navigate to="/" replace />} />
+            <Route path="/exports" element={account.audit_log_enabled ? <ExportsPage /> : <Navigate to="/" replace />} />
+            <Route path="/forwarding" element={account.audit_log_enabled && isAdmin ? <ForwardingPage account={account} /> : <Navigate to="/" replace />} />
+            <Route path="/integrity" element={account.audit_log_enabled ? <IntegrityPage account={account} /> : <Navigate to="/" replace />} />
+            <Route path="/retention" element={account.audit_log_enabled ? <RetentionPage account={account} /> : <Navigate to="/" replace />} />
+            <Route path="/api-keys" element={isAdmin ? <ApiKeysPage /> : <Navigate to="/" replace />} />
+            <Route path="/members" element={isAdmin ? <MembersPage account={account} /> : <Navigate to="/" replace />} />
+            <Route path="/workspaces" element={isAdmin ? <WorkspacesPage /> : <Navigate to="/" replace />} />
+            <Route path="/billing" element={<BillingPage account={account} />} />
+            <Route
+              path="*"
+              element={
+                account.audit_log_enabled ? (
+                  <Navigate to="/audit-log" replace />
+                ) : (
+                  <Text>
+                    Your plan ({account.plan_name}) does not include the audit log. Upgrade to Essentials or higher to see who did what, and when.
+                  </Text>
+                )
+              }
+            />
+          </Routes>
+        </Suspense>
       </AppShell.Main>
     </AppShell>
   );

@@ -1,8 +1,10 @@
-import { Alert, Autocomplete, Badge, Button, Code, Group, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Autocomplete, Badge, Button, Code, Group, Select, Skeleton, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useWindowVirtualizer } from '@tanstack/react-virtual';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { type FormEvent, useEffect, useMemo, useState } from 'react';
+import { type FormEvent, type KeyboardEvent, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { ExportDialog } from '../exports/exports';
+import { ActivityChart } from '../audit-log/activity-chart';
 import { EntryDrawer } from '../audit-log/entry-drawer';
 import { formatSearch, parseSearch, SEARCH_KEYS } from '../audit-log/search-query';
 import { type Account, api, ApiError, type AuditEvent, type EventPage, type WorkspaceView } from '../lib/api';
@@ -12,22 +14,38 @@ const FILTERS = ['scope', 'workspace_id', 'from', 'to', 'actor_email', 'actor_id
 /** What the search box shows; the other filters have their own fields. */
 const BOX_KEYS = ['action', 'actor_id', 'target_type', 'target_id', 'outcome_not', 'q'];
 
+/** Rows per request; the table asks for the next page as the reader nears the end. */
+const PAGE = 100;
+
 function toInputValue(iso: string | null): string {
   return iso ? iso.slice(0, 16) : '';
+}
+
+/** A Date as the value of a datetime-local input (the viewer's zone). */
+function localInput(d: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
 export function AuditLogPage({ account }: { account: Account }) {
   const [params, setParams] = useSearchParams();
   const [selected, setSelected] = useState<AuditEvent | null>(null);
   const [exporting, setExporting] = useState(false);
-  const query = useMemo(() => {
+  // The filters as the API reads them (from/to in UTC); the chart and the table share them.
+  const filterQs = useMemo(() => {
     const q = new URLSearchParams();
     for (const f of FILTERS) {
-      for (const v of params.getAll(f)) if (v) q.append(f, f === 'from' || f === 'to' ? new Date(v).toISOString() : v);
+      for (const v of params.getAll(f)) {
+        if (!v) continue;
+        // The inputs have minutes: "to 10:59" includes every second of 10:59.
+        if (f === 'from') q.append(f, new Date(v).toISOString());
+        else if (f === 'to') q.append(f, new Date(new Date(v).getTime() + 59_999).toISOString());
+        else q.append(f, v);
+      }
     }
-    q.set('limit', '50');
     return q.toString();
   }, [params]);
+  const query = `${filterQs}${filterQs ? '&' : ''}limit=${PAGE}`;
 
   const catalog = useQuery({
     queryKey: ['catalog'],
@@ -87,9 +105,44 @@ export function AuditLogPage({ account }: { account: Account }) {
     setParams(next);
   };
 
-  const rows = events.data?.pages.flatMap((p) => p.entries) ?? [];
+  const rows = useMemo(() => events.data?.pages.flatMap((p) => p.entries) ?? [], [events.data]);
   const logWindow = events.data?.pages[0]?.window;
   const viewDays = account.entitlements.view_window_days;
+  // The date inputs stop at the plan's view window (the browser refuses earlier dates).
+  const minFrom = viewDays === null ? undefined : localInput(new Date(Date.now() - viewDays * 86_400_000));
+  const windowNote =
+    viewDays === null
+      ? `Your plan (${account.plan_name}) shows every stored event.`
+      : `Your plan (${account.plan_name}) shows the last ${viewDays} days, so earlier dates cannot be chosen. Premium shows everything kept.`;
+
+  const pickRange = (from: Date, to: Date) => {
+    const next = new URLSearchParams(params);
+    next.set('from', localInput(from));
+    next.set('to', localInput(to));
+    next.delete('event');
+    setParams(next);
+  };
+
+  // Only the rows near the viewport are in the DOM, so thousands stay smooth.
+  const bodyRef = useRef<HTMLTableSectionElement>(null);
+  const [scrollMargin, setScrollMargin] = useState(0);
+  useLayoutEffect(() => {
+    if (bodyRef.current) setScrollMargin(bodyRef.current.getBoundingClientRect().top + window.scrollY);
+  });
+  const virtualizer = useWindowVirtualizer({ count: rows.length, estimateSize: () => 45, overscan: 12, scrollMargin });
+  const items = virtualizer.getVirtualItems();
+  const lastIndex = items.length ? items[items.length - 1].index : -1;
+  useEffect(() => {
+    if (lastIndex >= rows.length - 20 && events.hasNextPage && !events.isFetchingNextPage) void events.fetchNextPage();
+  }, [lastIndex, rows.length, events]);
+  const padTop = items.length ? items[0].start - scrollMargin : 0;
+  const padBottom = items.length ? virtualizer.getTotalSize() - (items[items.length - 1].end - scrollMargin) : 0;
+  const openOnKey = (e: KeyboardEvent<HTMLTableRowElement>, entry: AuditEvent) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      setSelected(entry);
+    }
+  };
 
   return (
     <Stack>
@@ -111,8 +164,8 @@ export function AuditLogPage({ account }: { account: Account }) {
       <ExportDialog account={account} opened={exporting} onClose={() => setExporting(false)} filters={params} />
       <form onSubmit={apply} aria-label="Filters" key={params.toString()}>
         <Group align="end" wrap="wrap">
-          <TextInput label="From" name="from" type="datetime-local" defaultValue={toInputValue(params.get('from'))} />
-          <TextInput label="To" name="to" type="datetime-local" defaultValue={toInputValue(params.get('to'))} />
+          <TextInput label="From" name="from" type="datetime-local" min={minFrom} defaultValue={toInputValue(params.get('from'))} aria-describedby="window-note" />
+          <TextInput label="To" name="to" type="datetime-local" min={minFrom} defaultValue={toInputValue(params.get('to'))} aria-describedby="window-note" />
           <Autocomplete
             label="Team member"
             name="actor_email"
@@ -148,11 +201,9 @@ export function AuditLogPage({ account }: { account: Account }) {
           {searchErrors.join('; ')}
         </Alert>
       )}
-      {viewDays !== null && (
-        <Text size="sm" c="dimmed">
-          Your plan ({account.plan_name}) shows the last {viewDays} days.
-        </Text>
-      )}
+      <Text size="sm" c="dimmed" id="window-note">
+        {windowNote}
+      </Text>
       {logWindow?.clamped && (
         <Alert color="yellow" title="Start date moved">
           The start date was earlier than your plan allows, so the log starts at {new Date(logWindow.from ?? '').toLocaleString()}.
@@ -163,6 +214,7 @@ export function AuditLogPage({ account }: { account: Account }) {
           {events.error instanceof ApiError ? events.error.message : 'The server could not be reached.'}
         </Alert>
       )}
+      {!events.error && <ActivityChart filters={filterQs} onPick={pickRange} />}
       {!events.isLoading && rows.length === 0 && !events.error && (
         <Stack gap={4}>
           <Text>No events match these filters yet. Send one with an API key (create one on the API Keys page):</Text>
@@ -181,34 +233,72 @@ export function AuditLogPage({ account }: { account: Account }) {
             <Table.Th>Time</Table.Th>
           </Table.Tr>
         </Table.Thead>
-        <Table.Tbody>
-          {rows.map((e) => (
-            <Table.Tr key={e.id} onClick={() => setSelected(e)} style={{ cursor: 'pointer' }} data-testid="event-row">
-              <Table.Td>
-                <Group gap="xs">
-                  <Text fw={500}>{e.action}</Text>
-                  <Badge variant="light">{e.category}</Badge>
-                  {e.outcome !== 'success' && <Badge color="red">{e.outcome}</Badge>}
-                  {e.sealed && (
-                    <Badge color="teal" variant="outline" title="In the signed Merkle tree: any later change is detectable">
-                      Sealed
-                    </Badge>
-                  )}
-                </Group>
-              </Table.Td>
-              <Table.Td>{e.actor_email ?? e.actor_name ?? e.actor_id ?? e.actor_type}</Table.Td>
-              <Table.Td>{e.target_name ?? e.target_id ?? e.target_type ?? ''}</Table.Td>
-              <Table.Td>{e.ip ?? ''}</Table.Td>
-              <Table.Td title={`${e.occurred_at} (UTC)`}>{new Date(e.occurred_at).toLocaleString()}</Table.Td>
-            </Table.Tr>
-          ))}
+        <Table.Tbody ref={bodyRef}>
+          {events.isLoading &&
+            Array.from({ length: 8 }, (_, i) => (
+              <Table.Tr key={`skeleton-${i}`} data-testid="skeleton-row">
+                {[40, 20, 16, 12, 12].map((w, j) => (
+                  <Table.Td key={j}>
+                    <Skeleton height={14} width={`${w * 2}%`} />
+                  </Table.Td>
+                ))}
+              </Table.Tr>
+            ))}
+          {padTop > 0 && (
+            <tr aria-hidden="true">
+              <td colSpan={5} style={{ height: padTop, padding: 0, border: 0 }} />
+            </tr>
+          )}
+          {items.map((v) => {
+            const e = rows[v.index];
+            return (
+              <Table.Tr
+                key={e.id}
+                data-index={v.index}
+                ref={virtualizer.measureElement}
+                className="event-row"
+                tabIndex={0}
+                aria-label={`${e.action} by ${e.actor_email ?? e.actor_name ?? e.actor_id ?? e.actor_type}, ${new Date(e.occurred_at).toLocaleString()}`}
+                onClick={() => setSelected(e)}
+                onKeyDown={(k) => openOnKey(k, e)}
+                data-testid="event-row"
+              >
+                <Table.Td>
+                  <Group gap="xs" wrap="nowrap">
+                    <Text fw={500}>{e.action}</Text>
+                    <Badge variant="light">{e.category}</Badge>
+                    {e.outcome !== 'success' && <Badge color="red">{e.outcome}</Badge>}
+                    {e.sealed && (
+                      <Badge color="teal" variant="outline" title="In the signed Merkle tree: any later change is detectable">
+                        Sealed
+                      </Badge>
+                    )}
+                  </Group>
+                </Table.Td>
+                <Table.Td>{e.actor_email ?? e.actor_name ?? e.actor_id ?? e.actor_type}</Table.Td>
+                <Table.Td>{e.target_name ?? e.target_id ?? e.target_type ?? ''}</Table.Td>
+                <Table.Td>{e.ip ?? ''}</Table.Td>
+                <Table.Td title={`${e.occurred_at} (UTC)`}>{new Date(e.occurred_at).toLocaleString()}</Table.Td>
+              </Table.Tr>
+            );
+          })}
+          {padBottom > 0 && (
+            <tr aria-hidden="true">
+              <td colSpan={5} style={{ height: padBottom, padding: 0, border: 0 }} />
+            </tr>
+          )}
         </Table.Tbody>
       </Table>
-      {events.hasNextPage && (
-        <Button variant="light" onClick={() => void events.fetchNextPage()} loading={events.isFetchingNextPage}>
-          Load more
-        </Button>
-      )}
+      <Group justify="space-between">
+        <Text size="sm" c="dimmed" data-testid="row-count">
+          {rows.length.toLocaleString()} {rows.length === 1 ? 'entry' : 'entries'} loaded{events.hasNextPage ? '; more load as you scroll' : ''}
+        </Text>
+        {events.hasNextPage && (
+          <Button variant="light" onClick={() => void events.fetchNextPage()} loading={events.isFetchingNextPage}>
+            Load more
+          </Button>
+        )}
+      </Group>
       <EntryDrawer
         entry={selected}
         onClose={() => {

@@ -98,7 +98,7 @@ function LegalHolds() {
                 <Table.Td>{h.scope === 'account' ? 'Whole account' : `Workspace ${wsName(h.workspace_id)}`}</Table.Td>
                 <Table.Td>{h.reason}</Table.Td>
                 <Table.Td>{date(h.created_at)}</Table.Td>
-                <Table.Td>{h.active ? <Badge color="orange">Active</Badge> : <Badge color="gray">Released {date(h.released_at)}</Badge>}</Table.Td>
+                <Table.Td>{h.active ? <Badge color="indigo">Active</Badge> : <Badge color="gray">Released {date(h.released_at)}</Badge>}</Table.Td>
                 <Table.Td>
                   {h.active && (
                     <Button size="xs" variant="default" onClick={() => setReleasing(h)}>
