@@ -5,6 +5,7 @@ import { Link } from 'react-router';
 import { api, type WorkspaceView, problemText } from '../lib/api';
 import { useToast } from '../lib/toast';
 import { Confirm } from './confirm';
+import { ListSkeleton } from '../lib/skeleton';
 
 interface KeyView {
   id: string;
@@ -95,6 +96,7 @@ export function ApiKeysPage() {
         <Button onClick={() => setCreating(true)}>Create key</Button>
       </Group>
       {keys.error && <Alert color="red">{problemText(keys.error)}</Alert>}
+      {keys.isLoading && <ListSkeleton label="Loading API keys" />}
       {!keys.isLoading && rows.length === 0 && <Text c="dimmed">No API keys yet. Create one to send events from your systems.</Text>}
       {rows.length > 0 && (
         <Table withTableBorder aria-label="API keys">

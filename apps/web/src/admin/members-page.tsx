@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { type Account, api, type WorkspaceView, problemText } from '../lib/api';
 import { useToast } from '../lib/toast';
 import { Confirm } from './confirm';
+import { ListSkeleton } from '../lib/skeleton';
 
 interface MemberView {
   id: string;
@@ -74,6 +75,7 @@ export function MembersPage({ account }: { account: Account }) {
         <Button onClick={() => setInviting(true)}>Invite</Button>
       </Group>
       {members.error && <Alert color="red">{problemText(members.error)}</Alert>}
+      {members.isLoading && <ListSkeleton label="Loading members" />}
       <Table withTableBorder aria-label="Members">
         <Table.Thead>
           <Table.Tr>

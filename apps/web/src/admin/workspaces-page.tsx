@@ -5,6 +5,7 @@ import { Link } from 'react-router';
 import { api, type WorkspaceView, problemText } from '../lib/api';
 import { useToast } from '../lib/toast';
 import { Confirm } from './confirm';
+import { ListSkeleton } from '../lib/skeleton';
 
 export function WorkspacesPage() {
   const qc = useQueryClient();
@@ -41,6 +42,7 @@ export function WorkspacesPage() {
         <Button onClick={() => setEditing('new')}>Create workspace</Button>
       </Group>
       {workspaces.error && <Alert color="red">{problemText(workspaces.error)}</Alert>}
+      {workspaces.isLoading && <ListSkeleton label="Loading workspaces" />}
       <Table withTableBorder aria-label="Workspaces">
         <Table.Thead>
           <Table.Tr>

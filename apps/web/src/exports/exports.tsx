@@ -3,6 +3,7 @@ import { Alert, Badge, Button, Checkbox, Group, Modal, Progress, SegmentedContro
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { type Account, api, ApiError, type ExportView } from '../lib/api';
+import { ListSkeleton } from '../lib/skeleton';
 
 /** The log filters an export carries over from the Audit Log page's URL. */
 export const EXPORT_FILTERS = ['actor_email', 'ip', 'category', 'action', 'target_type', 'outcome', 'q'] as const;
@@ -80,7 +81,8 @@ export function RecentExports({ highlight }: { highlight?: string }) {
     );
   }
   const rows = list.data?.data ?? [];
-  if (!list.isLoading && rows.length === 0) return <Text c="dimmed">No exports yet. Filter the Audit Log, then choose Export.</Text>;
+  if (list.isLoading) return <ListSkeleton label="Loading exports" />;
+  if (rows.length === 0) return <Text c="dimmed">No exports yet. Filter the Audit Log, then choose Export.</Text>;
   return (
     <Table aria-label="Recent exports" verticalSpacing="xs">
       <Table.Thead>

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Confirm } from '../admin/confirm';
 import { type Account, api, ApiError, type WorkspaceView, problemText } from '../lib/api';
+import { ListSkeleton } from '../lib/skeleton';
 
 export interface DestinationView {
   id: string;
@@ -108,6 +109,7 @@ export function ForwardingPage({ account }: { account: Account }) {
           Verify the <Code>Audit-Signature</Code> header of each delivery with this secret. It is shown once: <Code data-testid="new-secret">{created.secret}</Code>
         </Alert>
       )}
+      {destinations.isLoading && <ListSkeleton label="Loading destinations" />}
       {!destinations.isLoading && rows.length === 0 && <Text c="dimmed">No destinations yet. Add a webhook, Segment, Splunk, Datadog or Slack.</Text>}
       {rows.length > 0 && (
         <Table withTableBorder aria-label="Destinations">

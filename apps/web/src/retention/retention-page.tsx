@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Confirm } from '../admin/confirm';
 import { type Account, api, type LegalHoldView, type WorkspaceView, problemText } from '../lib/api';
+import { ListSkeleton } from '../lib/skeleton';
 
 const date = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '—');
 
@@ -80,6 +81,7 @@ function LegalHolds() {
       <Group>
         <Button onClick={() => setPlacing(true)}>Place a legal hold</Button>
       </Group>
+      {holds.isLoading && <ListSkeleton rows={2} label="Loading legal holds" />}
       {holds.data && holds.data.data.length === 0 && <Text c="dimmed">No legal holds. Retention purges on schedule.</Text>}
       {holds.data && holds.data.data.length > 0 && (
         <Table withTableBorder aria-label="Legal holds">
