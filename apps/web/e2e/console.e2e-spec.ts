@@ -165,3 +165,30 @@ it('keeps the date range inside an Essentials plan\'s 30 days and says why', asy
   expect(p.url()).not.toContain('from=');
   await context.close();
 });
+
+it('lets a person in two accounts switch between them from the header', async () => {
+  const home = await createTenant(t, 'premium', 'Home Co');
+  const client = await createTenant(t, 'essentials', 'Client Co');
+  const inv = await call(t.url, 'POST', '/v1/members/invitations', { session: client.owner, body: { email: home.email, role: 'admin' } });
+  expect((await call(t.url, 'POST', `/v1/invitations/${inv.body.token}/accept`, { body: { password: home.password } })).status).toBe(201);
+
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const p = await context.newPage();
+  p.setDefaultTimeout(20_000);
+  await p.goto(`${t.url}/login`);
+  await p.getByLabel('Email').fill(home.email);
+  await p.locator('input[name=password]').fill(home.password);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  const switcher = p.locator('input[aria-label="Account"]');
+  await switcher.waitFor();
+  expect(await switcher.inputValue()).toBe('Home Co · Premium');
+  await switcher.click();
+  await p.getByRole('option', { name: 'Client Co (admin)' }).click();
+  await p.getByTestId('toast').getByText('Switched to Client Co').waitFor();
+  await p.waitForFunction(() => (document.querySelector('input[aria-label="Account"]') as HTMLInputElement | null)?.value === 'Client Co · Essentials');
+  // The log is Client Co's: its own member.joined for this person, and its plan's 30-day window.
+  await p.getByText('shows the last 30 days').waitFor();
+  await p.getByTestId('event-row').filter({ hasText: 'member.joined' }).waitFor();
+  await p.screenshot({ path: join(SCREENSHOTS, 'account-switcher.png') });
+  await context.close();
+});

@@ -1,8 +1,9 @@
-import { AppShell, Button, Center, Group, Loader, NavLink, Skeleton, Stack, Text, Title } from '@mantine/core';
+import { AppShell, Button, Center, Group, Loader, NavLink, Select, Skeleton, Stack, Text, Title } from '@mantine/core';
 import { lazy, Suspense } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Navigate, Route, Routes, useLocation, useNavigate, Link } from 'react-router';
-import { type Account, api, ApiError } from './lib/api';
+import { type Account, api, ApiError, problemText } from './lib/api';
+import { useToast } from './lib/toast';
 import { ExportsPage } from './exports/exports';
 import { AuditLogPage } from './pages/AuditLogPage';
 import { AuthPage } from './pages/AuthPage';
@@ -66,6 +67,45 @@ export function App() {
   return <Shell account={account.data} />;
 }
 
+/** The account's name and plan; for a person in several accounts, a menu to move between them. */
+function AccountSwitcher({ account }: { account: Account }) {
+  const qc = useQueryClient();
+  const navigate = useNavigate();
+  const toast = useToast();
+  const label = `${account.name} · ${account.plan_name}`;
+  const list = account.accounts;
+  if (list.length < 2) {
+    return (
+      <Text size="sm" c="dimmed">
+        {label}
+      </Text>
+    );
+  }
+  const switchTo = async (id: string | null) => {
+    if (!id || id === account.id) return;
+    try {
+      await api('POST', '/v1/auth/switch', { account_id: id });
+      // Everything cached belongs to the account left behind.
+      qc.clear();
+      await navigate('/');
+      toast(`Switched to ${list.find((a) => a.id === id)?.name ?? 'the account'}`);
+    } catch (err) {
+      toast(problemText(err), 'red');
+    }
+  };
+  return (
+    <Select
+      aria-label="Account"
+      size="sm"
+      w={260}
+      allowDeselect={false}
+      value={account.id}
+      onChange={(v) => void switchTo(v)}
+      data={list.map((a) => ({ value: a.id, label: a.id === account.id ? label : `${a.name} (${a.role})` }))}
+    />
+  );
+}
+
 function Shell({ account }: { account: Account }) {
   const navigate = useNavigate();
   const qc = useQueryClient();
@@ -82,9 +122,7 @@ function Shell({ account }: { account: Account }) {
         <Group h="100%" px="md" justify="space-between">
           <Title order={3}>Audit Trail</Title>
           <Group>
-            <Text size="sm" c="dimmed">
-              {account.name} · {account.plan_name}
-            </Text>
+            <AccountSwitcher account={account} />
             <Button variant="subtle" onClick={() => void signOut()}>
               Sign out
             </Button>
@@ -114,6 +152,7 @@ function Shell({ account }: { account: Account }) {
             <Route path="/members" element={isAdmin ? <MembersPage account={account} /> : <Navigate to="/" replace />} />
             <Route path="/workspaces" element={isAdmin ? <WorkspacesPage /> : <Navigate to="/" replace />} />
             <Route path="/billing" element={<BillingPage account={account} />} />
+          <Route path="/invitations/:token" element={<AcceptInvitationPage />} />
             <Route
               path="*"
               element={

@@ -6,7 +6,7 @@ import { CurrentPrincipal, Meta, type Principal, type RequestMeta } from '../com
 import { parseBody } from '../common/zod';
 import { CONFIG } from '../core/tokens';
 import { Doc } from '../openapi/doc.decorator';
-import { acceptInvitationSchema, loginSchema, signupSchema } from './auth.schemas';
+import { acceptInvitationSchema, loginSchema, signupSchema, switchAccountSchema } from './auth.schemas';
 import { AuthService, type NewSession } from './auth.service';
 import { Public } from './decorators';
 import { CSRF_COOKIE, SESSION_COOKIE } from './secrets';
@@ -55,10 +55,19 @@ export class AuthController {
     void reply.clearCookie(CSRF_COOKIE, { path: '/' });
   }
 
+  @Post('auth/switch')
+  @HttpCode(200)
+  @Doc({ summary: 'Move the console session to another account of the same person; a new session cookie and CSRF token', body: switchAccountSchema, tag: 'Accounts' })
+  async switchAccount(@CurrentPrincipal() p: Principal, @Body() body: unknown, @Meta() meta: RequestMeta, @Res({ passthrough: true }) reply: FastifyReply) {
+    const s = await this.auth.switchAccount(p, parseBody(switchAccountSchema, body), meta);
+    this.setCookies(reply, s);
+    return { account_id: s.accountId, user_id: s.userId, csrf_token: s.csrfToken };
+  }
+
   @Post('invitations/:token/accept')
   @Public()
   @HttpCode(201)
-  @Doc({ summary: 'Accept an invitation: creates the login and starts a session', body: acceptInvitationSchema, tag: 'Members' })
+  @Doc({ summary: 'Accept an invitation: creates the login (or, with its password, uses an existing one) and starts a session', body: acceptInvitationSchema, tag: 'Members' })
   async accept(@Param('token') token: string, @Body() body: unknown, @Meta() meta: RequestMeta, @Res({ passthrough: true }) reply: FastifyReply) {
     const s = await this.auth.acceptInvitation(token, parseBody(acceptInvitationSchema, body), meta);
     this.setCookies(reply, s);

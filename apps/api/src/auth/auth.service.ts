@@ -8,7 +8,7 @@ import { AppError, ErrorCode } from '../common/errors';
 import type { Principal, RequestMeta } from '../common/principal';
 import { emExecutor, TenantOrm } from '../core/tenant-orm';
 import { SelfAuditService } from '../self-audit/self-audit.service';
-import type { acceptInvitationSchema, loginSchema, signupSchema } from './auth.schemas';
+import type { acceptInvitationSchema, loginSchema, signupSchema, switchAccountSchema } from './auth.schemas';
 import { hashPassword, verifyPassword } from './passwords';
 import { randomToken, SESSION_TTL_MS, sha256 } from './secrets';
 
@@ -161,12 +161,67 @@ export class AuthService {
     });
   }
 
-  /** Accept an invitation: creates the login (or reuses it) and the membership, then a session. */
+  private async memberships(userId: string): Promise<{ account_id: string; account_name: string; role: string; plan: string }[]> {
+    const client = await this.db.connect();
+    try {
+      return (await client.query<{ account_id: string; account_name: string; role: string; plan: string }>('SELECT * FROM app_user_memberships($1)', [userId])).rows;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Move the console to another account of the same person: a new session
+   * there (audited as a sign-in in that account), and the old one ends
+   * (audited as a sign-out in this one). Not a member: 404, nothing changes.
+   */
+  async switchAccount(p: Principal, input: z.infer<typeof switchAccountSchema>, meta: RequestMeta): Promise<NewSession> {
+    if (p.kind !== 'session' || !p.userId || !p.sessionId) throw new AppError(ErrorCode.Malformed, 'Only a console session can switch accounts.');
+    const userId = p.userId;
+    const oldSessionId = p.sessionId;
+    const target = (await this.memberships(userId)).find((m) => m.account_id === input.account_id);
+    if (!target) throw new AppError(ErrorCode.NotFound, 'Account was not found.');
+    if (target.account_id === p.accountId) throw new AppError(ErrorCode.Conflict, 'This session is already in that account.');
+    const session = await this.tenant.run(
+      target.account_id,
+      async (em) => {
+        const user = await em.findOneOrFail(User, { id: userId });
+        const { entity, session } = this.newSession(target.account_id, userId, meta);
+        em.persist(entity);
+        await em.flush();
+        await this.audit.record(emExecutor(em), {
+          accountId: target.account_id,
+          plan: planOrFree(target.plan).id,
+          action: 'auth.login',
+          actor: { kind: 'user', userId, email: user.email, name: user.name },
+          meta,
+          metadata: { method: 'account_switch' },
+        });
+        return session;
+      },
+      userId,
+    );
+    await this.tenant.run(p.accountId, async (em) => {
+      await em.nativeDelete(Session, { id: oldSessionId });
+      await this.audit.record(emExecutor(em), {
+        accountId: p.accountId, plan: p.plan, action: 'auth.logout', actor: { kind: 'principal', principal: p }, meta, metadata: { reason: 'account_switch' },
+      });
+    });
+    return session;
+  }
+
+  /**
+   * Accept an invitation. A new person gets a login (name and a password of
+   * 10+ characters); a person who already has one proves it with its
+   * password. Then the membership and a session in the inviting account.
+   */
   async acceptInvitation(token: string, input: z.infer<typeof acceptInvitationSchema>, meta: RequestMeta): Promise<NewSession> {
     const client = await this.db.connect();
     let inv: { id: string; account_id: string; email: string; expires_at: Date; accepted_at: Date | null } | undefined;
+    let existing: { user_id: string; password_hash: string; name: string | null } | undefined;
     try {
       inv = (await client.query<NonNullable<typeof inv>>('SELECT * FROM app_invitation_lookup($1)', [sha256(token)])).rows[0];
+      if (inv) existing = (await client.query<NonNullable<typeof existing>>('SELECT user_id, password_hash, name FROM app_login_lookup($1)', [inv.email])).rows[0];
     } finally {
       client.release();
     }
@@ -174,11 +229,28 @@ export class AuthService {
       throw new AppError(ErrorCode.NotFound, 'The invitation was not found, was already used, or has expired.');
     }
     const invitation = inv;
-    if (await this.emailTaken(invitation.email)) {
-      throw new AppError(ErrorCode.Conflict, 'A user with this email already exists; ask the inviter to add the existing user.');
+    let userId: string;
+    let name: string | null;
+    let passwordHash: string | null = null;
+    if (existing) {
+      if (!(await verifyPassword(existing.password_hash, input.password))) {
+        throw new AppError(ErrorCode.Unauthenticated, `${invitation.email} already has an Audit Trail login; enter its password to join this account.`);
+      }
+      if ((await this.memberships(existing.user_id)).some((m) => m.account_id === invitation.account_id)) {
+        throw new AppError(ErrorCode.Conflict, 'You are already a member of this account; sign in instead.');
+      }
+      userId = existing.user_id;
+      name = existing.name;
+    } else {
+      const errors = [
+        ...(input.name ? [] : [{ path: 'name', message: 'is required' }]),
+        ...(input.password.length >= 10 ? [] : [{ path: 'password', message: 'must be at least 10 characters' }]),
+      ];
+      if (errors.length) throw new AppError(ErrorCode.Validation, 'Choose your name and a password of at least 10 characters.', errors);
+      userId = uuidv7();
+      name = input.name ?? null;
+      passwordHash = await hashPassword(input.password);
     }
-    const passwordHash = await hashPassword(input.password);
-    const userId = uuidv7();
     return this.tenant.run(
       invitation.account_id,
       async (em) => {
@@ -186,7 +258,7 @@ export class AuthService {
         if (row.acceptedAt) throw new AppError(ErrorCode.Conflict, 'The invitation was already used.');
         row.acceptedAt = new Date();
         const account = await em.findOneOrFail(Account, { id: invitation.account_id });
-        em.create(User, { id: userId, email: invitation.email, name: input.name, passwordHash });
+        if (passwordHash) em.create(User, { id: userId, email: invitation.email, name, passwordHash });
         em.create(Membership, { id: uuidv7(), account: invitation.account_id, user: userId, role: row.role, workspaceIds: row.workspaceIds });
         const { entity, session } = this.newSession(invitation.account_id, userId, meta);
         em.persist(entity);
@@ -195,10 +267,10 @@ export class AuthService {
           accountId: invitation.account_id,
           plan: planOrFree(account.plan).id,
           action: 'member.joined',
-          actor: { kind: 'user', userId, email: invitation.email, name: input.name },
+          actor: { kind: 'user', userId, email: invitation.email, name },
           meta,
-          target: { type: 'user', id: userId, name: input.name },
-          metadata: { role: row.role, invitation_id: row.id },
+          target: { type: 'user', id: userId, name: name ?? undefined },
+          metadata: { role: row.role, invitation_id: row.id, existing_login: !passwordHash },
         });
         return session;
       },

@@ -4,7 +4,10 @@ import { type FormEvent, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { api, ApiError } from '../lib/api';
 
-/** Where an invitation link lands: choose a name and password, and you are in. */
+/**
+ * Where an invitation link lands: a new person chooses a name and password; a
+ * person who already has a login (in another account) enters its password.
+ */
 export function AcceptInvitationPage() {
   const { token } = useParams();
   const navigate = useNavigate();
@@ -17,7 +20,11 @@ export function AcceptInvitationPage() {
     setBusy(true);
     setError(null);
     try {
-      await api('POST', `/v1/invitations/${token ?? ''}/accept`, { name: f.get('name'), password: f.get('password') });
+      const raw = f.get('name');
+      const name = typeof raw === 'string' ? raw.trim() : '';
+      await api('POST', `/v1/invitations/${token ?? ''}/accept`, { ...(name ? { name } : {}), password: f.get('password') });
+      // The new session is in the inviting account: forget what was cached for another.
+      qc.clear();
       await qc.invalidateQueries({ queryKey: ['account'] });
       void navigate('/', { replace: true });
     } catch (err) {
@@ -32,8 +39,8 @@ export function AcceptInvitationPage() {
         <form onSubmit={(e) => void submit(e)} aria-label="Accept the invitation">
           <Stack>
             <Title order={2}>Join your team</Title>
-            <TextInput label="Your name" name="name" required />
-            <PasswordInput label="Password" name="password" required description="At least 10 characters." />
+            <TextInput label="Your name" name="name" description="Leave empty if you already have an Audit Trail login." />
+            <PasswordInput label="Password" name="password" required description="New here: choose one of at least 10 characters. Already have a login: its password." />
             {error && <Alert color="red">{error}</Alert>}
             <Button type="submit" loading={busy}>
               Accept invitation

@@ -39,6 +39,8 @@ export interface Account {
   entitlements: { view_window_days: number | null; export_window_days: number | null; retention_days: number | null; legal_hold: boolean; forwarding_destinations: number | null; integrity_proofs: boolean };
   retention: { days: number | null; previous_days: number | null; grace_until: string | null; cutoff: string | null; next_purge_at: string | null };
   me: { kind: string; user_id?: string; email?: string; role?: string };
+  /** Every account the signed-in person belongs to (empty for an API key). */
+  accounts: { id: string; name: string; role: string }[];
   billing_mode: 'static' | 'stripe';
   retention_grace_until: string | null;
   plans: { id: string; name: string; entitlements: Record<string, number | boolean | null> }[];
