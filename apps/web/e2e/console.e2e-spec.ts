@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { join } from 'node:path';
-import { call, createTenant, login, sessionFrom, setPlan, startApp, uniqueEmail, type TestApp } from '../../api/test/harness';
+import { addMember, call, createTenant, login, sessionFrom, setPlan, startApp, uniqueEmail, type TestApp } from '../../api/test/harness';
 import { launch, SCREENSHOTS, signedIn } from './browser';
 
 let t: TestApp;
@@ -185,10 +185,40 @@ it('lets a person in two accounts switch between them from the header', async ()
   await switcher.click();
   await p.getByRole('option', { name: 'Client Co (admin)' }).click();
   await p.getByTestId('toast').getByText('Switched to Client Co').waitFor();
-  await p.waitForFunction(() => (document.querySelector('input[aria-label="Account"]') as HTMLInputElement | null)?.value === 'Client Co · Essentials');
+  await p.waitForFunction(() => document.querySelector<HTMLInputElement>('input[aria-label="Account"]')?.value === 'Client Co · Essentials');
   // The log is Client Co's: its own member.joined for this person, and its plan's 30-day window.
   await p.getByText('shows the last 30 days').waitFor();
   await p.getByTestId('event-row').filter({ hasText: 'member.joined' }).waitFor();
   await p.screenshot({ path: join(SCREENSHOTS, 'account-switcher.png') });
   await context.close();
+});
+
+it('shows a workspace admin only their workspaces\' logs, and a plain member why there is no log', async () => {
+  const tenant = await createTenant(t, 'premium', 'Roles Co');
+  const ops = (await call(t.url, 'POST', '/v1/workspaces', { key: tenant.key, body: { name: 'Ops' } })).body.id as string;
+  await call(t.url, 'POST', '/v1/events', {
+    key: tenant.key,
+    body: { events: [{ action: 'deploy.start', workspace_id: ops, actor: { type: 'system' } }, { action: 'deploy.prod', workspace_id: tenant.workspaceId, actor: { type: 'system' } }] },
+  });
+  const wsAdmin = await addMember(t, tenant, 'member', [ops]);
+  const context = await signedIn(browser, t.url, wsAdmin.session.cookie);
+  const p = await context.newPage();
+  p.setDefaultTimeout(20_000);
+  await p.goto(`${t.url}/`);
+  await p.waitForURL(/\/audit-log/);
+  expect(await p.locator('input[aria-label="Log"]').inputValue()).toBe('All my workspaces');
+  await p.getByTestId('event-row').filter({ hasText: 'deploy.start' }).waitFor();
+  expect(await p.getByTestId('event-row').filter({ hasText: 'deploy.prod' }).count()).toBe(0);
+  const nav = await p.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
+  expect(nav).toEqual(['Audit Log', 'Exports', 'Billing']);
+  await context.close();
+
+  const plain = await addMember(t, tenant, 'member');
+  const c2 = await signedIn(browser, t.url, plain.session.cookie);
+  const p2 = await c2.newPage();
+  p2.setDefaultTimeout(20_000);
+  await p2.goto(`${t.url}/audit-log`);
+  await p2.getByText('you administer none yet').waitFor();
+  expect(await p2.getByRole('link', { name: 'Audit Log' }).count()).toBe(0);
+  await c2.close();
 });

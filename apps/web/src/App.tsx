@@ -111,6 +111,9 @@ function Shell({ account }: { account: Account }) {
   const qc = useQueryClient();
   const location = useLocation();
   const isAdmin = account.me.kind === 'api_key' || account.me.role === 'owner' || account.me.role === 'admin';
+  // A member reads only the logs of workspaces they administer, and without any, no log at all.
+  const readsLogs = account.audit_log_enabled && (isAdmin || (account.me.admin_workspace_ids?.length ?? 0) > 0);
+  const logs = account.audit_log_enabled && isAdmin;
   const signOut = async () => {
     await api('POST', '/v1/auth/logout').catch(() => undefined);
     qc.clear();
@@ -130,11 +133,11 @@ function Shell({ account }: { account: Account }) {
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label="Main">
-        {account.audit_log_enabled && <NavLink component={Link} to="/audit-log" label="Audit Log" active={location.pathname.startsWith('/audit-log')} />}
-        {account.audit_log_enabled && <NavLink component={Link} to="/exports" label="Exports" active={location.pathname.startsWith('/exports')} />}
-        {account.audit_log_enabled && isAdmin && <NavLink component={Link} to="/forwarding" label="Forwarding" active={location.pathname.startsWith('/forwarding')} />}
-        {account.audit_log_enabled && <NavLink component={Link} to="/integrity" label="Integrity" active={location.pathname.startsWith('/integrity')} />}
-        {account.audit_log_enabled && <NavLink component={Link} to="/retention" label="Retention" active={location.pathname.startsWith('/retention')} />}
+        {readsLogs && <NavLink component={Link} to="/audit-log" label="Audit Log" active={location.pathname.startsWith('/audit-log')} />}
+        {readsLogs && <NavLink component={Link} to="/exports" label="Exports" active={location.pathname.startsWith('/exports')} />}
+        {logs && <NavLink component={Link} to="/forwarding" label="Forwarding" active={location.pathname.startsWith('/forwarding')} />}
+        {logs && <NavLink component={Link} to="/integrity" label="Integrity" active={location.pathname.startsWith('/integrity')} />}
+        {logs && <NavLink component={Link} to="/retention" label="Retention" active={location.pathname.startsWith('/retention')} />}
         {isAdmin && <NavLink component={Link} to="/api-keys" label="API Keys" active={location.pathname.startsWith('/api-keys')} />}
         {isAdmin && <NavLink component={Link} to="/members" label="Members" active={location.pathname.startsWith('/members')} />}
         {isAdmin && <NavLink component={Link} to="/workspaces" label="Workspaces" active={location.pathname.startsWith('/workspaces')} />}
@@ -143,24 +146,29 @@ function Shell({ account }: { account: Account }) {
       <AppShell.Main>
         <Suspense fallback={<PageSkeleton />}>
           <Routes>
-            <Route path="/audit-log" element={account.audit_log_enabled ? <AuditLogPage account={account} /> : <Navigate to="/" replace />} />
-            <Route path="/exports" element={account.audit_log_enabled ? <ExportsPage /> : <Navigate to="/" replace />} />
-            <Route path="/forwarding" element={account.audit_log_enabled && isAdmin ? <ForwardingPage account={account} /> : <Navigate to="/" replace />} />
-            <Route path="/integrity" element={account.audit_log_enabled ? <IntegrityPage account={account} /> : <Navigate to="/" replace />} />
-            <Route path="/retention" element={account.audit_log_enabled ? <RetentionPage account={account} /> : <Navigate to="/" replace />} />
+            <Route path="/audit-log" element={readsLogs ? <AuditLogPage account={account} /> : <Navigate to="/" replace />} />
+            <Route path="/exports" element={readsLogs ? <ExportsPage /> : <Navigate to="/" replace />} />
+            <Route path="/forwarding" element={logs ? <ForwardingPage account={account} /> : <Navigate to="/" replace />} />
+            <Route path="/integrity" element={logs ? <IntegrityPage account={account} /> : <Navigate to="/" replace />} />
+            <Route path="/retention" element={logs ? <RetentionPage account={account} /> : <Navigate to="/" replace />} />
             <Route path="/api-keys" element={isAdmin ? <ApiKeysPage /> : <Navigate to="/" replace />} />
             <Route path="/members" element={isAdmin ? <MembersPage account={account} /> : <Navigate to="/" replace />} />
             <Route path="/workspaces" element={isAdmin ? <WorkspacesPage /> : <Navigate to="/" replace />} />
             <Route path="/billing" element={<BillingPage account={account} />} />
-          <Route path="/invitations/:token" element={<AcceptInvitationPage />} />
+            <Route path="/invitations/:token" element={<AcceptInvitationPage />} />
             <Route
               path="*"
               element={
-                account.audit_log_enabled ? (
+                readsLogs ? (
                   <Navigate to="/audit-log" replace />
-                ) : (
+                ) : !account.audit_log_enabled ? (
                   <Text>
                     Your plan ({account.plan_name}) does not include the audit log. Upgrade to Essentials or higher to see who did what, and when.
+                  </Text>
+                ) : (
+                  <Text>
+                    As a member you read the logs of the workspaces you administer, and you administer none yet. An owner or admin can change that on the
+                    Members page.
                   </Text>
                 )
               }

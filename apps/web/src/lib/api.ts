@@ -38,7 +38,7 @@ export interface Account {
   audit_log_enabled: boolean;
   entitlements: { view_window_days: number | null; export_window_days: number | null; retention_days: number | null; legal_hold: boolean; forwarding_destinations: number | null; integrity_proofs: boolean };
   retention: { days: number | null; previous_days: number | null; grace_until: string | null; cutoff: string | null; next_purge_at: string | null };
-  me: { kind: string; user_id?: string; email?: string; role?: string };
+  me: { kind: string; user_id?: string; email?: string; role?: string; admin_workspace_ids?: string[] };
   /** Every account the signed-in person belongs to (empty for an API key). */
   accounts: { id: string; name: string; role: string }[];
   billing_mode: 'static' | 'stripe';

@@ -28,7 +28,15 @@ function localInput(d: Date): string {
 }
 
 export function AuditLogPage({ account }: { account: Account }) {
-  const [params, setParams] = useSearchParams();
+  const [urlParams, setParams] = useSearchParams();
+  const memberAdmin = account.me.kind === 'user' && account.me.role === 'member';
+  // A member has no account log: their view is always of workspaces.
+  const params = useMemo(() => {
+    if (!memberAdmin || urlParams.get('scope')) return urlParams;
+    const p = new URLSearchParams(urlParams);
+    p.set('scope', 'workspace');
+    return p;
+  }, [urlParams, memberAdmin]);
   const [selected, setSelected] = useState<AuditEvent | null>(null);
   const [exporting, setExporting] = useState(false);
   // The filters as the API reads them (from/to in UTC); the chart and the table share them.
@@ -90,13 +98,24 @@ export function AuditLogPage({ account }: { account: Account }) {
     setParams(next);
   };
   const boxText = formatSearch(new URLSearchParams([...params.entries()].filter(([k]) => BOX_KEYS.includes(k))));
-  const logValue = params.get('scope') === 'workspace' && params.get('workspace_id') ? (params.get('workspace_id') as string) : 'account';
+  // Owners and admins start on the account log; a member who administers
+  // workspaces starts on all of them (the API answers only those).
+  const mine = memberAdmin ? new Set(account.me.admin_workspace_ids ?? []) : null;
+  const logValue = params.get('workspace_id') ? (params.get('workspace_id') as string) : memberAdmin || params.get('scope') === 'workspace' ? 'workspaces' : 'account';
+  const logOptions = [
+    ...(memberAdmin ? [] : [{ value: 'account', label: 'Account log' }]),
+    { value: 'workspaces', label: memberAdmin ? 'All my workspaces' : 'All workspaces' },
+    ...(workspaces.data?.data ?? []).filter((w) => !mine || mine.has(w.id)).map((w) => ({ value: w.id, label: `Workspace: ${w.name}` })),
+  ];
   const switchLog = (v: string | null) => {
     const next = new URLSearchParams(params);
     for (const k of SEARCH_KEYS) next.delete(k);
     next.delete('event');
     if (!v || v === 'account') {
       next.delete('scope');
+      next.delete('workspace_id');
+    } else if (v === 'workspaces') {
+      next.set('scope', 'workspace');
       next.delete('workspace_id');
     } else {
       next.set('scope', 'workspace');
@@ -154,7 +173,7 @@ export function AuditLogPage({ account }: { account: Account }) {
             value={logValue}
             onChange={switchLog}
             allowDeselect={false}
-            data={[{ value: 'account', label: 'Account log' }, ...(workspaces.data?.data ?? []).map((w) => ({ value: w.id, label: `Workspace: ${w.name}` }))]}
+            data={logOptions}
           />
         </Group>
         <Button variant="default" onClick={() => setExporting(true)}>
