@@ -14,8 +14,10 @@ process.env.FORWARDING_ALLOW_PRIVATE ??= 'true';
 process.env.RETENTION_CRON ??= 'off';
 // Only the forwarding tests deliver: other suites' workers must not send their destinations' events.
 process.env.FORWARDING_ENABLED ??= 'false';
-// The integrity tests seal on demand; each test process signs with its own key.
+// The integrity tests seal on demand. Every process of one Jest run (its
+// workers share a parent) signs with one key: a second key would rotate the
+// first out while another suite checks it is current.
 process.env.INTEGRITY_ENABLED ??= 'false';
-process.env.SIGNING_KEY_FILE ??= join(tmpdir(), `audit-test-signing-${process.pid}.pem`);
+process.env.SIGNING_KEY_FILE ??= join(tmpdir(), `audit-test-signing-${process.env.JEST_WORKER_ID ? process.ppid : process.pid}.pem`);
 // Fixtures sign up many tenants from 127.0.0.1; the limiter has its own test with a low limit.
 process.env.AUTH_RATE_LIMIT_PER_MINUTE ??= '100000';

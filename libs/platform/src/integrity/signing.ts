@@ -1,6 +1,6 @@
 import { type CheckpointBody, canonicalJson } from '@audit-trail/audit-core';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SqlExecutor } from '../database';
 
@@ -27,9 +27,19 @@ function fromPrivate(privateKey: KeyObject): SigningKey {
 export function loadSigningKey(signingKey: string | undefined, file: string): SigningKey {
   if (signingKey) return fromPrivate(createPrivateKey(signingKey.includes('BEGIN') ? signingKey : Buffer.from(signingKey, 'base64').toString('utf8')));
   if (!existsSync(file)) {
+    // The api and the worker may start together: write a whole key beside the
+    // file and link it into place, so exactly one key wins and nobody reads half of one.
     const { privateKey } = generateKeyPairSync('ed25519');
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    writeFileSync(tmp, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    try {
+      linkSync(tmp, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      unlinkSync(tmp);
+    }
   }
   return fromPrivate(createPrivateKey(readFileSync(file)));
 }
