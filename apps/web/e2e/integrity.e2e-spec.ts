@@ -1,6 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { rootFromInclusion } from '@audit-trail/audit-core';
 import type { Browser, Page } from 'playwright-core';
 import { call, createTenant, spawnWorker, startApp, type Tenant, type TestApp } from '../../api/test/harness';
 import { launch, SCREENSHOTS } from './browser';
@@ -20,7 +22,7 @@ beforeAll(async () => {
   expect((await call(t.url, 'POST', '/v1/events', { key: tenant.key, body: { events } })).status).toBe(202);
   worker = spawnWorker({ ...env, INTEGRITY_ENABLED: 'true', INTEGRITY_SEAL_MS: '500', INTEGRITY_CHECKPOINT_MS: '0' });
   browser = await launch();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
   page.setDefaultTimeout(30_000);
   await page.goto(`${t.url}/login`);
   await page.getByLabel('Email').fill(tenant.email);
@@ -51,4 +53,12 @@ it('shows the newest checkpoint, verifies the log on demand, offers the public k
 
   await page.getByRole('link', { name: 'Audit Log' }).click();
   await page.getByTestId('event-row').filter({ hasText: 'p0@proof.test' }).getByText('Sealed').waitFor();
+
+  // The entry's inclusion proof downloads as JSON and leads from its leaf to the checkpoint's root.
+  await page.getByTestId('event-row').filter({ hasText: 'p0@proof.test' }).click();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('dialog').getByRole('button', { name: 'Download proof' }).click()]);
+  expect(download.suggestedFilename()).toMatch(/^proof-[0-9a-f-]{36}\.json$/);
+  const proof = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  const root = rootFromInclusion(Buffer.from(proof.leaf_hash, 'hex'), proof.leaf_index, proof.tree_size, proof.audit_path.map((h: string) => Buffer.from(h, 'hex')));
+  expect(root?.toString('hex')).toBe(proof.checkpoint.root_hash);
 });

@@ -1,6 +1,6 @@
 import { Badge, Button, Code, CopyButton, Drawer, Group, Spoiler, Stack, Table, Text, Title } from '@mantine/core';
 import { useState } from 'react';
-import type { AuditEvent } from '../lib/api';
+import { api, type AuditEvent, problemText } from '../lib/api';
 import { diffChanges, type DiffRow } from './diff';
 
 const STATUS_STYLE: Record<DiffRow['status'], { color: string; label: string }> = {
@@ -56,6 +56,41 @@ const FIELDS: [keyof AuditEvent, string][] = [
   ['id', 'Event id'],
 ];
 
+/** Saves the entry's inclusion proof (and its signed checkpoint) as JSON, for the offline verifier. */
+function ProofButton({ id }: { id: string }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const save = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const proof = await api<unknown>('GET', `/v1/events/${id}/proof`);
+      const url = URL.createObjectURL(new Blob([JSON.stringify(proof, null, 2)], { type: 'application/json' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `proof-${id}.json`;
+      a.click();
+      URL.revokeObjectURL(url);
+    } catch (err) {
+      setError(problemText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <Button size="xs" variant="default" loading={busy} onClick={() => void save()}>
+        Download proof
+      </Button>
+      {error && (
+        <Text size="xs" c="red" role="alert">
+          {error}
+        </Text>
+      )}
+    </>
+  );
+}
+
 /** Every field of one entry, its metadata and changes, and the buttons to share it. */
 export function EntryDrawer({ entry, onClose }: { entry: AuditEvent | null; onClose: () => void }) {
   const [showDiff, setShowDiff] = useState(false);
@@ -100,6 +135,7 @@ export function EntryDrawer({ entry, onClose }: { entry: AuditEvent | null; onCl
                 {showDiff ? 'Hide diff' : 'Show diff'}
               </Button>
             )}
+            {entry.sealed && <ProofButton id={entry.id} />}
             {entry.sealed && <Badge color="teal">Sealed</Badge>}
           </Group>
           <Text size="sm" title={entry.occurred_at}>
