@@ -41,7 +41,7 @@ afterAll(async () => {
   server?.close();
 });
 
-it('adds a webhook, shows its secret once, tests it, shows the delivery log, and disables it', async () => {
+it('adds a webhook, shows its secret once, tests it, shows the delivery log, replays, edits and rotates its secret, and disables it', async () => {
   await page.getByRole('link', { name: 'Forwarding' }).click();
   await page.getByText('0 of 3 destinations in use.').waitFor();
   await page.getByRole('button', { name: 'Add destination' }).click();
@@ -73,10 +73,25 @@ it('adds a webhook, shows its secret once, tests it, shows the delivery log, and
   await page.getByText('The range is queued').waitFor();
   await page.keyboard.press('Escape');
 
-  await row.getByRole('button', { name: 'Disable' }).click();
-  await row.getByText(/^Disabled/).waitFor();
+  // Edit: rename, narrow to one category, and rotate the secret (the old one keeps signing for a while).
+  await row.getByRole('button', { name: 'Edit' }).click();
+  const edit = page.getByRole('form', { name: 'Edit the destination' });
+  await edit.getByLabel('Name').fill('Security SIEM EU');
+  await edit.getByLabel('Only these categories').fill('members, api_keys');
+  await edit.getByLabel('New signing secret').fill('whsec_rotated-0123456789abcdef');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await page.getByTestId('toast').getByText(/The previous secret also signs until/).waitFor();
+  const renamed = page.getByTestId('destination-row').filter({ hasText: 'Security SIEM EU' });
+  await renamed.waitFor();
+
+  await renamed.getByRole('button', { name: 'Disable' }).click();
+  await renamed.getByText(/^Disabled/).waitFor();
   const api = await call(t.url, 'GET', '/v1/destinations', { session: tenant.owner });
-  expect(api.body.data[0]).toMatchObject({ name: 'Security SIEM', enabled: false });
+  expect(api.body.data[0]).toMatchObject({ name: 'Security SIEM EU', enabled: false, filter: { actions: [], categories: ['members', 'api_keys'] } });
+  expect(api.body.data[0].previous_secret_until).not.toBeNull();
+  const log = await call(t.url, 'GET', '/v1/events?action=destination.updated', { session: tenant.owner });
+  expect(log.body.entries[0].changes).toBeTruthy();
+  expect(JSON.stringify(log.body)).not.toContain('whsec_rotated');
   expect(JSON.stringify(api.body)).not.toContain(secret as string);
 });
 

@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { Confirm } from '../admin/confirm';
 import { type Account, api, ApiError, type WorkspaceView, problemText } from '../lib/api';
 import { ListSkeleton } from '../lib/skeleton';
+import { useToast } from '../lib/toast';
 
 export interface DestinationView {
   id: string;
@@ -21,6 +22,8 @@ export interface DestinationView {
   last_delivered_at: string | null;
   last_error: string | null;
   secret?: string;
+  has_secret?: boolean;
+  previous_secret_until?: string | null;
 }
 
 interface DeliveryView {
@@ -72,7 +75,9 @@ export function ForwardingPage({ account }: { account: Account }) {
   const [ledgerOf, setLedgerOf] = useState<DestinationView | null>(null);
   const [replayOf, setReplayOf] = useState<DestinationView | null>(null);
   const [deleting, setDeleting] = useState<DestinationView | null>(null);
+  const [editing, setEditing] = useState<DestinationView | null>(null);
   const [tested, setTested] = useState<{ id: string; text: string; ok: boolean } | null>(null);
+  const toast = useToast();
   const refresh = () => void qc.invalidateQueries({ queryKey: ['destinations'] });
   const toggle = useMutation({ mutationFn: (d: DestinationView) => api('PATCH', `/v1/destinations/${d.id}`, { enabled: !d.enabled }), onSuccess: refresh });
   const remove = useMutation({
@@ -150,6 +155,9 @@ export function ForwardingPage({ account }: { account: Account }) {
                     <Button size="xs" variant="default" loading={test.isPending && test.variables.id === d.id} onClick={() => test.mutate(d)}>
                       Test
                     </Button>
+                    <Button size="xs" variant="default" onClick={() => setEditing(d)}>
+                      Edit
+                    </Button>
                     <Button size="xs" variant="default" onClick={() => setLedgerOf(d)}>
                       Deliveries
                     </Button>
@@ -176,6 +184,15 @@ export function ForwardingPage({ account }: { account: Account }) {
           setCreated(d);
           setCreating(false);
           refresh();
+        }}
+      />
+      <EditDestination
+        d={editing}
+        onClose={() => setEditing(null)}
+        onSaved={(d) => {
+          setEditing(null);
+          refresh();
+          toast(d.previous_secret_until ? `Saved. The previous secret also signs until ${new Date(d.previous_secret_until).toLocaleString()}.` : 'Destination saved');
         }}
       />
       <Deliveries d={ledgerOf} onClose={() => setLedgerOf(null)} />
@@ -261,6 +278,86 @@ function CreateDestination({ opened, onClose, onCreated }: { opened: boolean; on
             </Button>
             <Button type="submit" loading={create.isPending}>
               Add destination
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
+
+/**
+ * Change a destination: only the fields that differ are sent. A new
+ * credential replaces the stored one; for a webhook the previous secret keeps
+ * signing (second signature) for a while, so the receiver can switch over.
+ */
+function EditDestination({ d, onClose, onSaved }: { d: DestinationView | null; onClose: () => void; onSaved: (d: DestinationView) => void }) {
+  const [format, setFormat] = useState<string | null>(null);
+  const save = useMutation({ mutationFn: (body: Record<string, unknown>) => api<DestinationView>('PATCH', `/v1/destinations/${d?.id}`, body), onSuccess: onSaved });
+  if (!d) return null;
+  const spec = TYPES[d.type];
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    const body: Record<string, unknown> = {};
+    const name = text(f, 'name').trim();
+    if (name !== d.name) body.name = name;
+    const url = text(f, 'url').trim();
+    if (url && url !== d.url) body.url = url;
+    if (format && format !== d.format) body.format = format;
+    const filter = { actions: list(text(f, 'actions')), categories: list(text(f, 'categories')) };
+    if (filter.actions.join() !== d.filter.actions.join() || filter.categories.join() !== d.filter.categories.join()) body.filter = filter;
+    if (spec.credential) {
+      const v = text(f, spec.credential.field);
+      if (v) body[spec.credential.field] = v;
+    }
+    save.mutate(body);
+  };
+  const fieldError = (path: string) => (save.error instanceof ApiError ? save.error.problem.errors?.find((x) => x.path === path)?.message : undefined);
+  return (
+    <Modal opened onClose={onClose} title={`Edit ${d.name}`} size="lg">
+      <form onSubmit={submit} aria-label="Edit the destination" key={d.id}>
+        <Stack>
+          <TextInput label="Name" name="name" required defaultValue={d.name} error={fieldError('name')} />
+          <TextInput
+            label="URL"
+            name="url"
+            defaultValue={d.type === 'slack' ? '' : d.url}
+            placeholder={d.type === 'slack' ? 'Empty: keep the current Slack webhook' : spec.url}
+            error={fieldError('url')}
+          />
+          {spec.credential && (
+            <TextInput
+              label={d.type === 'webhook' ? 'New signing secret' : `New ${spec.credential.label.toLowerCase()}`}
+              name={spec.credential.field}
+              type="password"
+              autoComplete="off"
+              description={d.type === 'webhook' ? 'Empty: keep the current secret. A new one signs at once; the old one also signs for a while.' : 'Empty: keep the current one.'}
+              error={fieldError(spec.credential.field)}
+            />
+          )}
+          {d.type !== 'slack' && (
+            <Select
+              label="Payload format"
+              value={format ?? d.format}
+              onChange={setFormat}
+              allowDeselect={false}
+              data={[
+                { value: 'native', label: 'Native (the API’s event)' },
+                { value: 'ocsf', label: 'OCSF (API Activity / Account Change)' },
+                { value: 'cloudevents', label: 'CloudEvents 1.0' },
+              ]}
+            />
+          )}
+          <TextInput label="Only these actions" name="actions" defaultValue={d.filter.actions.join(', ')} description="Comma-separated; a trailing * matches a prefix. Empty: all." />
+          <TextInput label="Only these categories" name="categories" defaultValue={d.filter.categories.join(', ')} description="Comma-separated. Empty: all." />
+          {save.error && <Alert color="red">{problemText(save.error)}</Alert>}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={save.isPending}>
+              Save
             </Button>
           </Group>
         </Stack>
