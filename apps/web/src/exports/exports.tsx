@@ -131,9 +131,11 @@ export function ExportDialog({ account, opened, onClose, filters }: { account: A
   const qc = useQueryClient();
   const [created, setCreated] = useState<string | undefined>();
   const now = new Date();
-  // The picker has minute precision: round the window's start up so its earliest choice is allowed.
+  // The picker has minute precision: round the window's start up to a minute,
+  // one minute later still, so the earliest choice is still inside the window
+  // when the request arrives (the window moves on while the dialog is open).
   const windowStart = isPlanId(account.plan) ? exportWindowStart(account.plan, now) : null;
-  const earliest = windowStart && new Date(Math.ceil(windowStart.getTime() / 60_000) * 60_000);
+  const earliest = windowStart && new Date(Math.ceil((windowStart.getTime() + 60_000) / 60_000) * 60_000);
   const days = account.entitlements.export_window_days;
   const requestedFrom = filters.get('from');
   const defaultFrom = requestedFrom ? new Date(requestedFrom) : (earliest ?? new Date(now.getTime() - 30 * 86_400_000));
