@@ -28,6 +28,14 @@ afterAll(async () => {
   await t?.close();
 });
 
+/** Wait until every open dialog has finished appearing (contrast is judged on what is fully drawn). */
+async function dialogsShown(page: Page) {
+  await page.waitForFunction(() => {
+    const shown = (el: Element | null): boolean => !el || (getComputedStyle(el).opacity === '1' && shown(el.parentElement));
+    return [...document.querySelectorAll('[role="dialog"]')].every((d) => shown(d));
+  });
+}
+
 /** Wait until the page has its heading and no loading placeholders left. */
 async function settled(page: Page, heading: string) {
   await page.getByRole('heading', { name: heading, level: 2 }).waitFor();
@@ -63,16 +71,18 @@ it('has no serious or critical axe-core violations on any page of the console', 
   await page.getByTestId('event-row').filter({ hasText: 'smtp.update' }).click();
   await page.getByRole('dialog', { name: 'smtp.update' }).getByRole('button', { name: 'Show diff' }).click();
   await page.getByTestId('diff-view').waitFor();
+  await dialogsShown(page);
   const drawer = await seriousA11yViolations(page);
   if (drawer.length) found['entry drawer'] = drawer;
   await page.keyboard.press('Escape');
   await page.getByRole('button', { name: 'Export' }).click();
   await page.getByRole('dialog').waitFor();
+  await dialogsShown(page);
   const dialog = await seriousA11yViolations(page);
   if (dialog.length) found['export dialog'] = dialog;
 
   // Signed out: sign-in and sign-up.
-  const anon = await browser.newContext();
+  const anon = await browser.newContext({ reducedMotion: 'reduce' });
   const p2 = await anon.newPage();
   for (const [path, heading] of [['/login', 'Sign in to Audit Trail'], ['/signup', 'Create your account']] as const) {
     await p2.goto(`${t.url}${path}`);

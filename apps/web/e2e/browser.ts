@@ -16,7 +16,8 @@ export async function launch(): Promise<Browser> {
 
 /** A browser context signed in with a session made over the API (cookie pairs "a=b; c=d"). */
 export async function signedIn(browser: Browser, baseUrl: string, cookie: string, viewport = { width: 1400, height: 900 }): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport });
+  // Reduced motion: dialogs open without a fade, so checks see them as they settle.
+  const context = await browser.newContext({ viewport, reducedMotion: 'reduce' });
   await context.addCookies(
     cookie.split('; ').map((pair) => {
       const i = pair.indexOf('=');

@@ -10,10 +10,12 @@ import { App } from './App';
 
 // Darker shades than Mantine's defaults and black-or-white text picked per
 // colour, so text, badges and buttons meet WCAG AA contrast (4.5:1); close
-// buttons say what they do.
+// buttons say what they do; motion follows the system's reduced-motion setting.
 const theme = createTheme({
   primaryShade: { light: 8, dark: 8 },
   autoContrast: true,
+  // No sliding or fading for people who ask their system for less motion.
+  respectReducedMotion: true,
   components: {
     Modal: Modal.extend({ defaultProps: { closeButtonProps: { 'aria-label': 'Close' } } }),
     Drawer: Drawer.extend({ defaultProps: { closeButtonProps: { 'aria-label': 'Close' } } }),
