@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { ApiEvent } from './normalize';
 
 /**
@@ -29,7 +29,6 @@ const sha256 = (...parts: Buffer[]) => {
   for (const p of parts) h.update(p);
   return h.digest();
 };
-const LEAF = Buffer.from([0]);
 const NODE = Buffer.from([1]);
 
 /** The fields of an event that are sealed: everything it stores, as the API and NDJSON exports show it. */
@@ -75,13 +74,17 @@ export function canonicalEvent(e: ApiEvent): string {
   );
 }
 
-/** Leaf hash: SHA-256(0x00 ‖ canonical JSON of the event's stored fields). */
+/**
+ * Leaf hash: SHA-256(0x00 ‖ canonical JSON of the event's stored fields).
+ * One-shot hashing of the string (U+0000 is the single byte 0x00 in UTF-8):
+ * half the cost of a Hash object per event.
+ */
 export function leafHash(e: ApiEvent): Buffer {
-  return sha256(LEAF, Buffer.from(canonicalEvent(e), 'utf8'));
+  return hash('sha256', `\u0000${canonicalEvent(e)}`, 'buffer');
 }
 
 export function nodeHash(left: Buffer, right: Buffer): Buffer {
-  return sha256(NODE, left, right);
+  return hash('sha256', Buffer.concat([NODE, left, right], 65), 'buffer');
 }
 
 /** The hash of the empty tree: SHA-256 of nothing. */

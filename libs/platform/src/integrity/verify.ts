@@ -1,4 +1,4 @@
-import { type CheckpointBody, checkpointHash, consistencyProof, type EventRecord, inclusionProof, leafHash, MerkleFrontier, toApiEvent } from '@audit-trail/audit-core';
+import { type ApiEvent, type CheckpointBody, checkpointHash, consistencyProof, type EventRecord, inclusionProof, leafHash, MerkleFrontier } from '@audit-trail/audit-core';
 import type { PoolClient } from 'pg';
 import { beginTenantSql, type Database } from '../database';
 import { EVENT_COLUMNS } from '../events/event.repository';
@@ -56,14 +56,34 @@ export interface VerifyResult {
 }
 
 const SELECT = EVENT_COLUMNS.map((c) => (c === 'ip' ? 'host(ip) AS ip' : c)).join(', ');
+/**
+ * The events as the API shows them, with the two times already in
+ * Date#toISOString form (UTC, milliseconds truncated, as node-pg's parser
+ * truncates): no Date is parsed and printed again for every row.
+ */
+const iso = (c: string) => `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${c}`;
+const SELECT_API = EVENT_COLUMNS.filter((c) => c !== 'idempotency_key')
+  .map((c) => (c === 'ip' ? 'host(ip) AS ip' : c === 'occurred_at' || c === 'received_at' ? iso(c) : c))
+  .join(', ');
+type ApiRow = Omit<EventRecord, 'occurred_at' | 'received_at' | 'idempotency_key'> & { occurred_at: string; received_at: string };
 const FETCH = 10_000;
+/** Memory for the join of one log's leaves and events (about 300 bytes a row). */
+const VERIFY_WORK_MEM = '512MB';
 
+/** A cursor read in batches, the next batch asked for while this one is processed. */
 async function* fetchAll<T extends object>(c: PoolClient, name: string, sql: string, params: unknown[]): AsyncGenerator<T> {
   await c.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, params);
-  for (;;) {
-    const { rows } = (await c.query(`FETCH ${FETCH} FROM ${name}`)) as unknown as { rows: T[] };
-    if (rows.length === 0) break;
-    for (const r of rows) yield r;
+  const fetch = () => c.query(`FETCH ${FETCH} FROM ${name}`) as unknown as Promise<{ rows: T[] }>;
+  let pending: Promise<{ rows: T[] }> | null = fetch();
+  try {
+    while (pending) {
+      const batch: { rows: T[] } = await pending;
+      pending = batch.rows.length === FETCH ? fetch() : null;
+      for (const r of batch.rows) yield r;
+    }
+  } finally {
+    // Stopped early (an error downstream): let the fetch in flight settle before the connection is reused.
+    if (pending) await pending.catch(() => undefined);
   }
   await c.query(`CLOSE ${name}`);
 }
@@ -75,10 +95,10 @@ async function* fetchAll<T extends object>(c: PoolClient, name: string, sql: str
  *     predecessor's hash (a deleted checkpoint breaks the chain);
  *  2. the leaves in order: positions without a gap, and the Merkle root at
  *     every checkpoint's size equal to the signed root;
- *  3. the events of [from, to] against their leaves, merged by id: a changed
- *     event no longer hashes to its leaf, a deleted one has a leaf and no row
- *     (unless a purge checkpoint allows it), and a row written into sealed
- *     history has no leaf although the sealer has passed it.
+ *  3. the events of [from, to] against their leaves, joined by id in
+ *     PostgreSQL: a changed event no longer hashes to its leaf, a deleted one
+ *     has a leaf and no row (unless a purge checkpoint allows it), and a row
+ *     written into sealed history has no leaf although the sealer has passed it.
  * The first bad event is the earliest by occurred_at.
  */
 export async function verifyLog(db: Database, keys: Map<string, string>, ref: LogRef, range: { from?: Date; to?: Date } = {}): Promise<VerifyResult> {
@@ -118,12 +138,7 @@ export async function verifyLog(db: Database, keys: Map<string, string>, ref: Lo
       }
     };
     checkRoots();
-    // Leaves in range, by event id: compact parallel arrays (a log can hold millions).
-    const seqOf = new Map<string, number>();
-    const leafSeq: number[] = [];
-    const leafTime: number[] = [];
-    const leafHashes: Buffer[] = [];
-    for await (const l of fetchAll<{ seq: string; event_id: string; occurred_at: Date; leaf_hash: Buffer }>(client, 'leaves', 'SELECT seq, event_id, occurred_at, leaf_hash FROM integrity_leaves WHERE log_id = $1 ORDER BY seq', [logId])) {
+    for await (const l of fetchAll<{ seq: string; event_id: string; leaf_hash: Buffer }>(client, 'leaves', 'SELECT seq, event_id, leaf_hash FROM integrity_leaves WHERE log_id = $1 ORDER BY seq', [logId])) {
       const seq = Number(l.seq);
       if (seq !== frontier.size) {
         bad({ event_id: l.event_id, seq: frontier.size, occurred_at: null, reason: `sealed position ${frontier.size} is missing` });
@@ -132,16 +147,11 @@ export async function verifyLog(db: Database, keys: Map<string, string>, ref: Lo
       frontier.append(l.leaf_hash);
       sealed++;
       checkRoots();
-      if (l.occurred_at >= from && l.occurred_at < to) {
-        seqOf.set(l.event_id, leafSeq.length);
-        leafSeq.push(seq);
-        leafTime.push(l.occurred_at.getTime());
-        leafHashes.push(l.leaf_hash);
-      }
     }
     if (log && frontier.size !== Number(log.tree_size)) bad({ event_id: null, seq: frontier.size, occurred_at: null, reason: `the log says ${log.tree_size} events are sealed, but ${frontier.size} leaves exist` });
 
-    // 3. Events against leaves. Rows the sealer refused are reported with its reason.
+    // 3. Events against leaves, matched by PostgreSQL (a hash join, no order
+    // needed). Rows the sealer refused are reported with its reason.
     const anomalies = await client.query<{ event_id: string; occurred_at: Date; reason: string }>(
       'SELECT event_id, occurred_at, reason FROM integrity_anomalies WHERE log_id = $1 AND occurred_at >= $2 AND occurred_at < $3',
       [logId, from, to],
@@ -149,35 +159,54 @@ export async function verifyLog(db: Database, keys: Map<string, string>, ref: Lo
     const refused = new Set(anomalies.rows.map((a) => a.event_id));
     for (const a of anomalies.rows) bad({ event_id: a.event_id, seq: null, occurred_at: a.occurred_at.toISOString(), reason: a.reason });
     const logCond = ref.workspaceId ? 'workspace_id = $2' : '(workspace_id IS NULL AND $2::uuid IS NULL)';
-    const cursor = log?.cursor_txid ? { txid: log.cursor_txid, id: log.cursor_id } : null;
-    for await (const e of fetchAll<EventRecord & { txid: string; behind: boolean }>(
+    // Every row will be read: plan a hash join over the whole log. (With the
+    // row-level-security filter the planner expects few leaves and would pick
+    // a nested loop, one index probe per leaf.) The join holds one log's
+    // events in memory rather than in batches on disk.
+    await client.query(`SET LOCAL cursor_tuple_fraction = 1.0; SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '${VERIFY_WORK_MEM}'`);
+    const missing: { seq: number; event_id: string; occurred_at: string }[] = [];
+    for await (const r of fetchAll<ApiRow & { l_seq: string; l_event_id: string; l_occurred_at: string; l_hash: Buffer }>(
       client,
-      'events',
-      `SELECT ${SELECT}, txid::text AS txid, ($5::text IS NOT NULL AND (txid, id) <= ($5::text::xid8, $6::uuid)) AS behind
-       FROM audit_events WHERE account_id = $1 AND ${logCond} AND occurred_at >= $3 AND occurred_at < $4`,
-      [ref.accountId, ref.workspaceId, from, to, cursor?.txid ?? null, cursor?.id ?? null],
+      'pairs',
+      `SELECT l.seq AS l_seq, l.event_id AS l_event_id, to_char(l.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS l_occurred_at, l.leaf_hash AS l_hash, e.*
+       FROM integrity_leaves l
+       LEFT JOIN (SELECT ${SELECT_API} FROM audit_events WHERE account_id = $1 AND ${logCond} AND occurred_at >= $3 AND occurred_at < $4) e ON e.id = l.event_id
+       WHERE l.log_id = $5 AND l.occurred_at >= $3 AND l.occurred_at < $4`,
+      [ref.accountId, ref.workspaceId, from, to, logId],
     )) {
-      checked++;
-      const i = seqOf.get(e.id);
-      if (i === undefined) {
-        if (e.behind && !refused.has(e.id)) bad({ event_id: e.id, seq: null, occurred_at: e.occurred_at.toISOString(), reason: 'this event is not sealed although the log was sealed past it: it was written into sealed history' });
+      if (r.id === null) {
+        missing.push({ seq: Number(r.l_seq), event_id: r.l_event_id, occurred_at: r.l_occurred_at });
         continue;
       }
-      seqOf.delete(e.id);
-      if (!leafHash(toApiEvent(e)).equals(leafHashes[i])) bad({ event_id: e.id, seq: leafSeq[i], occurred_at: e.occurred_at.toISOString(), reason: 'this event was changed after it was sealed: it no longer matches its leaf hash' });
+      checked++;
+      if (!leafHash(r as unknown as ApiEvent).equals(r.l_hash)) bad({ event_id: r.id, seq: Number(r.l_seq), occurred_at: r.occurred_at, reason: 'this event was changed after it was sealed: it no longer matches its leaf hash' });
     }
-    // Leaves left over have no event: deleted, unless a purge checkpoint covers them.
+    // Events of the range without a leaf in it: not sealed yet, or written into sealed history.
+    const cursor = log?.cursor_txid ? { txid: log.cursor_txid, id: log.cursor_id } : null;
+    for await (const e of fetchAll<{ id: string; occurred_at: string; behind: boolean }>(
+      client,
+      'unsealed',
+      `SELECT e.id, to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at,
+              ($5::text IS NOT NULL AND (e.txid, e.id) <= ($5::text::xid8, $6::uuid)) AS behind
+       FROM audit_events e
+       WHERE e.account_id = $1 AND ${logCond.replaceAll('workspace_id', 'e.workspace_id')} AND e.occurred_at >= $3 AND e.occurred_at < $4
+         AND NOT EXISTS (SELECT 1 FROM integrity_leaves l WHERE l.account_id = e.account_id AND l.event_id = e.id AND l.log_id = $7 AND l.occurred_at >= $3 AND l.occurred_at < $4)`,
+      [ref.accountId, ref.workspaceId, from, to, cursor?.txid ?? null, cursor?.id ?? null, logId],
+    )) {
+      checked++;
+      if (e.behind && !refused.has(e.id)) bad({ event_id: e.id, seq: null, occurred_at: e.occurred_at, reason: 'this event is not sealed although the log was sealed past it: it was written into sealed history' });
+    }
+    // Leaves without their event: deleted, unless a purge checkpoint covers them.
     const purges = checkpoints.filter((cp) => cp.purge_before);
-    for (const [eventId, i] of seqOf) {
-      const leaf = { seq: leafSeq[i], occurred_at: new Date(leafTime[i]) };
-      const purged = purges.some((cp) => leaf.seq < Number(cp.tree_size) && leaf.occurred_at < (cp.purge_before as Date));
+    for (const leaf of missing) {
+      const purged = purges.some((cp) => leaf.seq < Number(cp.tree_size) && Date.parse(leaf.occurred_at) < (cp.purge_before as Date).getTime());
       if (purged) continue;
       // Moved rather than deleted? Look for the id anywhere in the account.
-      const moved = (await client.query<EventRecord>(`SELECT ${SELECT} FROM audit_events WHERE account_id = $1 AND id = $2`, [ref.accountId, eventId])).rows[0];
+      const moved = (await client.query<EventRecord>(`SELECT ${SELECT} FROM audit_events WHERE account_id = $1 AND id = $2`, [ref.accountId, leaf.event_id])).rows[0];
       bad({
-        event_id: eventId,
+        event_id: leaf.event_id,
         seq: leaf.seq,
-        occurred_at: leaf.occurred_at.toISOString(),
+        occurred_at: leaf.occurred_at,
         reason: moved ? 'this event was changed after it was sealed (its time or log was altered)' : 'this sealed event was deleted',
       });
     }
