@@ -103,11 +103,13 @@ async function recordFailure(db: Database, d: DestinationRow, events: { id: stri
   const reason = gone ? 'The receiver answered 410 Gone.' : `Deliveries failed for ${Math.round((now.getTime() - failingSince.getTime()) / HOUR)} hours; last error: ${describe(r)}`;
   await db.tenant(d.account_id, async (c) => {
     await ledger(c, d, events, r, { replayId });
+    // Counted and dated in SQL: a row changed since this attempt read it keeps
+    // its own first failure and count rather than this attempt's stale copy.
     await c.query(
-      `UPDATE destinations SET failures = $2, failing_since = $3, next_attempt_at = $4, last_error = $5,
-              enabled = CASE WHEN $6 THEN false ELSE enabled END, disabled_reason = CASE WHEN $6 THEN $7 ELSE disabled_reason END, updated_at = now()
+      `UPDATE destinations SET failures = failures + 1, failing_since = COALESCE(failing_since, $2), next_attempt_at = $3, last_error = $4,
+              enabled = CASE WHEN $5 THEN false ELSE enabled END, disabled_reason = CASE WHEN $5 THEN $6 ELSE disabled_reason END, updated_at = now()
        WHERE id = $1`,
-      [d.id, failures, failingSince, retryAt, describe(r).slice(0, 1000), gone || tooLong, reason],
+      [d.id, now, retryAt, describe(r).slice(0, 1000), gone || tooLong, reason],
     );
   });
   if (gone || tooLong) return { kind: 'disabled', reason };
