@@ -4,14 +4,58 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 
 export const SCREENSHOTS = join(__dirname, '..', '..', '..', 'test-results', 'screenshots');
 
+/** Every test's last view, whatever else it saves: test-results/screenshots/tests/<test>-<n>.png. */
+const BY_TEST = join(SCREENSHOTS, 'tests');
+const open = new Set<Page>();
+const shots = new Map<string, number>();
+
+function slug(): string {
+  const name = expect.getState().currentTestName ?? 'outside-a-test';
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 80);
+}
+
+/** Save what each open page (or those of one context) shows now; never fails the test. */
+export async function screenshotOpenPages(only?: BrowserContext): Promise<void> {
+  const pages = [...open].filter((p) => !p.isClosed() && (!only || p.context() === only));
+  for (const p of pages) {
+    const name = slug();
+    const n = (shots.get(name) ?? 0) + 1;
+    shots.set(name, n);
+    await p.screenshot({ path: join(BY_TEST, `${name}-${n}.png`), timeout: 5_000 }).catch(() => undefined);
+  }
+}
+
+function track(context: BrowserContext): BrowserContext {
+  context.on('page', (p) => {
+    open.add(p);
+    p.on('close', () => open.delete(p));
+  });
+  const close = context.close.bind(context);
+  context.close = async (...args: Parameters<BrowserContext['close']>) => {
+    await screenshotOpenPages(context);
+    return close(...args);
+  };
+  return context;
+}
+
 /** Debian's Chromium, headless, with nothing reaching outside this machine. */
 export async function launch(): Promise<Browser> {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  return chromium.launch({
+  mkdirSync(BY_TEST, { recursive: true });
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
   });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...args: Parameters<Browser['newContext']>) => track(await newContext(...args));
+  browser.newPage = async (...args: Parameters<Browser['newPage']>) => {
+    const context = await browser.newContext(...args);
+    const page = await context.newPage();
+    // Closing a page from browser.newPage closes its context too, as Playwright does.
+    page.on('close', () => void context.close().catch(() => undefined));
+    return page;
+  };
+  return browser;
 }
 
 /** A browser context signed in with a session made over the API (cookie pairs "a=b; c=d"). */
