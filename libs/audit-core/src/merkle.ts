@@ -83,6 +83,11 @@ export function leafHash(e: ApiEvent): Buffer {
   return hash('sha256', `\u0000${canonicalEvent(e)}`, 'buffer');
 }
 
+/** The leaf hash in hex, for comparing with a hash PostgreSQL sends as text. */
+export function leafHashHex(e: ApiEvent): string {
+  return hash('sha256', `\u0000${canonicalEvent(e)}`, 'hex');
+}
+
 export function nodeHash(left: Buffer, right: Buffer): Buffer {
   return hash('sha256', Buffer.concat([NODE, left, right], 65), 'buffer');
 }

@@ -33,7 +33,11 @@ export function isConnectionError(err: unknown): boolean {
 export class Database {
   readonly pool: Pool;
 
-  constructor(url: string, max = 20) {
+  /** `url` is kept for the few jobs that open a connection of their own (a verify worker thread). */
+  constructor(
+    readonly url: string,
+    max = 20,
+  ) {
     this.pool = new Pool({ connectionString: url, max, connectionTimeoutMillis: 3000, idleTimeoutMillis: 30_000, application_name: 'audit-trail' });
     // An idle client losing its connection (database restart) must not crash the process.
     this.pool.on('error', () => undefined);

@@ -1,9 +1,15 @@
-import { type ApiEvent, type CheckpointBody, checkpointHash, consistencyProof, type EventRecord, inclusionProof, leafHash, MerkleFrontier } from '@audit-trail/audit-core';
+import { type CheckpointBody, checkpointHash, consistencyProof, type EventRecord, inclusionProof, MerkleFrontier } from '@audit-trail/audit-core';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { PoolClient } from 'pg';
 import { beginTenantSql, type Database } from '../database';
 import { EVENT_COLUMNS } from '../events/event.repository';
 import { type LogRef, logIdOf } from './sealer';
 import { verifyCheckpointSignature } from './signing';
+import { type BadEvent, checkPairs, fetchAll, type PairsArgs, type PairsResult } from './verify-pairs';
+
+export type { BadEvent } from './verify-pairs';
 
 export interface CheckpointRow {
   id: string;
@@ -39,13 +45,6 @@ export function checkpointView(r: CheckpointRow) {
   return { ...checkpointBody(r), id: r.id, hash: r.hash, signature: r.signature, scope: r.workspace_id ? 'workspace' : 'account' };
 }
 
-export interface BadEvent {
-  event_id: string | null;
-  seq: number | null;
-  occurred_at: string | null;
-  reason: string;
-}
-
 export interface VerifyResult {
   ok: boolean;
   checked: number;
@@ -56,36 +55,27 @@ export interface VerifyResult {
 }
 
 const SELECT = EVENT_COLUMNS.map((c) => (c === 'ip' ? 'host(ip) AS ip' : c)).join(', ');
-/**
- * The events as the API shows them, with the two times already in
- * Date#toISOString form (UTC, milliseconds truncated, as node-pg's parser
- * truncates): no Date is parsed and printed again for every row.
- */
-const iso = (c: string) => `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${c}`;
-const SELECT_API = EVENT_COLUMNS.filter((c) => c !== 'idempotency_key')
-  .map((c) => (c === 'ip' ? 'host(ip) AS ip' : c === 'occurred_at' || c === 'received_at' ? iso(c) : c))
-  .join(', ');
-type ApiRow = Omit<EventRecord, 'occurred_at' | 'received_at' | 'idempotency_key'> & { occurred_at: string; received_at: string };
-const FETCH = 10_000;
-/** Memory for the join of one log's leaves and events (about 300 bytes a row). */
-const VERIFY_WORK_MEM = '512MB';
 
-/** A cursor read in batches, the next batch asked for while this one is processed. */
-async function* fetchAll<T extends object>(c: PoolClient, name: string, sql: string, params: unknown[]): AsyncGenerator<T> {
-  await c.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, params);
-  const fetch = () => c.query(`FETCH ${FETCH} FROM ${name}`) as unknown as Promise<{ rows: T[] }>;
-  let pending: Promise<{ rows: T[] }> | null = fetch();
-  try {
-    while (pending) {
-      const batch: { rows: T[] } = await pending;
-      pending = batch.rows.length === FETCH ? fetch() : null;
-      for (const r of batch.rows) yield r;
-    }
-  } finally {
-    // Stopped early (an error downstream): let the fetch in flight settle before the connection is reused.
-    if (pending) await pending.catch(() => undefined);
-  }
-  await c.query(`CLOSE ${name}`);
+/** How the leaves are shared between this thread and the worker thread. */
+const PARTS = 3;
+const MAIN_SHARES = [0];
+const WORKER_SHARES = [1, 2];
+
+/** The compiled worker entry, beside this file or (running from sources) in the build. */
+function workerFile(): string | null {
+  for (const f of [join(__dirname, 'verify-worker.js'), resolve(__dirname, '../../dist/integrity/verify-worker.js')]) if (existsSync(f)) return f;
+  return null;
+}
+
+/** Check one share of the pairs on a worker thread; null when it could not (the caller then checks it itself). */
+function pairsOnWorker(file: string, url: string, snapshot: string, args: PairsArgs): { result: Promise<PairsResult | null>; stop: () => void } {
+  const worker = new Worker(file, { workerData: { url, snapshot, args } });
+  const result = new Promise<PairsResult | null>((done) => {
+    worker.once('message', (m: { ok: boolean; result?: PairsResult }) => done(m.ok && m.result ? m.result : null));
+    worker.once('error', () => done(null));
+    worker.once('exit', () => done(null));
+  });
+  return { result, stop: () => void worker.terminate() };
 }
 
 /**
@@ -104,15 +94,21 @@ async function* fetchAll<T extends object>(c: PoolClient, name: string, sql: str
 export async function verifyLog(db: Database, keys: Map<string, string>, ref: LogRef, range: { from?: Date; to?: Date } = {}): Promise<VerifyResult> {
   const logId = logIdOf(ref);
   const from = range.from ?? new Date(0);
-  const to = range.to ?? new Date(8.64e15);
+  const to = range.to ?? new Date('9999-12-31T23:59:59.999Z');
   const client = await db.connect();
   const problems: BadEvent[] = [];
   const bad = (b: BadEvent) => problems.push(b);
   let checked = 0;
   let sealed = 0;
   let checkpointsCount = 0;
+  let other: ReturnType<typeof pairsOnWorker> | null = null;
   try {
     await client.query(beginTenantSql(ref.accountId).replace('BEGIN;', 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;'));
+    const file = workerFile();
+    if (file) {
+      const snapshot = (await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
+      other = pairsOnWorker(file, db.url, snapshot, { accountId: ref.accountId, workspaceId: ref.workspaceId, logId, from: from.toISOString(), to: to.toISOString(), shares: WORKER_SHARES, parts: PARTS });
+    }
     const log = (await client.query<{ tree_size: string; cursor_txid: string | null; cursor_id: string | null }>('SELECT tree_size, cursor_txid::text, cursor_id FROM integrity_logs WHERE log_id = $1', [logId])).rows[0];
     const checkpoints = (await client.query<CheckpointRow>('SELECT * FROM integrity_checkpoints WHERE log_id = $1 ORDER BY created_at, tree_size', [logId])).rows;
     checkpointsCount = checkpoints.length;
@@ -138,10 +134,12 @@ export async function verifyLog(db: Database, keys: Map<string, string>, ref: Lo
       }
     };
     checkRoots();
-    for await (const l of fetchAll<{ seq: string; event_id: string; leaf_hash: Buffer }>(client, 'leaves', 'SELECT seq, event_id, leaf_hash FROM integrity_leaves WHERE log_id = $1 ORDER BY seq', [logId])) {
+    // Only positions and hashes: the event id is looked up for the rare gap.
+    for await (const l of fetchAll<{ seq: string; leaf_hash: Buffer }>(client, 'leaves', 'SELECT seq, leaf_hash FROM integrity_leaves WHERE log_id = $1 ORDER BY seq', [logId])) {
       const seq = Number(l.seq);
       if (seq !== frontier.size) {
-        bad({ event_id: l.event_id, seq: frontier.size, occurred_at: null, reason: `sealed position ${frontier.size} is missing` });
+        const next = (await client.query<{ event_id: string }>('SELECT event_id FROM integrity_leaves WHERE log_id = $1 AND seq = $2', [logId, seq])).rows[0];
+        bad({ event_id: next?.event_id ?? null, seq: frontier.size, occurred_at: null, reason: `sealed position ${frontier.size} is missing` });
         while (frontier.size < seq) frontier.append(Buffer.alloc(32));
       }
       frontier.append(l.leaf_hash);
@@ -158,29 +156,16 @@ export async function verifyLog(db: Database, keys: Map<string, string>, ref: Lo
     );
     const refused = new Set(anomalies.rows.map((a) => a.event_id));
     for (const a of anomalies.rows) bad({ event_id: a.event_id, seq: null, occurred_at: a.occurred_at.toISOString(), reason: a.reason });
+    // A third of the leaves are paired with their events here (this thread also
+    // walked the leaves above), two thirds on a worker thread in the same
+    // snapshot: hashing is what takes the time.
+    const args = { accountId: ref.accountId, workspaceId: ref.workspaceId, logId, from: from.toISOString(), to: to.toISOString() };
+    const own = await checkPairs(client, other ? { ...args, shares: MAIN_SHARES, parts: PARTS } : { ...args, shares: [0], parts: 1 });
+    const theirs = other ? ((await other.result) ?? (await checkPairs(client, { ...args, shares: WORKER_SHARES, parts: PARTS }))) : null;
+    const missing = [...own.missing, ...(theirs?.missing ?? [])];
+    checked += own.checked + (theirs?.checked ?? 0);
+    for (const b of [...own.bad, ...(theirs?.bad ?? [])]) bad(b);
     const logCond = ref.workspaceId ? 'workspace_id = $2' : '(workspace_id IS NULL AND $2::uuid IS NULL)';
-    // Every row will be read: plan a hash join over the whole log. (With the
-    // row-level-security filter the planner expects few leaves and would pick
-    // a nested loop, one index probe per leaf.) The join holds one log's
-    // events in memory rather than in batches on disk.
-    await client.query(`SET LOCAL cursor_tuple_fraction = 1.0; SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '${VERIFY_WORK_MEM}'`);
-    const missing: { seq: number; event_id: string; occurred_at: string }[] = [];
-    for await (const r of fetchAll<ApiRow & { l_seq: string; l_event_id: string; l_occurred_at: string; l_hash: Buffer }>(
-      client,
-      'pairs',
-      `SELECT l.seq AS l_seq, l.event_id AS l_event_id, to_char(l.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS l_occurred_at, l.leaf_hash AS l_hash, e.*
-       FROM integrity_leaves l
-       LEFT JOIN (SELECT ${SELECT_API} FROM audit_events WHERE account_id = $1 AND ${logCond} AND occurred_at >= $3 AND occurred_at < $4) e ON e.id = l.event_id
-       WHERE l.log_id = $5 AND l.occurred_at >= $3 AND l.occurred_at < $4`,
-      [ref.accountId, ref.workspaceId, from, to, logId],
-    )) {
-      if (r.id === null) {
-        missing.push({ seq: Number(r.l_seq), event_id: r.l_event_id, occurred_at: r.l_occurred_at });
-        continue;
-      }
-      checked++;
-      if (!leafHash(r as unknown as ApiEvent).equals(r.l_hash)) bad({ event_id: r.id, seq: Number(r.l_seq), occurred_at: r.occurred_at, reason: 'this event was changed after it was sealed: it no longer matches its leaf hash' });
-    }
     // Events of the range without a leaf in it: not sealed yet, or written into sealed history.
     const cursor = log?.cursor_txid ? { txid: log.cursor_txid, id: log.cursor_id } : null;
     for await (const e of fetchAll<{ id: string; occurred_at: string; behind: boolean }>(
@@ -215,6 +200,7 @@ export async function verifyLog(db: Database, keys: Map<string, string>, ref: Lo
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
+    other?.stop();
     client.release();
   }
   problems.sort((a, b) => (a.occurred_at ?? '').localeCompare(b.occurred_at ?? '') || (a.seq ?? 0) - (b.seq ?? 0));
