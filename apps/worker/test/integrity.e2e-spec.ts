@@ -1,6 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { type CheckpointBody, leafHash, rootFromInclusion, verifyConsistency } from '@audit-trail/audit-core';
-import { verifyCheckpointSignature } from '@audit-trail/platform';
+import { Database, verifyCheckpointSignature, verifyLog } from '@audit-trail/platform';
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -153,6 +153,26 @@ describe('tampering as the database superuser is detected and named', () => {
     const r = await verify(x);
     expect(r.ok).toBe(false);
     expect(r.first_bad).toMatchObject({ event_id: ids[3], reason: expect.stringMatching(/changed/) });
+  });
+
+  it('finds the same on the request\'s thread alone as with the worker thread', async () => {
+    const { x, ids } = await sealedTenant();
+    await asSuperuser(`UPDATE audit_events SET metadata = '{"i": 998}' WHERE account_id = $1 AND id = $2`, [x.accountId, ids[2]]);
+    await asSuperuser(`DELETE FROM audit_events WHERE account_id = $1 AND id = $2`, [x.accountId, ids[7]]);
+    const appDb = new Database(t.config.APP_DATABASE_URL, 2);
+    try {
+      const c = await appDb.connect();
+      const keys = new Map((await c.query<{ key_id: string; public_key: string }>('SELECT key_id, public_key FROM integrity_keys')).rows.map((k) => [k.key_id, k.public_key]));
+      c.release();
+      const ref = { accountId: x.accountId, workspaceId: null };
+      const threaded = await verifyLog(appDb, keys, ref);
+      const single = await verifyLog(appDb, keys, ref, {}, { workerThread: false });
+      expect(single).toEqual(threaded);
+      expect(single).toMatchObject({ ok: false, problems: 2 });
+      expect(single.first_bad?.event_id).toBe(ids[2]);
+    } finally {
+      await appDb.close();
+    }
   });
 
   it('a deleted row', async () => {

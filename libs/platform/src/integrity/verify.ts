@@ -91,7 +91,13 @@ function pairsOnWorker(file: string, url: string, snapshot: string, args: PairsA
  *     written into sealed history has no leaf although the sealer has passed it.
  * The first bad event is the earliest by occurred_at.
  */
-export async function verifyLog(db: Database, keys: Map<string, string>, ref: LogRef, range: { from?: Date; to?: Date } = {}): Promise<VerifyResult> {
+export async function verifyLog(
+  db: Database,
+  keys: Map<string, string>,
+  ref: LogRef,
+  range: { from?: Date; to?: Date } = {},
+  opts: { workerThread?: boolean } = {},
+): Promise<VerifyResult> {
   const logId = logIdOf(ref);
   const from = range.from ?? new Date(0);
   const to = range.to ?? new Date('9999-12-31T23:59:59.999Z');
@@ -104,7 +110,7 @@ export async function verifyLog(db: Database, keys: Map<string, string>, ref: Lo
   let other: ReturnType<typeof pairsOnWorker> | null = null;
   try {
     await client.query(beginTenantSql(ref.accountId).replace('BEGIN;', 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;'));
-    const file = workerFile();
+    const file = opts.workerThread === false ? null : workerFile();
     if (file) {
       const snapshot = (await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
       other = pairsOnWorker(file, db.url, snapshot, { accountId: ref.accountId, workspaceId: ref.workspaceId, logId, from: from.toISOString(), to: to.toISOString(), shares: WORKER_SHARES, parts: PARTS });
