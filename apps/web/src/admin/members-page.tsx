@@ -166,7 +166,7 @@ export function MembersPage({ account }: { account: Account }) {
       <Confirm
         opened={removing !== null}
         title="Remove this member?"
-        body={`${removing?.email ?? ''} loses access at once and is signed out everywhere.`}
+        body={`${removing?.email ?? ''} loses access to this account at once; their sessions here end. Other accounts they belong to are not affected.`}
         action="Remove member"
         onConfirm={() => removing && remove.mutate(removing)}
         onClose={() => setRemoving(null)}
