@@ -94,6 +94,11 @@ describe('sealing, checkpoints and proofs', () => {
     expect(r.sealed).toBe(r.checked);
   });
 
+  it('answers every one of several verifications asked at once (two run, the rest wait their turn)', async () => {
+    const all = await Promise.all(Array.from({ length: 5 }, () => verify(x)));
+    for (const r of all) expect(r).toMatchObject({ ok: true, checked: all[0].checked });
+  });
+
   it('signs checkpoints with the published key, and they fail with another key', async () => {
     const keys = (await call(t.url, 'GET', '/v1/integrity/public-key', { key: x.key })).body.data;
     const digests = (await call(t.url, 'GET', '/v1/integrity/digests', { key: x.key })).body.data;

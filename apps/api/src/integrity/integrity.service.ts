@@ -5,6 +5,9 @@ import { AppError, ErrorCode, notFound } from '../common/errors';
 import type { Principal } from '../common/principal';
 import { EventsService } from '../events/events.service';
 
+/** Verifications running at once in one API process; more wait their turn. Each holds a worker thread, a second connection and a large join in PostgreSQL. */
+const VERIFY_AT_ONCE = 2;
+
 export interface LogChoice {
   scope: 'account' | 'workspace';
   workspace_id?: string;
@@ -13,6 +16,9 @@ export interface LogChoice {
 /** The API side of integrity: published keys, signed digests, proofs and verification (entitlement `integrity_proofs`). */
 @Injectable()
 export class IntegrityService {
+  private verifying = 0;
+  private readonly waiting: (() => void)[] = [];
+
   constructor(
     private readonly db: Database,
     private readonly events: EventsService,
@@ -69,7 +75,14 @@ export class IntegrityService {
   async verify(p: Principal, q: LogChoice & { from?: string; to?: string }) {
     this.entitled(p);
     const ref = await this.logOf(p, q);
-    return verifyLog(this.db, await this.keyMap(), ref, { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined });
+    if (this.verifying >= VERIFY_AT_ONCE) await new Promise<void>((go) => this.waiting.push(go));
+    this.verifying++;
+    try {
+      return await verifyLog(this.db, await this.keyMap(), ref, { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined });
+    } finally {
+      this.verifying--;
+      this.waiting.shift()?.();
+    }
   }
 
   async proof(p: Principal, eventId: string) {
