@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { join } from 'node:path';
+import { Database, loadSigningKey, registerKey, sealLog } from '@audit-trail/platform';
 import { call, createTenant, startApp, type Tenant, type TestApp } from '../../api/test/harness';
 import { launch, seriousA11yViolations, signedIn } from './browser';
 
@@ -22,6 +23,21 @@ beforeAll(async () => {
   });
   expect(ingest.status).toBe(202);
   expect((await call(t.url, 'POST', '/v1/legal-holds', { session: owner.owner, body: { scope: 'account', reason: 'Litigation' } })).status).toBe(201);
+  // Pages as they look in use: a destination in the list, and sealed entries with their badges.
+  expect((await call(t.url, 'POST', '/v1/destinations', { key: owner.key, body: { type: 'webhook', name: 'SIEM', url: 'http://127.0.0.1:9/audit' } })).status).toBe(201);
+  const db = new Database(t.config.APP_DATABASE_URL, 2);
+  try {
+    const key = loadSigningKey(undefined, t.config.SIGNING_KEY_FILE);
+    const c = await db.connect();
+    await registerKey(c, key);
+    c.release();
+    // A transaction left open elsewhere on the server holds sealing back (pg_snapshot_xmin); try until the events are in.
+    for (let i = 0; i < 100 && (await sealLog(db, key, { accountId: owner.accountId, workspaceId: null }, { checkpointEveryMs: 0 })).sealed === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await db.close();
+  }
 });
 afterAll(async () => {
   await browser?.close();
@@ -68,6 +84,7 @@ it('has no serious or critical axe-core violations on any page of the console', 
   // The open entry drawer with its diff, and the export dialog.
   await page.goto(`${t.url}/audit-log`);
   await settled(page, 'Audit Log');
+  await page.getByTestId('event-row').filter({ hasText: 'smtp.update' }).getByText('Sealed').waitFor();
   await page.getByTestId('event-row').filter({ hasText: 'smtp.update' }).click();
   await page.getByRole('dialog', { name: 'smtp.update' }).getByRole('button', { name: 'Show diff' }).click();
   await page.getByTestId('diff-view').waitFor();

@@ -136,7 +136,7 @@ export function EntryDrawer({ entry, onClose }: { entry: AuditEvent | null; onCl
               </Button>
             )}
             {entry.sealed && <ProofButton id={entry.id} />}
-            {entry.sealed && <Badge color="teal">Sealed</Badge>}
+            {entry.sealed && <Badge color="teal.9">Sealed</Badge>}
           </Group>
           <Text size="sm" title={entry.occurred_at}>
             {new Date(entry.occurred_at).toLocaleString()} <Text span c="dimmed">({entry.occurred_at} UTC)</Text>

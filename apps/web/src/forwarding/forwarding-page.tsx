@@ -63,7 +63,7 @@ const list = (v: string) =>
 function Status({ d }: { d: DestinationView }) {
   if (!d.enabled) return <Badge color="gray">Disabled{d.disabled_reason ? `: ${d.disabled_reason}` : ''}</Badge>;
   if (d.failing_since) return <Badge color="red">Failing since {new Date(d.failing_since).toLocaleString()}</Badge>;
-  return <Badge color="green">Delivering</Badge>;
+  return <Badge color="teal.9">Delivering</Badge>;
 }
 
 /** Forwarding: destinations, their state, tests, the delivery log and replays. */

@@ -59,7 +59,7 @@ function LogRow({ name, scope, workspaceId }: { name: string; scope: 'account' |
           </Button>
           {verify.data &&
             (verify.data.ok ? (
-              <Badge color="green" data-testid="verify-result">
+              <Badge color="teal.9" data-testid="verify-result">
                 Verified · {verify.data.checked.toLocaleString()} events
               </Badge>
             ) : (

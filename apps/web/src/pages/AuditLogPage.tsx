@@ -288,7 +288,7 @@ export function AuditLogPage({ account }: { account: Account }) {
                     <Badge variant="light">{e.category}</Badge>
                     {e.outcome !== 'success' && <Badge color="red">{e.outcome}</Badge>}
                     {e.sealed && (
-                      <Badge color="teal" variant="outline" title="In the signed Merkle tree: any later change is detectable">
+                      <Badge color="teal.9" variant="outline" title="In the signed Merkle tree: any later change is detectable">
                         Sealed
                       </Badge>
                     )}
