@@ -132,10 +132,16 @@ describe('webhooks', () => {
   });
 
   it('sends duplicates only where a 2xx was lost: a receiver that stores but times out gets that batch again', async () => {
-    // The first request is stored by the receiver but never answered (timeout); the retry repeats it.
-    const rx = await receiver((n) => (n === 1 ? 'hang' : 200));
+    // The first request carrying this test's events is stored by the receiver but never answered
+    // (timeout); the retry repeats it. (Earlier requests may carry only other events of the log.)
+    let hung = false;
+    const rx = await receiver((_n, r) => {
+      if (hung || !r.body.includes('"slow.retry"')) return 200;
+      hung = true;
+      return 'hang';
+    });
     const d = await destination(acme, { type: 'webhook', name: 'Slow', url: rx.url, secret: 'whsec_slow-0123456789ab' });
-    const ids = await ingest(acme, 5);
+    const ids = await ingest(acme, 5, 'slow.retry');
     await until(() => ours(rx.accepted, ids).length, (n) => n >= 5, 30_000);
     expect(ours(rx.accepted, ids)).toEqual(ids);
     // What was sent: the lost batch, then the same events again.
