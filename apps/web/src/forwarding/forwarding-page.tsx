@@ -60,6 +60,22 @@ const list = (v: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+/** The credential field of a submitted form, when one was typed. */
+function credentialOf(f: FormData, type: DestinationView['type']): Record<string, string> {
+  const field = TYPES[type].credential?.field;
+  const v = field ? text(f, field) : '';
+  return field && v ? { [field]: v } : {};
+}
+
+/** The API's message for one field of a failed request. */
+const fieldErrorOf = (error: unknown) => (path: string) => (error instanceof ApiError ? error.problem.errors?.find((x) => x.path === path)?.message : undefined);
+
+const FORMATS = [
+  { value: 'native', label: 'Native (the API’s event)' },
+  { value: 'ocsf', label: 'OCSF (API Activity / Account Change)' },
+  { value: 'cloudevents', label: 'CloudEvents 1.0' },
+];
+
 function Status({ d }: { d: DestinationView }) {
   if (!d.enabled) return <Badge color="gray">Disabled{d.disabled_reason ? `: ${d.disabled_reason}` : ''}</Badge>;
   if (d.failing_since) return <Badge color="red">Failing since {new Date(d.failing_since).toLocaleString()}</Badge>;
@@ -226,13 +242,9 @@ function CreateDestination({ opened, onClose, onCreated }: { opened: boolean; on
     const url = text(f, 'url');
     if (url) body.url = url;
     if (scope === 'workspace') body.workspace_id = workspaceId;
-    if (spec.credential) {
-      const v = text(f, spec.credential.field);
-      if (v) body[spec.credential.field] = v;
-    }
-    create.mutate(body);
+    create.mutate({ ...body, ...credentialOf(f, type) });
   };
-  const fieldError = (path: string) => (create.error instanceof ApiError ? create.error.problem.errors?.find((x) => x.path === path)?.message : undefined);
+  const fieldError = fieldErrorOf(create.error);
   return (
     <Modal opened={opened} onClose={onClose} title="Add a destination" size="lg">
       <form onSubmit={submit} aria-label="Add a destination" key={type}>
@@ -249,11 +261,7 @@ function CreateDestination({ opened, onClose, onCreated }: { opened: boolean; on
               value={format}
               onChange={setFormat}
               allowDeselect={false}
-              data={[
-                { value: 'native', label: 'Native (the API’s event)' },
-                { value: 'ocsf', label: 'OCSF (API Activity / Account Change)' },
-                { value: 'cloudevents', label: 'CloudEvents 1.0' },
-              ]}
+              data={FORMATS}
             />
           )}
           <Select
@@ -307,13 +315,9 @@ function EditDestination({ d, onClose, onSaved }: { d: DestinationView | null; o
     if (format && format !== d.format) body.format = format;
     const filter = { actions: list(text(f, 'actions')), categories: list(text(f, 'categories')) };
     if (filter.actions.join() !== d.filter.actions.join() || filter.categories.join() !== d.filter.categories.join()) body.filter = filter;
-    if (spec.credential) {
-      const v = text(f, spec.credential.field);
-      if (v) body[spec.credential.field] = v;
-    }
-    save.mutate(body);
+    save.mutate({ ...body, ...credentialOf(f, d.type) });
   };
-  const fieldError = (path: string) => (save.error instanceof ApiError ? save.error.problem.errors?.find((x) => x.path === path)?.message : undefined);
+  const fieldError = fieldErrorOf(save.error);
   return (
     <Modal opened onClose={onClose} title={`Edit ${d.name}`} size="lg">
       <form onSubmit={submit} aria-label="Edit the destination" key={d.id}>
@@ -342,11 +346,7 @@ function EditDestination({ d, onClose, onSaved }: { d: DestinationView | null; o
               value={format ?? d.format}
               onChange={setFormat}
               allowDeselect={false}
-              data={[
-                { value: 'native', label: 'Native (the API’s event)' },
-                { value: 'ocsf', label: 'OCSF (API Activity / Account Change)' },
-                { value: 'cloudevents', label: 'CloudEvents 1.0' },
-              ]}
+              data={FORMATS}
             />
           )}
           <TextInput label="Only these actions" name="actions" defaultValue={d.filter.actions.join(', ')} description="Comma-separated; a trailing * matches a prefix. Empty: all." />
