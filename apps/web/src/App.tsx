@@ -163,7 +163,8 @@ function Shell({ account }: { account: Account }) {
                   <Navigate to="/audit-log" replace />
                 ) : !account.audit_log_enabled ? (
                   <Text>
-                    Your plan ({account.plan_name}) does not include the audit log. Upgrade to Essentials or higher to see who did what, and when.
+                    Your plan ({account.plan_name}) does not include the audit log. Upgrade to {account.plans.find((p) => p.entitlements.audit_log)?.name ?? 'a paid plan'} or higher to see
+                    who did what, and when.
                   </Text>
                 ) : (
                   <Text>

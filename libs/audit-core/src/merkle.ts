@@ -74,18 +74,20 @@ export function canonicalEvent(e: ApiEvent): string {
   );
 }
 
+/** What a leaf hash covers: 0x00 ‖ the canonical JSON (U+0000 is the single byte 0x00 in UTF-8). */
+const leafInput = (e: ApiEvent) => `\u0000${canonicalEvent(e)}`;
+
 /**
  * Leaf hash: SHA-256(0x00 ‖ canonical JSON of the event's stored fields).
- * One-shot hashing of the string (U+0000 is the single byte 0x00 in UTF-8):
- * half the cost of a Hash object per event.
+ * One-shot hashing of the string: half the cost of a Hash object per event.
  */
 export function leafHash(e: ApiEvent): Buffer {
-  return hash('sha256', `\u0000${canonicalEvent(e)}`, 'buffer');
+  return hash('sha256', leafInput(e), 'buffer');
 }
 
 /** The leaf hash in hex, for comparing with a hash PostgreSQL sends as text. */
 export function leafHashHex(e: ApiEvent): string {
-  return hash('sha256', `\u0000${canonicalEvent(e)}`, 'hex');
+  return hash('sha256', leafInput(e), 'hex');
 }
 
 export function nodeHash(left: Buffer, right: Buffer): Buffer {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Account, Database, Workspace } from '@audit-trail/platform';
+import { Account, Workspace } from '@audit-trail/platform';
 import { entitlementsOf, getPlan, hasEntitlement, PLAN_IDS } from '@audit-trail/plans';
 import { Inject } from '@nestjs/common';
 import { CONFIG } from '../core/tokens';
@@ -11,6 +11,7 @@ import { emExecutor, TenantOrm } from '../core/tenant-orm';
 import { SelfAuditService } from '../self-audit/self-audit.service';
 import { WorkspaceDirectory } from '../events/workspace-directory';
 import { RetentionService } from '../retention/retention.service';
+import { AuthService } from '../auth/auth.service';
 
 export function workspaceView(w: Workspace) {
   return { id: w.id, name: w.name, created_at: w.createdAt.toISOString() };
@@ -20,26 +21,17 @@ export function workspaceView(w: Workspace) {
 export class AccountsService {
   constructor(
     private readonly tenant: TenantOrm,
-    private readonly db: Database,
     private readonly audit: SelfAuditService,
     private readonly directory: WorkspaceDirectory,
     @Inject(CONFIG) private readonly config: AppConfig,
     private readonly retention: RetentionService,
+    private readonly auth: AuthService,
   ) {}
 
   async describe(p: Principal) {
     const account = await this.tenant.run(p.accountId, (em) => em.findOneOrFail(Account, { id: p.accountId }), p.userId ?? undefined);
     const plan = getPlan(p.plan);
-    let accounts: { id: string; name: string; role: string }[] = [];
-    if (p.userId) {
-      const client = await this.db.connect();
-      try {
-        const { rows } = await client.query<{ account_id: string; account_name: string; role: string }>('SELECT * FROM app_user_memberships($1)', [p.userId]);
-        accounts = rows.map((r) => ({ id: r.account_id, name: r.account_name, role: r.role }));
-      } finally {
-        client.release();
-      }
-    }
+    const accounts = p.userId ? (await this.auth.memberships(p.userId)).map((r) => ({ id: r.account_id, name: r.account_name, role: r.role })) : [];
     return {
       id: account.id,
       name: account.name,

@@ -161,7 +161,8 @@ export class AuthService {
     });
   }
 
-  private async memberships(userId: string): Promise<{ account_id: string; account_name: string; role: string; plan: string }[]> {
+  /** Every account a person belongs to, oldest membership first (they are global; the lookup bypasses tenancy on purpose). */
+  async memberships(userId: string): Promise<{ account_id: string; account_name: string; role: string; plan: string }[]> {
     const client = await this.db.connect();
     try {
       return (await client.query<{ account_id: string; account_name: string; role: string; plan: string }>('SELECT * FROM app_user_memberships($1)', [userId])).rows;

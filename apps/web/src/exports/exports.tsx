@@ -3,6 +3,7 @@ import { Alert, Badge, Button, Checkbox, Group, Modal, Progress, SegmentedContro
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { type Account, api, ApiError, type ExportView } from '../lib/api';
+import { localInputToIso, toLocalInput } from '../lib/local-time';
 import { ListSkeleton } from '../lib/skeleton';
 
 /** The log filters an export carries over from the Audit Log page's URL. */
@@ -14,12 +15,6 @@ function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
-}
-
-/** datetime-local works in the viewer's zone without seconds: convert both ways explicitly. */
-function toLocalInput(d: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
 function isActive(e: ExportView): boolean {
@@ -157,8 +152,8 @@ export function ExportDialog({ account, opened, onClose, filters }: { account: A
     const body: Record<string, unknown> = { format: form.get('format'), gzip: form.get('gzip') === 'on' };
     const from = form.get('from');
     const to = form.get('to');
-    if (typeof from === 'string' && from) body.from = new Date(from).toISOString();
-    if (typeof to === 'string' && to) body.to = new Date(to).toISOString();
+    if (typeof from === 'string' && from) body.from = localInputToIso(from);
+    if (typeof to === 'string' && to) body.to = localInputToIso(to, true);
     for (const f of carried) body[f] = filters.get(f);
     create.mutate(body);
   };

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Confirm } from '../admin/confirm';
 import { type Account, api, ApiError, type WorkspaceView, problemText } from '../lib/api';
+import { localInputToIso } from '../lib/local-time';
 import { ListSkeleton } from '../lib/skeleton';
 import { useToast } from '../lib/toast';
 
@@ -425,7 +426,7 @@ function Replay({ d, onClose }: { d: DestinationView | null; onClose: () => void
     e.preventDefault();
     const f = new FormData(e.currentTarget);
     const to = text(f, 'to');
-    replay.mutate({ from: new Date(text(f, 'from')).toISOString(), ...(to ? { to: new Date(to).toISOString() } : {}) });
+    replay.mutate({ from: localInputToIso(text(f, 'from')), ...(to ? { to: localInputToIso(to, true) } : {}) });
   };
   return (
     <Modal

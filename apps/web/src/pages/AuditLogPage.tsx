@@ -8,6 +8,7 @@ import { ActivityChart } from '../audit-log/activity-chart';
 import { EntryDrawer } from '../audit-log/entry-drawer';
 import { formatSearch, parseSearch, SEARCH_KEYS } from '../audit-log/search-query';
 import { type Account, api, ApiError, type AuditEvent, type EventPage, type WorkspaceView } from '../lib/api';
+import { localInputToIso, toLocalInput } from '../lib/local-time';
 
 /** Filters the page understands; they live in the URL so a view can be shared. */
 const FILTERS = ['scope', 'workspace_id', 'from', 'to', 'actor_email', 'actor_id', 'ip', 'category', 'action', 'target_type', 'target_id', 'outcome', 'outcome_not', 'q'] as const;
@@ -21,22 +22,17 @@ function toInputValue(iso: string | null): string {
   return iso ? iso.slice(0, 16) : '';
 }
 
-/** A Date as the value of a datetime-local input (the viewer's zone). */
-function localInput(d: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
 
 export function AuditLogPage({ account }: { account: Account }) {
   const [urlParams, setParams] = useSearchParams();
-  const memberAdmin = account.me.kind === 'user' && account.me.role === 'member';
+  const isMember = account.me.kind === 'user' && account.me.role === 'member';
   // A member has no account log: their view is always of workspaces.
   const params = useMemo(() => {
-    if (!memberAdmin || urlParams.get('scope')) return urlParams;
+    if (!isMember || urlParams.get('scope')) return urlParams;
     const p = new URLSearchParams(urlParams);
     p.set('scope', 'workspace');
     return p;
-  }, [urlParams, memberAdmin]);
+  }, [urlParams, isMember]);
   const [selected, setSelected] = useState<AuditEvent | null>(null);
   const [exporting, setExporting] = useState(false);
   // The filters as the API reads them (from/to in UTC); the chart and the table share them.
@@ -45,10 +41,7 @@ export function AuditLogPage({ account }: { account: Account }) {
     for (const f of FILTERS) {
       for (const v of params.getAll(f)) {
         if (!v) continue;
-        // The inputs have minutes: "to 10:59" includes every second of 10:59.
-        if (f === 'from') q.append(f, new Date(v).toISOString());
-        else if (f === 'to') q.append(f, new Date(new Date(v).getTime() + 59_999).toISOString());
-        else q.append(f, v);
+        q.append(f, f === 'from' || f === 'to' ? localInputToIso(v, f === 'to') : v);
       }
     }
     return q.toString();
@@ -100,11 +93,11 @@ export function AuditLogPage({ account }: { account: Account }) {
   const boxText = formatSearch(new URLSearchParams([...params.entries()].filter(([k]) => BOX_KEYS.includes(k))));
   // Owners and admins start on the account log; a member who administers
   // workspaces starts on all of them (the API answers only those).
-  const mine = memberAdmin ? new Set(account.me.admin_workspace_ids ?? []) : null;
-  const logValue = params.get('workspace_id') ? (params.get('workspace_id') as string) : memberAdmin || params.get('scope') === 'workspace' ? 'workspaces' : 'account';
+  const mine = isMember ? new Set(account.me.admin_workspace_ids ?? []) : null;
+  const logValue = params.get('workspace_id') ? (params.get('workspace_id') as string) : isMember || params.get('scope') === 'workspace' ? 'workspaces' : 'account';
   const logOptions = [
-    ...(memberAdmin ? [] : [{ value: 'account', label: 'Account log' }]),
-    { value: 'workspaces', label: memberAdmin ? 'All my workspaces' : 'All workspaces' },
+    ...(isMember ? [] : [{ value: 'account', label: 'Account log' }]),
+    { value: 'workspaces', label: isMember ? 'All my workspaces' : 'All workspaces' },
     ...(workspaces.data?.data ?? []).filter((w) => !mine || mine.has(w.id)).map((w) => ({ value: w.id, label: `Workspace: ${w.name}` })),
   ];
   const switchLog = (v: string | null) => {
@@ -128,16 +121,17 @@ export function AuditLogPage({ account }: { account: Account }) {
   const logWindow = events.data?.pages[0]?.window;
   const viewDays = account.entitlements.view_window_days;
   // The date inputs stop at the plan's view window (the browser refuses earlier dates).
-  const minFrom = viewDays === null ? undefined : localInput(new Date(Date.now() - viewDays * 86_400_000));
+  const unlimited = account.plans.find((p) => p.entitlements.view_window_days === null);
+  const minFrom = viewDays === null ? undefined : toLocalInput(new Date(Date.now() - viewDays * 86_400_000));
   const windowNote =
     viewDays === null
       ? `Your plan (${account.plan_name}) shows every stored event.`
-      : `Your plan (${account.plan_name}) shows the last ${viewDays} days, so earlier dates cannot be chosen. Premium shows everything kept.`;
+      : `Your plan (${account.plan_name}) shows the last ${viewDays} days, so earlier dates cannot be chosen.${unlimited ? ` ${unlimited.name} shows everything kept.` : ''}`;
 
   const pickRange = (from: Date, to: Date) => {
     const next = new URLSearchParams(params);
-    next.set('from', localInput(from));
-    next.set('to', localInput(to));
+    next.set('from', toLocalInput(from));
+    next.set('to', toLocalInput(to));
     next.delete('event');
     setParams(next);
   };

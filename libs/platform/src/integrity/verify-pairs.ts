@@ -10,14 +10,11 @@ export interface BadEvent {
   reason: string;
 }
 
-/**
- * The events as the API shows them, with the two times already in
- * Date#toISOString form (UTC, milliseconds truncated, as node-pg's parser
- * truncates): no Date is parsed and printed again for every row.
- */
-const iso = (c: string) => `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${c}`;
-export const SELECT_API = EVENT_COLUMNS.filter((c) => c !== 'idempotency_key')
-  .map((c) => (c === 'ip' ? 'host(ip) AS ip' : c === 'occurred_at' || c === 'received_at' ? iso(c) : c))
+/** A timestamp as Date#toISOString prints it (UTC, milliseconds truncated as node-pg's parser truncates). */
+export const isoTime = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/** The events as the API shows them, the two times already printed: no Date is parsed and printed again for every row. */
+const SELECT_API = EVENT_COLUMNS.filter((c) => c !== 'idempotency_key')
+  .map((c) => (c === 'ip' ? 'host(ip) AS ip' : c === 'occurred_at' || c === 'received_at' ? `${isoTime(c)} AS ${c}` : c))
   .join(', ');
 type ApiRow = Omit<EventRecord, 'occurred_at' | 'received_at' | 'idempotency_key'> & { occurred_at: string; received_at: string };
 const FETCH = 10_000;
@@ -79,7 +76,7 @@ export async function checkPairs(c: ClientBase, a: PairsArgs): Promise<PairsResu
   for await (const r of fetchAll<ApiRow & { l_seq: string; l_event_id: string; l_occurred_at: string; l_hash: string }>(
     c,
     `pairs_${a.shares.join('_')}`,
-    `SELECT l.seq AS l_seq, l.event_id AS l_event_id, to_char(l.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS l_occurred_at, encode(l.leaf_hash, 'hex') AS l_hash, e.*
+    `SELECT l.seq AS l_seq, l.event_id AS l_event_id, ${isoTime('l.occurred_at')} AS l_occurred_at, encode(l.leaf_hash, 'hex') AS l_hash, e.*
      FROM integrity_leaves l
      LEFT JOIN (SELECT ${SELECT_API} FROM audit_events WHERE account_id = $1 AND ${logCond} AND occurred_at >= $3 AND occurred_at < $4${share('id')}) e ON e.id = l.event_id
      WHERE l.log_id = $5 AND l.occurred_at >= $3 AND l.occurred_at < $4${share('l.event_id')}`,

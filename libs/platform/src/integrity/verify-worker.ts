@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Client } from 'pg';
-import { beginTenantSql } from '../database';
+import { setTenantSql } from '../database';
 import { checkPairs, type PairsArgs } from './verify-pairs';
 
 interface Job {
@@ -20,7 +20,7 @@ async function run({ url, snapshot, args }: Job) {
   const c = new Client({ connectionString: url, application_name: 'audit-trail-verify' });
   await c.connect();
   try {
-    await c.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '${snapshot}'; ${beginTenantSql(args.accountId).replace('BEGIN; ', '')}`);
+    await c.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '${snapshot}'; ${setTenantSql(args.accountId)}`);
     const result = await checkPairs(c, args);
     await c.query('COMMIT');
     return result;
