@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { LogController } from 'fastify';
 import pino from 'pino';
 import { AppModule } from './app.module';
+import { registerJsonBodyParser, registerQueryCheck } from './common/input-hygiene';
 import { MetricsService } from './core/metrics.service';
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -32,20 +33,20 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    trustProxy: true,
+    // X-Forwarded-For is believed only from the proxies TRUST_PROXY names; otherwise the socket address is the client.
+    trustProxy: config.TRUST_PROXY,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: ['error', 'warn'],
-    rawBody: true,
+    // Our own JSON parser only (input-hygiene.ts): any other content type is 415.
+    bodyParser: false,
     bufferLogs: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
   await app.register(fastifyCookie);
-
-  // JSON only: anything else is 415 rather than a string or form the handlers never expect.
-  for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
-    if (fastify.hasContentTypeParser(type)) fastify.removeContentTypeParser(type);
-  }
+  for (const type of ['text/plain', 'application/json']) if (fastify.hasContentTypeParser(type)) fastify.removeContentTypeParser(type);
+  registerJsonBodyParser(fastify, BODY_LIMIT);
+  registerQueryCheck(fastify);
 
   const metrics = app.get(MetricsService);
   fastify.addHook('onRequest', async (req, reply) => {

@@ -213,8 +213,10 @@ describe('query', () => {
     expect(actions(ws)).toEqual(['document.create']);
     const all = await list(tenant.key, '?scope=workspace');
     expect(actions(all)).toEqual(['document.create']);
+    // Another tenant's workspace is answered like a made-up one: 400, naming workspace_id.
     const foreign = await list(tenant.key, `?scope=workspace&workspace_id=${globex.workspaceId}`);
-    expect(foreign.status).toBe(404);
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.errors[0].path).toBe('workspace_id');
   });
 
   it.each([
@@ -344,7 +346,7 @@ describe('query', () => {
     // Another tenant sees only its own (empty) log, and never a workspace of this one.
     const foreign = await q(`from=${day(9, 0)}&to=${day(13, 0)}`, globex.key);
     expect(foreign.body.buckets.map((b: { count: number }) => b.count)).toEqual([0, 0, 0, 0, 0]);
-    expect((await call(t.url, 'GET', `/v1/events/activity?scope=workspace&workspace_id=${act.workspaceId}`, { key: globex.key })).status).toBe(404);
+    expect((await call(t.url, 'GET', `/v1/events/activity?scope=workspace&workspace_id=${act.workspaceId}`, { key: globex.key })).status).toBe(400);
   });
 
   it('keeps the chart inside the plan view window', async () => {

@@ -5,7 +5,8 @@ import { isUuid, uuidv7At, uuidv7Time } from './ids';
 import { normalizeIp, normalizeIpOrCidr } from './ip';
 import { normalizeEvent } from './normalize';
 import { issuesToFieldErrors } from './problem';
-import { isSecretKey, jsonDepth, redact } from './redact';
+import { isSecretKey, redact } from './redact';
+import { jsonDepth } from './text-hygiene';
 
 describe('catalog', () => {
   it('puts actions in categories by their first segment', () => {

@@ -1,9 +1,12 @@
 import { z } from 'zod';
-import { jsonDepth } from './redact';
+import { jsonDepth } from './text-hygiene';
 import { normalizeIp, normalizeIpOrCidr } from './ip';
 
 export const ACTION_RE = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
 export const ACTOR_TYPES = ['user', 'api_key', 'system'] as const;
+/** What came of an action: ingest accepts these and a query can ask for each. */
+export const OUTCOMES = ['success', 'failure'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
 export const MAX_BATCH = 1000;
 export const MAX_JSON_BYTES = 32 * 1024;
 export const MAX_JSON_DEPTH = 8;
@@ -97,10 +100,7 @@ export const eventInputSchema = z.strictObject({
     })
     .nullable()
     .optional(),
-  outcome: z
-    .string()
-    .regex(/^[a-z][a-z_]{0,31}$/, 'must be a lower-case word such as success or failure')
-    .optional(),
+  outcome: z.enum(OUTCOMES, `must be one of ${OUTCOMES.join(', ')}`).optional(),
   idempotency_key: z.string().min(1).max(255).optional(),
 });
 
@@ -133,9 +133,9 @@ export const eventFilterShape = {
   ip: ipOrCidrSchema.optional(),
   target_type: z.string().min(1).max(128).optional(),
   target_id: z.string().min(1).max(256).optional(),
-  outcome: z.string().min(1).max(32).optional(),
+  outcome: z.enum(OUTCOMES, `must be one of ${OUTCOMES.join(', ')}`).optional(),
   /** Leave out one outcome (the console's `-outcome:success`). */
-  outcome_not: z.string().min(1).max(32).optional(),
+  outcome_not: z.enum(OUTCOMES, `must be one of ${OUTCOMES.join(', ')}`).optional(),
   q: z.string().min(1).max(200).optional(),
 };
 

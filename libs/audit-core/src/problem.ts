@@ -4,12 +4,21 @@ export interface FieldError {
   message: string;
 }
 
-/** Render a path like ['events', 3, 'action'] as `events[3].action`. */
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/**
+ * Render a path like ['events', 3, 'action'] as `events[3].action`; a key
+ * that is not a plain name is quoted (`metadata["a b"]`).
+ */
 export function formatPath(path: ReadonlyArray<PropertyKey>, prefix = ''): string {
   let out = prefix;
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
+    else {
+      const s = String(part);
+      if (IDENT.test(s)) out += out ? `.${s}` : s;
+      else out += `[${JSON.stringify(s)}]`; // JSON.stringify escapes a lone surrogate as \uXXXX
+    }
   }
   return out;
 }

@@ -1,4 +1,15 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+
+function isIpOrCidr(v: string): boolean {
+  try {
+    if (v.includes('/')) ipaddr.parseCIDR(v);
+    else ipaddr.parse(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
@@ -12,7 +23,28 @@ const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    HOST: z.string().default('0.0.0.0'),
+    // Loopback unless told otherwise: the demo's password is public.
+    HOST: z.string().default('127.0.0.1'),
+    /**
+     * Which proxies' X-Forwarded-For to believe: off (the socket address is
+     * the client), a hop count, or a comma-separated list of proxy addresses
+     * and CIDRs.
+     */
+    TRUST_PROXY: z
+      .string()
+      .default('off')
+      .transform((v, ctx): false | number | string[] => {
+        const s = v.trim().toLowerCase();
+        if (s === 'off' || s === 'false' || s === '0' || s === 'no') return false;
+        if (/^\d+$/.test(s)) return Number(s);
+        const list = s.split(',').map((x) => x.trim()).filter(Boolean);
+        const bad = list.find((x) => !isIpOrCidr(x));
+        if (s === 'true' || bad !== undefined || list.length === 0) {
+          ctx.addIssue({ code: 'custom', message: `must be off, a hop count, or proxy addresses/CIDRs separated by commas${bad ? ` (${bad} is not one)` : ''}` });
+          return z.NEVER;
+        }
+        return list;
+      }),
     DATABASE_URL: postgresUrl,
     APP_DATABASE_URL: postgresUrl.optional(),
     APP_DB_PASSWORD: z.string().min(8).default('audit_app_local_only'),

@@ -39,8 +39,12 @@ export class Database {
     max = 20,
   ) {
     this.pool = new Pool({ connectionString: url, max, connectionTimeoutMillis: 3000, idleTimeoutMillis: 30_000, application_name: 'audit-trail' });
-    // An idle client losing its connection (database restart) must not crash the process.
+    // A client losing its connection (a database restart) must not crash the
+    // process. The pool's own listener covers idle clients only; one checked
+    // out gets its own, for good: its query fails instead and the request
+    // answers 503.
     this.pool.on('error', () => undefined);
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   async connect(): Promise<PoolClient> {

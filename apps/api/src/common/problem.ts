@@ -1,5 +1,5 @@
 import type { FieldError } from '@audit-trail/audit-core';
-import { isConnectionError, DatabaseUnavailableError } from '@audit-trail/platform';
+import { isConnectionError, DatabaseUnavailableError, EventDataRejectedError } from '@audit-trail/platform';
 import { AppError, ERROR_STATUS, ErrorCode, PROBLEM_BASE, RouteHiddenError } from './errors';
 
 export interface Problem {
@@ -53,6 +53,9 @@ interface HttpishError {
 export function toProblem(err: unknown, method: string, url: string): ProblemResponse & { unexpected?: boolean } {
   if (err instanceof RouteHiddenError) return { problem: routeNotFound(method, url) };
   if (err instanceof AppError) return { problem: problemOf(err.code, err.detail, err.errors), headers: err.headers };
+  if (err instanceof EventDataRejectedError) {
+    return { problem: problemOf(ErrorCode.Validation, 'The events hold data that cannot be stored; nothing of this request was stored.') };
+  }
   if (err instanceof DatabaseUnavailableError || isConnectionError(err)) {
     return { problem: problemOf(ErrorCode.Unavailable, 'The database is unavailable; try again shortly.'), headers: { 'retry-after': '5' } };
   }

@@ -56,8 +56,12 @@ export class EventsService {
     return records.map((r) => idOf.get(r.idempotency_key ? (firstByKey.get(r.idempotency_key) as EventRecord) : r) as string);
   }
 
-  /** Which logs a request may read. */
-  async resolveLog(p: Principal, scope: 'account' | 'workspace', workspaceId: string | undefined): Promise<LogSelector> {
+  /**
+   * Which logs a request may read. A workspace the account does not have is
+   * refused like any bad parameter (400 in a query, 422 in a body), the same
+   * for a made-up id and another account's.
+   */
+  async resolveLog(p: Principal, scope: 'account' | 'workspace', workspaceId: string | undefined, from: 'query' | 'body' = 'query'): Promise<LogSelector> {
     if (p.kind === 'api_key' && p.boundWorkspaceId) {
       if (workspaceId && workspaceId !== p.boundWorkspaceId) throw notFound('Workspace');
       if (scope === 'account') throw forbidden('This API key is bound to a workspace; ask for scope=workspace.');
@@ -70,7 +74,11 @@ export class EventsService {
     }
     if (workspaceId) {
       const ids = await this.workspaces.ids(p.accountId);
-      if (!ids.has(workspaceId)) throw notFound('Workspace');
+      if (!ids.has(workspaceId)) {
+        throw new AppError(from === 'query' ? ErrorCode.Malformed : ErrorCode.Validation, 'workspace_id names no workspace of this account.', [
+          { path: 'workspace_id', message: 'names no workspace of this account' },
+        ]);
+      }
       if (!canAccessLog(p, workspaceId)) throw forbidden('You are not an admin of this workspace.');
       return { scope: 'workspace', workspaceIds: [workspaceId] };
     }

@@ -79,7 +79,7 @@ export class ExportsService {
 
   async create(p: Principal, input: ExportRequest, meta: RequestMeta, baseUrl: string) {
     const now = new Date();
-    const log = await this.events.resolveLog(p, input.scope, input.workspace_id);
+    const log = await this.events.resolveLog(p, input.scope, input.workspace_id, 'body');
     const earliest = exportWindowStart(p.plan, now) ?? new Date(now.getTime() - MAX_AGE_MS);
     const from = input.from ? new Date(input.from) : earliest;
     const to = input.to ? new Date(input.to) : now;

@@ -29,8 +29,8 @@ export class IntegrityService {
   }
 
   /** One log the principal may read: the account log, or one workspace's. */
-  private async logOf(p: Principal, choice: LogChoice): Promise<{ accountId: string; workspaceId: string | null }> {
-    const log = await this.events.resolveLog(p, choice.scope, choice.workspace_id);
+  private async logOf(p: Principal, choice: LogChoice, from: 'query' | 'body' = 'query'): Promise<{ accountId: string; workspaceId: string | null }> {
+    const log = await this.events.resolveLog(p, choice.scope, choice.workspace_id, from);
     if (log.scope === 'account') return { accountId: p.accountId, workspaceId: null };
     if (!log.workspaceIds || log.workspaceIds.length !== 1) {
       throw new AppError(ErrorCode.Validation, 'The request is not valid.', [{ path: 'workspace_id', message: 'name one workspace: a proof is about one log' }]);
@@ -74,7 +74,7 @@ export class IntegrityService {
 
   async verify(p: Principal, q: LogChoice & { from?: string; to?: string }) {
     this.entitled(p);
-    const ref = await this.logOf(p, q);
+    const ref = await this.logOf(p, q, 'body');
     if (this.verifying >= VERIFY_AT_ONCE) await new Promise<void>((go) => this.waiting.push(go));
     this.verifying++;
     try {

@@ -21,7 +21,7 @@ export interface SelfAuditEvent {
   target?: EventInput['target'];
   metadata?: Record<string, unknown>;
   changes?: EventInput['changes'];
-  outcome?: string;
+  outcome?: EventInput['outcome'];
 }
 
 function actorOf(a: AuditActor): EventInput['actor'] {

@@ -4,6 +4,22 @@ import { beginTenantSql, DatabaseUnavailableError, escapeLiteral, isConnectionEr
 import { insertEvents, insertEventsSql } from './event.repository';
 import { isMissingPartition, PartitionCache } from './partitions';
 
+/**
+ * PostgreSQL refused one request's events for what they hold (SQLSTATE class
+ * 22, data exception; 23, a constraint): the request's fault, answered 422.
+ * The input checks at the edge should leave nothing that gets here.
+ */
+export class EventDataRejectedError extends Error {
+  constructor(cause: unknown) {
+    super(`PostgreSQL refused the events: ${(cause as Error)?.message ?? 'data exception'}`, { cause });
+  }
+}
+
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
 interface Pending {
   accountId: string;
   records: EventRecord[];
@@ -73,8 +89,21 @@ export class EventWriter {
       batch.forEach((item, i) => item.resolve(results[i]));
       this.options.onCommitted?.(batch.reduce((s, b) => s + b.records.length, 0));
     } catch (err) {
-      const e = isConnectionError(err) ? new DatabaseUnavailableError(err) : err;
-      for (const item of batch) item.reject(e);
+      if (isConnectionError(err) || err instanceof DatabaseUnavailableError) {
+        const e = err instanceof DatabaseUnavailableError ? err : new DatabaseUnavailableError(err);
+        for (const item of batch) item.reject(e);
+        return;
+      }
+      if (batch.length === 1) {
+        batch[0].reject(isDataError(err) ? new EventDataRejectedError(err) : err);
+        return;
+      }
+      // One request's statement failed and rolled back everyone's: store the
+      // halves apart, so only the culprit fails and every other request (and
+      // tenant) that shared this flush is committed.
+      const mid = Math.ceil(batch.length / 2);
+      await this.flush(batch.slice(0, mid));
+      await this.flush(batch.slice(mid));
     }
   }
 
