@@ -42,12 +42,18 @@ export class ExportProcessor extends WorkerHost {
     return result ?? { skipped: true };
   }
 
-  /** The last attempt failed: say why on the export, where the console and API show it. */
+  /**
+   * An attempt failed. When BullMQ will not try again — the last attempt
+   * failed, or the job stalled more often than allowed (a worker killed
+   * mid-export), which does not count as an attempt — say why on the
+   * export, where the console and API show it, and remove its partial file.
+   */
   @OnWorkerEvent('failed')
   async onFailed(job: Job<RunExportPayload> | undefined, err: Error) {
     if (!job) return;
     const attempts = job.opts.attempts ?? 1;
     this.logger.warn(`export ${job.data.exportId} attempt ${job.attemptsMade}/${attempts} failed: ${err.message}`);
-    if (job.attemptsMade >= attempts) await failExport(this.db, job.data.exportId, job.data.accountId, `The export failed: ${err.message}`);
+    const final = (await job.getState()) === 'failed';
+    if (final) await failExport(this.db, this.storage, job.data.exportId, job.data.accountId, `The export failed: ${err.message}`);
   }
 }

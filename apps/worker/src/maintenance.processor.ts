@@ -1,6 +1,6 @@
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
-import { type AppConfig, Database, type EnsurePartitionsPayload, exportJobId, JOBS, LocalExportStorage, manifestFileKey, QUEUES, type RunExportPayload } from '@audit-trail/platform';
+import { type AppConfig, Database, type EnsurePartitionsPayload, exportJobId, failExport, JOBS, LocalExportStorage, manifestFileKey, QUEUES, type RunExportPayload } from '@audit-trail/platform';
 import type { Job, Queue } from 'bullmq';
 import { CONFIG } from './tokens';
 
@@ -52,7 +52,7 @@ export class MaintenanceProcessor extends WorkerHost {
    * re-enqueue exports whose job was lost (Redis flushed): PostgreSQL, not
    * the queue, is the record of what was asked for.
    */
-  async sweepExports(now: Date, staleAfter = '15 minutes'): Promise<{ expired: number; requeued: number }> {
+  async sweepExports(now: Date, staleAfter = '15 minutes'): Promise<{ expired: number; requeued: number; failed: number }> {
     const client = await this.db.connect();
     let due: { id: string; account_id: string; status: string; file_key: string | null; expired: boolean }[];
     try {
@@ -62,6 +62,7 @@ export class MaintenanceProcessor extends WorkerHost {
     }
     let expired = 0;
     let requeued = 0;
+    let failed = 0;
     for (const e of due) {
       if (e.expired) {
         if (e.file_key) {
@@ -71,11 +72,22 @@ export class MaintenanceProcessor extends WorkerHost {
         await this.db.tenant(e.account_id, (c) => c.query(`UPDATE exports SET status = 'expired', file_key = NULL WHERE id = $1 AND status = 'completed'`, [e.id]));
         expired++;
       } else {
-        await this.exportsQueue.add(JOBS.runExport, { exportId: e.id, accountId: e.account_id }, { jobId: exportJobId(e.id) });
-        requeued++;
+        // Queued or running for a while: look at its job. Lost (Redis
+        // flushed): enqueue it again. Failed for good, or finished without
+        // the row saying so: end the export with the reason.
+        const job = await this.exportsQueue.getJob(exportJobId(e.id));
+        const state = job ? await job.getState() : 'missing';
+        if (state === 'missing' || state === 'unknown') {
+          await this.exportsQueue.add(JOBS.runExport, { exportId: e.id, accountId: e.account_id }, { jobId: exportJobId(e.id) });
+          requeued++;
+        } else if (state === 'failed' || state === 'completed') {
+          const why = state === 'failed' ? `The export failed: ${job?.failedReason ?? 'the job failed'}` : 'The export job ended without finishing the file.';
+          await failExport(this.db, this.storage, e.id, e.account_id, why);
+          failed++;
+        }
       }
     }
-    if (expired || requeued) this.logger.log(`exports swept: ${expired} expired, ${requeued} re-enqueued`);
-    return { expired, requeued };
+    if (expired || requeued || failed) this.logger.log(`exports swept: ${expired} expired, ${requeued} re-enqueued, ${failed} failed`);
+    return { expired, requeued, failed };
   }
 }

@@ -1,7 +1,8 @@
 import './exports-env';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { issueDownloadToken, loadConfig } from '@audit-trail/platform';
+import { exportJobId, issueDownloadToken, JOBS, loadConfig, QUEUES, redisConnection, type RunExportPayload } from '@audit-trail/platform';
+import { Queue, Worker } from 'bullmq';
 import { parse } from 'csv-parse/sync';
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
@@ -132,7 +133,8 @@ describe('exports', () => {
       [{ format: 'csv', from: 'last week' }, 422],
       [{ format: 'csv', from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }, 422],
       [{ format: 'csv', colour: 'red' }, 422],
-      [{ format: 'csv', scope: 'workspace', workspace_id: globex.workspaceId }, 404],
+      // Another account's workspace is answered like a made-up id.
+      [{ format: 'csv', scope: 'workspace', workspace_id: globex.workspaceId }, 422],
     ];
     for (const [body, status] of cases) {
       const res = await call(t.url, 'POST', '/v1/exports', { key: acme.key, body });
@@ -270,5 +272,64 @@ describe('a worker killed mid-export', () => {
     // Nothing else runs exports now: the worker finished this one on its way out.
     const after = await call(t.url, 'GET', `/v1/exports/${res.body.id}`, { key: bulk.key });
     expect(after.body).toMatchObject({ status: 'completed', row_count: N });
+  }, 120_000);
+
+  async function waitUntil<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await get();
+      if (ok(v)) return v;
+      if (Date.now() > end) throw new Error(`${what}: ${JSON.stringify(v)}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  it('killed twice, ends the export failed with the reason and leaves no partial file (never running forever)', async () => {
+    for (const c of children) c.kill('SIGKILL');
+    const c = await ownerClient();
+    const attemptsOf = async (id: string) => (await c.query('SELECT attempts FROM exports WHERE id = $1', [id])).rows[0].attempts as number;
+    const res = await call(t.url, 'POST', '/v1/exports', { key: bulk.key, body: { format: 'ndjson', action: ['bulk.row'] } });
+    const get = async () => (await call(t.url, 'GET', `/v1/exports/${res.body.id}`, { key: bulk.key })).body;
+    for (const attempt of [1, 2]) {
+      const w = startWorker();
+      await waitUntil(`attempt ${attempt} under way`, async () => ({ ...(await get()), attempts: await attemptsOf(res.body.id) }), (b) => b.attempts === attempt && b.progress > 0);
+      w.kill('SIGKILL');
+      await new Promise((r) => w.once('exit', r));
+    }
+    startWorker();
+    const failed = await waitUntil('export failed', get, (b) => b.status === 'failed');
+    expect(failed.error).toMatch(/stalled/i);
+    expect(failed.download_url).toBeNull();
+    const dir = join(exportDir, bulk.accountId);
+    expect(readdirSync(dir).filter((f) => f.startsWith(res.body.id))).toEqual([]);
+    await c.end();
+  }, 120_000);
+
+  it('the sweep ends an export whose job failed for good, and re-enqueues one whose job is gone', async () => {
+    for (const ch of children) ch.kill('SIGKILL');
+    // No export worker runs while the two exports are set up.
+    const lost = await call(t.url, 'POST', '/v1/exports', { key: acme.key, body: { format: 'csv', action: ['formula.test'] } });
+    const doomed = await call(t.url, 'POST', '/v1/exports', { key: acme.key, body: { format: 'csv', action: ['formula.test'] } });
+    const connection = redisConnection(t.config.REDIS_URL);
+    const q = new Queue<RunExportPayload>(QUEUES.exports, { connection, prefix: env.QUEUE_PREFIX });
+    await (await q.getJob(exportJobId(lost.body.id)))?.remove(); // Redis lost it
+    await (await q.getJob(exportJobId(doomed.body.id)))?.remove();
+    await q.add(JOBS.runExport, { exportId: doomed.body.id, accountId: acme.accountId }, { jobId: exportJobId(doomed.body.id), attempts: 1 });
+    const failing = new Worker(QUEUES.exports, () => Promise.reject(new Error('disk full')), { connection, prefix: env.QUEUE_PREFIX });
+    await waitUntil('job failed', async () => (await q.getJob(exportJobId(doomed.body.id)))?.getState(), (s) => s === 'failed');
+    await failing.close();
+    const c = await ownerClient();
+    await c.query(`UPDATE exports SET created_at = now() - interval '1 hour', status = 'running' WHERE id = ANY($1::uuid[])`, [[lost.body.id, doomed.body.id]]);
+    await c.end();
+    const sweeper = await NestFactory.createApplicationContext(WorkerModule.forRoot(loadConfig({ ...process.env, ...env })), { logger: false });
+    try {
+      const swept = await sweeper.get(MaintenanceProcessor).sweepExports(new Date());
+      expect(swept).toMatchObject({ requeued: 1, failed: 1 });
+      expect((await call(t.url, 'GET', `/v1/exports/${doomed.body.id}`, { key: acme.key })).body).toMatchObject({ status: 'failed', error: expect.stringMatching(/disk full/) });
+      await waitFor(acme, lost.body.id);
+    } finally {
+      await sweeper.close();
+      await q.close();
+    }
   }, 120_000);
 });

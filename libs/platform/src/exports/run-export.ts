@@ -273,8 +273,21 @@ export async function runExport(
 }
 
 /** Record a final failure in words a person can act on. */
-export async function failExport(db: Database, exportId: string, accountId: string, message: string): Promise<void> {
-  await db.tenant(accountId, (c) => c.query(`UPDATE exports SET status = 'failed', error = $2 WHERE id = $1 AND status <> 'completed'`, [exportId, message.slice(0, 1000)]));
+/**
+ * End an export as failed with a reason people can read, and remove its
+ * partial file: a `.part` never outlives its export. A completed export is
+ * left as it is.
+ */
+export async function failExport(db: Database, storage: ExportStorage, exportId: string, accountId: string, message: string): Promise<void> {
+  const rows = await db.tenant(accountId, async (c) =>
+    (
+      await c.query<Pick<ExportJobRow, 'id' | 'account_id' | 'format' | 'gzip'>>(
+        `UPDATE exports SET status = 'failed', error = $2 WHERE id = $1 AND status <> 'completed' RETURNING id, account_id, format, gzip`,
+        [exportId, message.slice(0, 1000)],
+      )
+    ).rows,
+  );
+  if (rows[0]) await storage.discard(exportFileKey(rows[0]));
 }
 
 

@@ -21,6 +21,8 @@ export interface ExportStorage {
   read(key: string): Promise<Readable>;
   size(key: string): Promise<number | null>;
   delete(key: string): Promise<void>;
+  /** Remove whatever a crashed or abandoned writer left under `key`, committed or not. */
+  discard(key: string): Promise<void>;
 }
 
 export class LocalExportStorage implements ExportStorage {
@@ -63,6 +65,11 @@ export class LocalExportStorage implements ExportStorage {
   }
 
   async delete(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+
+  async discard(key: string): Promise<void> {
+    await rm(`${this.path(key)}.part`, { force: true });
     await rm(this.path(key), { force: true });
   }
 }
