@@ -368,6 +368,24 @@ describe('query', () => {
     const keys = res.body.categories.find((c: { id: string }) => c.id === 'api_keys');
     expect(keys.actions.map((a: { action: string }) => a.action)).toContain('api_key.created');
   });
+
+  it('counts in the catalog only what the caller may read (a bound key, a workspace admin)', async () => {
+    const cat = await createTenant(t, 'premium', 'Catalog Co');
+    const wsA = (await call(t.url, 'POST', '/v1/workspaces', { key: cat.key, body: { name: 'A' } })).body.id;
+    const wsB = (await call(t.url, 'POST', '/v1/workspaces', { key: cat.key, body: { name: 'B' } })).body.id;
+    const send = (events: unknown[]) => call(t.url, 'POST', '/v1/events', { key: cat.key, body: { events } });
+    await send([event({ action: 'vault.opened' }), event({ action: 'vault.opened' }), event({ action: 'doc.edit', workspace_id: wsA }), event({ action: 'doc.edit', workspace_id: wsA }), event({ action: 'doc.edit', workspace_id: wsB })]);
+    const bound = (await call(t.url, 'POST', '/v1/api-keys', { key: cat.key, body: { name: 'A only', scopes: ['events:read'], workspace_id: wsA } })).body.key;
+    const admin = await addMember(t, cat, 'member', [wsB]);
+    const countOf = (body: { categories: { actions: { action: string; count: number }[] }[] }, action: string) =>
+      body.categories.flatMap((c) => c.actions).find((a) => a.action === action)?.count ?? 0;
+    const owner = (await call(t.url, 'GET', '/v1/catalog', { key: cat.key })).body;
+    expect([countOf(owner, 'vault.opened'), countOf(owner, 'doc.edit')]).toEqual([2, 3]);
+    const a = (await call(t.url, 'GET', '/v1/catalog', { key: bound })).body;
+    expect([countOf(a, 'vault.opened'), countOf(a, 'doc.edit')]).toEqual([0, 2]);
+    const b = (await call(t.url, 'GET', '/v1/catalog', { session: admin.session })).body;
+    expect([countOf(b, 'vault.opened'), countOf(b, 'doc.edit')]).toEqual([0, 1]);
+  });
 });
 
 describe('licensing', () => {

@@ -158,10 +158,17 @@ export class EventsService {
     return toApiEvent(event);
   }
 
+  /** Every log the principal may read: the counts in the catalog come from these alone. */
+  private readableLogs(p: Principal): { account: boolean; workspaceIds: string[] | null } {
+    if (p.kind === 'api_key' && p.boundWorkspaceId) return { account: false, workspaceIds: [p.boundWorkspaceId] };
+    if (p.kind === 'session' && p.role === 'member') return { account: false, workspaceIds: p.adminWorkspaceIds };
+    return { account: true, workspaceIds: null };
+  }
+
   async catalog(p: Principal) {
     const { from } = clampToViewWindow(p.plan, null, new Date());
     const counts = await this.db.tenant(p.accountId, async (c) => {
-      const rows = await countByAction(c, p.accountId, from);
+      const rows = await countByAction(c, p.accountId, from, this.readableLogs(p));
       const { rows: custom } = await c.query<{ action: string; category: string; description: string | null }>(
         'SELECT action, category, description FROM tenant_actions',
       );

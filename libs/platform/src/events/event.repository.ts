@@ -189,12 +189,23 @@ export async function countByInterval(
   return rows.map((r) => ({ start: r.start, count: Number(r.count) }));
 }
 
-/** Events per category and action for the catalog. */
-export async function countByAction(exec: SqlExecutor, accountId: string, since: Date | null): Promise<{ action: string; category: string; count: number }[]> {
+/**
+ * Events per category and action for the catalog, over the logs the caller
+ * may read: the account log when `account`, and the workspaces listed
+ * (`null`: every workspace).
+ */
+export async function countByAction(
+  exec: SqlExecutor,
+  accountId: string,
+  since: Date | null,
+  logs: { account: boolean; workspaceIds: string[] | null } = { account: true, workspaceIds: null },
+): Promise<{ action: string; category: string; count: number }[]> {
   const { rows } = await exec.query<{ action: string; category: string; count: string }>(
     `SELECT action, category, count(*)::bigint AS count FROM audit_events
-     WHERE account_id = $1 AND ($2::timestamptz IS NULL OR occurred_at >= $2) GROUP BY action, category`,
-    [accountId, since?.toISOString() ?? null],
+     WHERE account_id = $1 AND ($2::timestamptz IS NULL OR occurred_at >= $2)
+       AND ((workspace_id IS NULL AND $3::boolean) OR (workspace_id IS NOT NULL AND ($4::uuid[] IS NULL OR workspace_id = ANY($4::uuid[]))))
+     GROUP BY action, category`,
+    [accountId, since?.toISOString() ?? null, logs.account, logs.workspaceIds],
   );
   return rows.map((r) => ({ action: r.action, category: r.category, count: Number(r.count) }));
 }
