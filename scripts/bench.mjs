@@ -2,7 +2,7 @@
 // npm run bench: ingest, query and export on this machine against the real
 // system, next to bare PostgreSQL doing the same work, and print ratios.
 // Timings are reported, never asserted.
-// BENCH_SECTIONS=ingest,query,export,integrity,forwarding,retention (default all) picks what runs.
+// BENCH_SECTIONS=ingest,query,export,integrity,forwarding,retention,overload (default all) picks what runs.
 import autocannon from 'autocannon';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -21,7 +21,7 @@ const PORT = Number(process.env.BENCH_PORT ?? 3400);
 const COPY_ROWS = Number(process.env.BENCH_COPY_ROWS ?? 200_000);
 const QUERY_ROWS = Number(process.env.BENCH_QUERY_ROWS ?? 1_000_000);
 const SINGLE_SECONDS = Number(process.env.BENCH_SINGLE_SECONDS ?? 10);
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'ingest,query,export,integrity,forwarding,retention').split(','));
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'ingest,query,export,integrity,forwarding,retention,overload').split(','));
 const FORWARD_RATE = Number(process.env.BENCH_FORWARD_RATE ?? 2000);
 const FORWARD_SECONDS = Number(process.env.BENCH_FORWARD_SECONDS ?? 30);
 const PURGE_ROWS = Number(process.env.BENCH_PURGE_ROWS ?? 10_000_000);
@@ -414,6 +414,38 @@ if (SECTIONS.has('forwarding')) {
 // during the purge. Essentials tenants' events (100 days to 3 years old) are
 // all expired; Premium tenants have expired events older than 730 days and
 // kept ones in between, so the run both drops partitions and deletes rows.
+if (SECTIONS.has('overload')) {
+  // 1,024 connections reading the log at once: the API as configured
+  // (MAX_IN_FLIGHT, default 256) next to one that admits everything and lets
+  // requests queue for the pool.
+  const t = await tenant('Overload');
+  await copyInto(t.accountId, 20_000, 86_400_000);
+  const unbounded = spawn(process.execPath, ['apps/api/dist/main.js'], { cwd: ROOT, env: { ...sharedEnv, PORT: String(PORT + 2), MAX_IN_FLIGHT: '100000' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  process.on('exit', () => unbounded.kill('SIGTERM'));
+  for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${PORT + 2}/readyz`).then((r) => r.ok).catch(() => false)); i++) await new Promise((r) => setTimeout(r, 200));
+  results.overload = [];
+  // autocannon's clients retry at once after a 503 (they do not wait for
+  // Retry-After), so this is the worst case: every shed answer costs CPU on
+  // the same two cores the admitted requests need.
+  for (const [label, port] of [['MAX_IN_FLIGHT=256', PORT], ['no bound', PORT + 2]]) {
+    const statuses = {};
+    const r = await autocannon({
+      url: `http://127.0.0.1:${port}/v1/events?limit=50`,
+      connections: 1024,
+      duration: 10,
+      headers: { authorization: `Bearer ${t.key}` },
+      setupClient: (client) => client.on('response', (status) => (statuses[status] = (statuses[status] ?? 0) + 1)),
+    });
+    const total = Object.values(statuses).reduce((a, b) => a + b, 0);
+    const o = { label, total, ok: statuses[200] ?? 0, shed: statuses[503] ?? 0, p50: r.latency.p50, p99: r.latency.p99 };
+    o.okPerSec = o.ok / 10;
+    o.other = total - o.ok - o.shed;
+    results.overload.push(o);
+    console.log(`[bench] overload ${label}: ${total} answers (${o.ok} × 200, ${o.shed} × 503, ${o.other} other), all answers p50 ${o.p50} ms, p99 ${o.p99} ms`);
+  }
+  unbounded.kill('SIGTERM');
+}
+
 if (SECTIONS.has('retention')) {
   const worker = await startWorker();
   const DAY = 86_400_000;
@@ -505,6 +537,9 @@ if (results.retention) {
   const r = results.retention;
   console.log(line(`purge ${fmt(r.purged)} expired events`, `${fmt(r.purgeMs / 1000, 1)} s`, `${r.partitionsDropped} partitions dropped`, '—'));
   console.log(line(`ingest p99 at ${fmt(r.ingestRate)}/s, during purge`, `${r.during.p99} ms`, `before: ${r.before.p99} ms`, `${r.before.p99 > 0 ? fmt((100 * (r.during.p99 - r.before.p99)) / r.before.p99) : '—'} %`));
+}
+for (const o of results.overload ?? []) {
+  console.log(line(`GET /v1/events, 1,024 conns, ${o.label}`, `${fmt(o.okPerSec)} × 200/s`, `p99 ${fmt(o.p99)} ms (all)`, `${fmt((100 * o.shed) / Math.max(1, o.total))} % 503`));
 }
 for (const q of results.query ?? []) {
   console.log(line(`first page, ${q.label}, 1M events`, `p50 ${q.api.p50.toFixed(1)} p99 ${q.api.p99.toFixed(1)}`, `p50 ${q.sql.p50.toFixed(1)} p99 ${q.sql.p99.toFixed(1)} ms`, `${(q.api.p99 / q.sql.p99).toFixed(1)}× p99`));

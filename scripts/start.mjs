@@ -4,7 +4,7 @@
 // tenant, console at http://localhost:PORT/. Ctrl-C or SIGTERM stops it all.
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { loadDotEnv, localSecrets, requireRedis, ROOT, startEmbeddedPostgres } from './lib/env.mjs';
+import { loadDotEnv, localSecrets, requireFreePort, requireRedis, ROOT, startEmbeddedPostgres } from './lib/env.mjs';
 
 loadDotEnv();
 const secrets = localSecrets();
@@ -61,12 +61,16 @@ function run(label, cmd, args) {
   return true;
 }
 
+// What can stop the start is checked before anything is built or started: Redis, then the ports.
+await requireRedis(env.REDIS_URL);
+await requireFreePort(Number(env.PORT), 'PORT', env.HOST ?? '127.0.0.1');
+await requireFreePort(Number(env.WORKER_HEALTH_PORT ?? 3001), 'WORKER_HEALTH_PORT', '127.0.0.1');
+
 if (!env.DATABASE_URL) {
   embedded = await startEmbeddedPostgres(secrets);
   env.DATABASE_URL = embedded.url;
   console.log('[start] embedded PostgreSQL running (data in .data/pg)');
 }
-await requireRedis(env.REDIS_URL);
 
 if (!run('building libraries, api and worker', 'npx', ['tsc', '-b', 'tsconfig.build.json'])) await new Promise(() => {});
 if (!run('building the console', 'npx', ['vite', 'build', '--config', 'apps/web/vite.config.mts', '--logLevel', 'warn'])) await new Promise(() => {});

@@ -5,8 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { ROOT, requireRedis } from './lib/env.mjs';
+import { recreateDatabase, TEST_PASSWORDS } from './lib/testdb.mjs';
 
 const checks = [];
 function step(name, cmd, args, extraEnv = {}) {
@@ -31,15 +31,8 @@ const webBuilt = step('web build', 'npx', ['vite', 'build', '--config', 'apps/we
 if (webBuilt) step('console bundle budget (Audit Log page initial JS <= 250 KB gzipped)', 'node', ['scripts/bundle-size.mjs']);
 
 // A fresh database for every run, migrated by the same code as production.
-const admin = new URL(testDbUrl);
-const dbName = admin.pathname.slice(1);
-admin.pathname = '/postgres';
-const c = new pg.Client({ connectionString: admin.toString() });
-await c.connect();
-await c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-await c.query(`CREATE DATABASE "${dbName}"`);
-await c.end();
-if (built) step('migrations + drift check', 'node', ['scripts/migrate.mjs', '--check'], { DATABASE_URL: testDbUrl, APP_DB_PASSWORD: 'audit_app_local_only', RETENTION_DB_PASSWORD: 'audit_retention_local_only' });
+await recreateDatabase(testDbUrl);
+if (built) step('migrations + drift check', 'node', ['scripts/migrate.mjs', '--check'], { DATABASE_URL: testDbUrl, ...TEST_PASSWORDS });
 
 // Browser tests drive Debian's Chromium; without it they cannot run, and that is a failure, not a skip.
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -47,6 +40,9 @@ if (!existsSync(chromium)) {
   console.error(`[test] ${chromium} is missing: apt-get install -y chromium (the browser tests need it)`);
   checks.push({ name: 'chromium present', ok: false });
 }
+
+// The fault tests, a fixed sample of each (npm run chaos runs them at full size): own PostgreSQL and Redis, never the shared ones.
+if (built) step('chaos sample (api killed, PostgreSQL and Redis restarted, worker killed mid-export and mid-forwarding)', 'node', ['scripts/chaos.mjs'], { CHAOS_SAMPLE: '1' });
 
 const out = join(ROOT, 'test-results', 'jest.json');
 rmSync(out, { force: true });

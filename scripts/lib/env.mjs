@@ -1,7 +1,7 @@
 // Shared by start, test, seed and bench: environment, embedded PostgreSQL, Redis check.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -55,6 +55,20 @@ export async function requireRedis(url) {
         'or point REDIS_URL at a running Redis.\n',
     );
     process.exit(3);
+  }
+}
+
+/** Stop with one line naming the variable to change when `port` is taken. */
+export async function requireFreePort(port, variable, host = '127.0.0.1') {
+  if (!port) return;
+  const free = await new Promise((res) => {
+    const srv = createServer();
+    srv.once('error', () => res(false));
+    srv.listen(port, host, () => srv.close(() => res(true)));
+  });
+  if (!free) {
+    console.error(`Port ${port} is already in use: set ${variable} to a free port (for example ${variable}=${port + 100} npm start).`);
+    process.exit(4);
   }
 }
 

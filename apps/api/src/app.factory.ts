@@ -7,9 +7,11 @@ import type { AppConfig } from '@audit-trail/platform';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { LogController } from 'fastify';
+import { type FastifyInstance, LogController } from 'fastify';
 import pino from 'pino';
 import { AppModule } from './app.module';
+import { ErrorCode } from './common/errors';
+import { problemOf } from './common/problem';
 import { registerJsonBodyParser, registerQueryCheck } from './common/input-hygiene';
 import { MetricsService } from './core/metrics.service';
 
@@ -20,6 +22,43 @@ export function createLogger(config: AppConfig) {
     level: config.LOG_LEVEL,
     base: { service: 'audit-trail-api' },
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]'], censor: '[REDACTED]' },
+  });
+}
+
+/**
+ * Overload answers early: past `max` API requests in flight, a request is
+ * refused with 503 and Retry-After before it takes a database connection,
+ * so the ones admitted keep their latency instead of everyone queueing for
+ * the pool until timeouts (health, readiness and metrics are never refused).
+ */
+const SHED = new WeakSet<object>();
+
+function shedLoad(fastify: FastifyInstance, max: number): void {
+  let inFlight = 0;
+  const admitted = new WeakSet<object>();
+  const release = (req: object) => {
+    if (admitted.delete(req)) inFlight--;
+  };
+  const busy = JSON.stringify(problemOf(ErrorCode.Unavailable, 'The API is busy; try again shortly.'));
+  fastify.addHook('onRequest', (req, reply, done) => {
+    if (!req.url.startsWith('/v1/')) return done();
+    if (inFlight >= max) {
+      // Answered here, cheaply, and counted in metrics rather than logged one line each: a flood must not become a log flood.
+      SHED.add(req);
+      void reply.code(503).header('retry-after', '1').header('content-type', 'application/problem+json').send(busy);
+      return;
+    }
+    inFlight++;
+    admitted.add(req);
+    done();
+  });
+  fastify.addHook('onResponse', (req, _reply, done) => {
+    release(req);
+    done();
+  });
+  fastify.addHook('onRequestAbort', (req, done) => {
+    release(req);
+    done();
   });
 }
 
@@ -48,6 +87,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   registerJsonBodyParser(fastify, BODY_LIMIT);
   registerQueryCheck(fastify);
 
+  shedLoad(fastify, config.MAX_IN_FLIGHT);
+
   const metrics = app.get(MetricsService);
   fastify.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);
@@ -56,6 +97,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     const route = req.routeOptions?.url ?? 'unmatched';
     metrics.requests.inc({ method: req.method, route, status: String(reply.statusCode) });
     metrics.latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    if (SHED.has(req)) return;
     // One structured line per request that went wrong; the rest at debug.
     const line = { method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
     if (reply.statusCode >= 500) req.log.error(line, 'request failed');

@@ -37,7 +37,15 @@ async function main() {
     process.exit(3);
   }
   const app = await createApp(config);
-  await app.listen(config.PORT, config.HOST);
+  try {
+    await app.listen(config.PORT, config.HOST);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EADDRINUSE') {
+      console.error(`Port ${config.PORT} is already in use: set PORT to a free port.`);
+      process.exit(4);
+    }
+    throw err;
+  }
   app.getHttpAdapter().getInstance().log.info({ port: config.PORT }, 'audit-trail api listening');
 }
 

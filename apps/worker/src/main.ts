@@ -23,6 +23,11 @@ async function main() {
     res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'application/json' });
     res.end(JSON.stringify(req.url === '/healthz' ? { status: 'ok' } : { status: 404 }));
   });
+  health.once('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE') console.error(`Port ${config.WORKER_HEALTH_PORT} is already in use: set WORKER_HEALTH_PORT to a free port.`);
+    else console.error(`The worker's health endpoint could not listen: ${err.message}`);
+    process.exit(4);
+  });
   health.listen(config.WORKER_HEALTH_PORT, '127.0.0.1');
   new Logger('Worker').log(`worker ready; health on http://127.0.0.1:${config.WORKER_HEALTH_PORT}/healthz`);
   const stop = () => health.close();

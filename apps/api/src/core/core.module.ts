@@ -34,8 +34,17 @@ export class CoreModule implements OnApplicationShutdown {
         },
         {
           provide: REDIS,
-          useFactory: () =>
-            new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false, connectTimeout: 3000 }),
+          useFactory: () => {
+            const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false, connectTimeout: 3000 });
+            // While Redis is down ioredis reconnects on its own; a command fails (503) meanwhile. Say so once, not on every retry.
+            let down = false;
+            redis.on('error', (err: Error) => {
+              if (!down) console.warn(`Redis unavailable (${err.message}); reconnecting`);
+              down = true;
+            });
+            redis.on('ready', () => (down = false));
+            return redis;
+          },
         },
         TenantOrm,
       ],
