@@ -1,5 +1,5 @@
 import { BullModule, InjectQueue } from '@nestjs/bullmq';
-import { type BeforeApplicationShutdown, Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { type AppConfig, Database, DEFAULT_JOB_OPTIONS, JOBS, loadSigningKey, QUEUES, redisConnection, registerKey, SCHEDULERS, type SigningKey, WORKER_HEARTBEAT_KEY } from '@audit-trail/platform';
 import type { Queue } from 'bullmq';
 import Redis from 'ioredis';
@@ -61,7 +61,35 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly integrityProcessor: IntegrityProcessor,
   ) {}
 
+  /**
+   * While Redis is down every connection (workers, queues, the heartbeat)
+   * reconnects on its own and emits an error each try. One warning per
+   * outage, not a stack trace per retry; jobs resume when Redis returns.
+   */
+  private quietRedisErrors(): void {
+    const logger = new Logger('Redis');
+    let down = false;
+    const onError = (err: Error) => {
+      if (!down) logger.warn(`Redis unavailable (${err.message}); reconnecting`);
+      down = true;
+    };
+    this.redis.on('ready', () => {
+      if (down) logger.log('Redis is back');
+      down = false;
+    });
+    const emitters: { on(event: 'error', fn: (err: Error) => void): unknown }[] = [
+      this.redis,
+      this.maintenance,
+      this.retention,
+      this.forwarding,
+      this.integrity,
+      ...[this.exportProcessor, this.maintenanceProcessor, this.retentionProcessor, this.forwardingProcessor, this.integrityProcessor].map((p) => p.worker),
+    ];
+    for (const e of emitters) e.on('error', onError);
+  }
+
   async onApplicationBootstrap(): Promise<void> {
+    this.quietRedisErrors();
     // Daily, and once at start; the scheduler id makes repeated starts idempotent.
     await this.maintenance.upsertJobScheduler(
       'ensure-partitions-daily',
