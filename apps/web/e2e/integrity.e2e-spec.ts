@@ -47,7 +47,7 @@ it('shows the newest checkpoint, verifies the log on demand, offers the public k
   const row = page.getByTestId('integrity-log').filter({ hasText: 'Account log' });
   await row.getByText(/events ·/).waitFor();
   await row.getByRole('button', { name: 'Verify now' }).click();
-  await row.getByTestId('verify-result').getByText(/^Verified · \d+ events$/).waitFor();
+  await row.getByTestId('verify-result').getByText(/^Verified · \d+ sealed events$/).waitFor();
   await page.getByRole('link', { name: 'Download public key' }).waitFor();
   await page.screenshot({ path: join(SCREENSHOTS, 'integrity.png'), fullPage: true });
 

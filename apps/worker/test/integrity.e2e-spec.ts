@@ -58,7 +58,7 @@ async function ingest(x: Tenant, n: number, extra: Record<string, unknown> = {})
 const verify = async (x: Tenant, body: Record<string, unknown> = {}) => {
   const res = await call(t.url, 'POST', '/v1/integrity/verify', { key: x.key, body });
   expect(res.status).toBe(200);
-  return res.body as { ok: boolean; checked: number; sealed: number; first_bad: { event_id: string | null; reason: string } | null };
+  return res.body as { ok: boolean; checked: number; pending: number; sealed: number; first_bad: { event_id: string | null; reason: string } | null };
 };
 
 /** As the database superuser, with triggers off: what an attacker with full access could do. */
@@ -92,6 +92,16 @@ describe('sealing, checkpoints and proofs', () => {
     expect(r.ok).toBe(true);
     expect(r.checked).toBeGreaterThanOrEqual(20);
     expect(r.sealed).toBe(r.checked);
+  });
+
+  it('counts events not sealed yet as pending, never as checked, and checks them once sealed', async () => {
+    const y = (await sealedTenant(4)).x;
+    const before = await verify(y);
+    await ingest(y, 3);
+    const waiting = await verify(y);
+    expect(waiting).toMatchObject({ ok: true, checked: before.checked, pending: 3 });
+    await sealed(y);
+    expect(await verify(y)).toMatchObject({ ok: true, checked: before.checked + 3, pending: 0 });
   });
 
   it('answers every one of several verifications asked at once (two run, the rest wait their turn)', async () => {
@@ -158,6 +168,15 @@ describe('tampering as the database superuser is detected and named', () => {
     const r = await verify(x);
     expect(r.ok).toBe(false);
     expect(r.first_bad).toMatchObject({ event_id: ids[3], reason: expect.stringMatching(/changed/) });
+  });
+
+  it('an event changed after its inclusion proof was handed out', async () => {
+    const { x, ids } = await sealedTenant(6);
+    const proof = await call(t.url, 'GET', `/v1/events/${ids[4]}/proof`, { key: x.key });
+    expect(proof.status).toBe(200);
+    await asSuperuser(`UPDATE audit_events SET actor_id = 'someone_else' WHERE account_id = $1 AND id = $2`, [x.accountId, ids[4]]);
+    const r = await verify(x);
+    expect(r).toMatchObject({ ok: false, first_bad: { event_id: ids[4], reason: expect.stringMatching(/changed/) } });
   });
 
   it('finds the same on the request\'s thread alone as with the worker thread', async () => {

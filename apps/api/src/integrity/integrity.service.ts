@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
-import { type CheckpointRow, checkpointView, Database, proveConsistency, proveInclusion, verifyLog } from '@audit-trail/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import { type AppConfig, type CheckpointRow, checkpointView, Database, proveConsistency, proveInclusion, verifyLog } from '@audit-trail/platform';
 import { describeMissingEntitlement, hasEntitlement } from '@audit-trail/plans';
 import { AppError, ErrorCode, notFound } from '../common/errors';
 import type { Principal } from '../common/principal';
+import { CONFIG } from '../core/tokens';
 import { EventsService } from '../events/events.service';
 
 /** Verifications running at once in one API process; more wait their turn. Each holds a worker thread, a second connection and a large join in PostgreSQL. */
@@ -22,6 +23,7 @@ export class IntegrityService {
   constructor(
     private readonly db: Database,
     private readonly events: EventsService,
+    @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
   private entitled(p: Principal): void {
@@ -78,7 +80,9 @@ export class IntegrityService {
     if (this.verifying >= VERIFY_AT_ONCE) await new Promise<void>((go) => this.waiting.push(go));
     this.verifying++;
     try {
-      return await verifyLog(this.db, await this.keyMap(), ref, { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined });
+      const result = await verifyLog(this.db, await this.keyMap(), ref, { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined });
+      // How often the worker seals, so a reader of `pending` knows when those events will be protected.
+      return { ...result, seal_every_seconds: Math.round(this.config.INTEGRITY_SEAL_MS / 1000) };
     } finally {
       this.verifying--;
       this.waiting.shift()?.();

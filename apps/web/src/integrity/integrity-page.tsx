@@ -15,6 +15,8 @@ interface Checkpoint {
 interface VerifyResult {
   ok: boolean;
   checked: number;
+  pending: number;
+  seal_every_seconds: number;
   sealed: number;
   problems: number;
   first_bad: { event_id: string | null; reason: string; occurred_at: string | null } | null;
@@ -59,12 +61,17 @@ function LogRow({ name, scope, workspaceId }: { name: string; scope: 'account' |
           </Button>
           {verify.data &&
             (verify.data.ok ? (
-              <Badge color="teal.9" data-testid="verify-result">
-                Verified · {verify.data.checked.toLocaleString()} events
-              </Badge>
+              <Stack gap={2} data-testid="verify-result">
+                <Badge color="teal.9">Verified · {verify.data.checked.toLocaleString()} sealed events</Badge>
+                {verify.data.pending > 0 && (
+                  <Text size="xs" c="dimmed" data-testid="verify-pending">
+                    {verify.data.pending.toLocaleString()} {verify.data.pending === 1 ? 'event' : 'events'} waiting to be sealed (next round within ~{verify.data.seal_every_seconds} s)
+                  </Text>
+                )}
+              </Stack>
             ) : (
               <Stack gap={2} data-testid="verify-result">
-                <Badge color="red">Not verified · {verify.data.problems} problemText(s)</Badge>
+                <Badge color="red">Not verified · {verify.data.problems} {verify.data.problems === 1 ? 'problem' : 'problems'}</Badge>
                 <Text size="xs" c="red">
                   First: {verify.data.first_bad?.event_id ? `event ${verify.data.first_bad.event_id}: ` : ''}
                   {verify.data.first_bad?.reason}

@@ -45,8 +45,12 @@ export function checkpointView(r: CheckpointRow) {
 }
 
 export interface VerifyResult {
+  /** Nothing wrong in what is sealed (events not sealed yet are not judged). */
   ok: boolean;
+  /** Sealed events of the range recomputed against their leaves. */
   checked: number;
+  /** Events of the range not sealed yet: not protected yet, and not counted as checked. */
+  pending: number;
   sealed: number;
   checkpoints: number;
   first_bad: BadEvent | null;
@@ -102,6 +106,7 @@ export async function verifyLog(
   const problems: BadEvent[] = [];
   const bad = (b: BadEvent) => problems.push(b);
   let checked = 0;
+  let pending = 0;
   let sealed = 0;
   let checkpointsCount = 0;
   let other: ReturnType<typeof pairsOnWorker> | null = null;
@@ -181,8 +186,8 @@ export async function verifyLog(
          AND NOT EXISTS (SELECT 1 FROM integrity_leaves l WHERE l.account_id = e.account_id AND l.event_id = e.id AND l.log_id = $7 AND l.occurred_at >= $3 AND l.occurred_at < $4)`,
       [ref.accountId, ref.workspaceId, from, to, cursor?.txid ?? null, cursor?.id ?? null, logId],
     )) {
-      checked++;
-      if (e.behind && !refused.has(e.id)) bad({ event_id: e.id, seq: null, occurred_at: e.occurred_at, reason: 'this event is not sealed although the log was sealed past it: it was written into sealed history' });
+      if (!e.behind) pending++;
+      else if (!refused.has(e.id)) bad({ event_id: e.id, seq: null, occurred_at: e.occurred_at, reason: 'this event is not sealed although the log was sealed past it: it was written into sealed history' });
     }
     // Leaves without their event: deleted, unless a purge checkpoint covers them.
     const purges = checkpoints.filter((cp) => cp.purge_before);
@@ -207,7 +212,7 @@ export async function verifyLog(
     client.release();
   }
   problems.sort((a, b) => (a.occurred_at ?? '').localeCompare(b.occurred_at ?? '') || (a.seq ?? 0) - (b.seq ?? 0));
-  return { ok: problems.length === 0, checked, sealed, checkpoints: checkpointsCount, first_bad: problems[0] ?? null, problems: problems.length };
+  return { ok: problems.length === 0, checked, pending, sealed, checkpoints: checkpointsCount, first_bad: problems[0] ?? null, problems: problems.length };
 }
 
 async function leavesUpTo(c: PoolClient, logId: string, size: number): Promise<Buffer[]> {
