@@ -317,7 +317,8 @@ describe('every receiver type, in its own format', () => {
     await until(() => ocsf.accepted.flatMap((r) => JSON.parse(r.body).events).length, (n) => n >= 3);
     const o = ocsf.accepted.flatMap((r) => JSON.parse(r.body).events);
     expect(o[0]).toMatchObject({ class_uid: 6003, type_uid: 600303, src_endpoint: { ip: '203.0.113.9' } });
-    expect(o[2]).toMatchObject({ class_uid: 3001, activity_id: 4 });
+    // member.removed is Account Change / Delete (6); 4 would be Password Reset.
+    expect(o[2]).toMatchObject({ class_uid: 3001, activity_id: 6, activity_name: 'Delete', type_uid: 300106 });
   });
 
   it('follows one workspace’s log when scoped to it', async () => {

@@ -32,6 +32,11 @@ describe('forwarding formats', () => {
   it('maps key and member events to OCSF Account Change, others to API Activity', () => {
     expect(toOcsf(e)).toMatchObject({ class_uid: 3001, activity_id: 1, type_uid: 300101, status_id: 1, actor: { user: { email_addr: 'alice@acme.com' } } });
     expect(toOcsf({ ...e, action: 'document.deleted', category: 'content', outcome: 'failure' })).toMatchObject({ class_uid: 6003, activity_id: 4, type_uid: 600304, status_id: 2 });
+    // Revoking a key and removing a member are not Password Reset (3001 activity 4).
+    expect(toOcsf({ ...e, action: 'api_key.revoked' })).toMatchObject({ class_uid: 3001, activity_id: 5, activity_name: 'Disable', type_uid: 300105 });
+    expect(toOcsf({ ...e, action: 'member.removed', category: 'members' })).toMatchObject({ class_uid: 3001, activity_id: 6, activity_name: 'Delete', type_uid: 300106 });
+    expect(toOcsf({ ...e, action: 'auth.login', category: 'members' })).toMatchObject({ class_uid: 3002, activity_name: 'Logon', user: { email_addr: 'alice@acme.com' } });
+    expect(toOcsf({ ...e, action: 'member.role_changed', category: 'members' })).toMatchObject({ class_uid: 3005, activity_name: 'Assign Privileges' });
   });
 
   it('shapes each receiver’s request', () => {

@@ -1,3 +1,4 @@
+import { OCSF_CLASSES, ocsfMappingOf } from './ocsf';
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import type { ApiEvent } from './normalize';
@@ -53,41 +54,33 @@ export function verifySignature(header: string, secret: string, body: string, to
   return parts.some((p) => p === `v1=${expected}`);
 }
 
-const ACCOUNT_CHANGE_CATEGORIES = new Set(['members', 'api_keys']);
-const VERBS: [RegExp, number, string][] = [
-  [/(^|_)(create|created|add|added|invite|invited|signed_up|joined|placed)$/, 1, 'Create'],
-  [/(^|_)(read|view|viewed|download|downloaded|login|list)$/, 2, 'Read'],
-  [/(^|_)(update|updated|change|changed|rename|renamed|rotate|rotated|role_changed)$/, 3, 'Update'],
-  [/(^|_)(delete|deleted|remove|removed|revoke|revoked|purged|released)$/, 4, 'Delete'],
-];
-
-/** OCSF: Account Change (3001) for members and keys, API Activity (6003) for everything else. */
+/** OCSF 1.3: the class and activity each action really is (see ocsf.ts). */
 export function toOcsf(e: ApiEvent): Record<string, unknown> {
-  const verb = e.action.slice(e.action.lastIndexOf('.') + 1);
-  const [, activityId, activityName] = VERBS.find(([re]) => re.test(verb)) ?? [null, 99, 'Other'];
-  const account = ACCOUNT_CHANGE_CATEGORIES.has(e.category);
-  const classUid = account ? 3001 : 6003;
+  const m = ocsfMappingOf(e.action);
+  const cls = OCSF_CLASSES[m.class_uid];
+  const iam = cls.category_uid === 3;
   const failed = e.outcome !== 'success';
+  const actorUser = { uid: e.actor_id, email_addr: e.actor_email, name: e.actor_name, type: e.actor_type };
+  // IAM classes name the user acted upon: the target, or for a sign-in the person signing in.
+  const subject = m.class_uid === 3002 ? actorUser : { uid: e.target_id, name: e.target_name, type: e.target_type };
   return {
-    class_uid: classUid,
-    class_name: account ? 'Account Change' : 'API Activity',
-    category_uid: account ? 3 : 6,
-    category_name: account ? 'Identity & Access Management' : 'Application Activity',
-    activity_id: activityId,
-    activity_name: activityName,
-    type_uid: classUid * 100 + activityId,
+    class_uid: m.class_uid,
+    class_name: cls.name,
+    category_uid: cls.category_uid,
+    category_name: cls.category_name,
+    activity_id: m.activity_id,
+    activity_name: m.activity_name,
+    type_uid: m.class_uid * 100 + m.activity_id,
     time: Date.parse(e.occurred_at),
     severity_id: 1,
     status_id: failed ? 2 : 1,
     status: failed ? 'Failure' : 'Success',
     message: e.action,
-    actor: { user: { uid: e.actor_id, email_addr: e.actor_email, name: e.actor_name, type: e.actor_type } },
+    actor: { user: actorUser },
     src_endpoint: e.ip ? { ip: e.ip } : undefined,
     http_request: e.user_agent ? { user_agent: e.user_agent } : undefined,
     api: { operation: e.action },
-    ...(account
-      ? { user: { uid: e.target_id, name: e.target_name, type: e.target_type } }
-      : { resources: e.target_type ? [{ uid: e.target_id, type: e.target_type, name: e.target_name }] : [] }),
+    ...(iam ? { user: subject } : { resources: e.target_type ? [{ uid: e.target_id, type: e.target_type, name: e.target_name }] : [] }),
     metadata: { version: '1.3.0', uid: e.id, product: { name: 'Audit Trail', vendor_name: 'Audit Trail' }, tenant_uid: e.account_id, logged_time: Date.parse(e.received_at) },
     unmapped: { category: e.category, scope: e.scope, workspace_id: e.workspace_id, metadata: e.metadata, changes: e.changes },
   };

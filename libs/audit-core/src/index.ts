@@ -9,5 +9,6 @@ export { REDACTED, isSecretKey, luhnValid, redact, redactText } from './redact';
 export * from './text-hygiene';
 export * from './export-format';
 export * from './forwarding';
+export * from './ocsf';
 export * from './merkle';
 export * from './manifest';
