@@ -10,6 +10,8 @@ import { AccessGuard } from './auth/access.guard';
 import { AuthController } from './auth/auth.controller';
 import { AuthService } from './auth/auth.service';
 import { PrincipalResolver } from './auth/principal.resolver';
+import { CatalogController } from './catalog/catalog.controller';
+import { CatalogService } from './catalog/catalog.service';
 import { BillingController } from './billing/billing.controller';
 import { BillingService } from './billing/billing.service';
 import { PlanService } from './billing/plan.service';
@@ -54,6 +56,7 @@ export class AppModule {
         MembersController,
         ApiKeysController,
         EventsController,
+        CatalogController,
         ExportsController,
         ForwardingController,
         IntegrityController,
@@ -74,6 +77,7 @@ export class AppModule {
         MembersService,
         ApiKeysService,
         EventsService,
+        CatalogService,
         ExportsService,
         WorkspaceDirectory,
         PlanService,

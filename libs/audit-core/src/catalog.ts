@@ -23,7 +23,7 @@ export const CATEGORIES: readonly CategoryInfo[] = [
   { id: 'forwarding', name: 'Forwarding', description: 'Forwarding destinations and their deliveries.', prefixes: ['destination'] },
   { id: 'retention', name: 'Retention', description: 'Retention purges and legal holds.', prefixes: ['retention', 'legal_hold'] },
   { id: 'integrity', name: 'Integrity', description: 'Sealing, checkpoints and verification.', prefixes: ['integrity'] },
-  { id: 'settings', name: 'Settings', description: 'Configuration changes such as SMTP, domains and webhooks.', prefixes: ['settings', 'smtp', 'domain', 'webhook', 'config'] },
+  { id: 'settings', name: 'Settings', description: 'Configuration changes such as SMTP, domains and webhooks.', prefixes: ['settings', 'smtp', 'domain', 'webhook', 'config', 'catalog'] },
   { id: 'integrations', name: 'Integrations', description: 'Connected apps and integrations.', prefixes: ['integration', 'oauth_app', 'app'] },
   { id: 'content', name: 'Content', description: 'Content created, changed or deleted inside a workspace.', prefixes: ['content', 'project', 'document', 'template', 'campaign', 'message'] },
   { id: CUSTOM_CATEGORY, name: 'Custom', description: 'Actions not in the catalog.', prefixes: [] },
@@ -56,6 +56,9 @@ export const PLATFORM_ACTIONS: Readonly<Record<string, string>> = {
   'retention.purged': 'Events older than the retention period were purged.',
   'legal_hold.placed': 'A legal hold was placed: retention deletes nothing in its scope.',
   'legal_hold.released': 'A legal hold was released.',
+  'catalog.action_registered': 'An action of your own was registered in the catalog.',
+  'catalog.action_updated': "A registered action's category, description or metadata schema changed.",
+  'catalog.action_removed': 'A registered action was removed from the catalog.',
 };
 
 const byPrefix = new Map<string, string>();

@@ -56,7 +56,8 @@ export interface NormalizeContext {
   receivedAt: Date;
   /** Workspace the event goes to (already resolved against the key's binding). */
   workspaceId: string | null;
-  tenantCatalog?: ReadonlyMap<string, string>;
+  /** The category the tenant registered this action under, if it did. */
+  tenantCategory?: string;
 }
 
 /** Turn a validated input into the record to store: id, category, redaction, defaults. */
@@ -73,7 +74,7 @@ export function normalizeEvent(input: EventInput, ctx: NormalizeContext): EventR
     occurred_at: occurredAt,
     received_at: ctx.receivedAt,
     action: input.action,
-    category: categoryOf(input.action, ctx.tenantCatalog),
+    category: ctx.tenantCategory ?? categoryOf(input.action),
     actor_type: input.actor.type,
     actor_id: input.actor.id ?? null,
     actor_email: input.actor.email?.toLowerCase() ?? null,

@@ -46,6 +46,9 @@ const EXPECTED: Record<string, [number, string]> = {
   'retention.purged': [6003, 'Delete'],
   'legal_hold.placed': [6003, 'Create'],
   'legal_hold.released': [6003, 'Delete'],
+  'catalog.action_registered': [6003, 'Create'],
+  'catalog.action_updated': [6003, 'Update'],
+  'catalog.action_removed': [6003, 'Delete'],
 };
 
 describe('OCSF mapping', () => {

@@ -62,6 +62,9 @@ export const OCSF_PLATFORM_ACTIONS: Readonly<Record<string, OcsfMapping>> = {
   'retention.purged': row(6003, 4),
   'legal_hold.placed': row(6003, 1),
   'legal_hold.released': row(6003, 4),
+  'catalog.action_registered': row(6003, 1),
+  'catalog.action_updated': row(6003, 3),
+  'catalog.action_removed': row(6003, 4),
 };
 
 const VERBS: [RegExp, number][] = [

@@ -3,10 +3,11 @@ import {
   activityInterval, CATEGORIES, categoryOf, type EventActivityQuery, type EventInput, type EventQuery, MAX_ACTIVITY_BUCKETS, type EventRecord, type FieldError, PLATFORM_ACTIONS, decodeCursor, encodeCursor,
   normalizeEvent, toApiEvent, uuidv7Time,
 } from '@audit-trail/audit-core';
-import { countByAction, countByInterval, Database, EventWriter, findEvent, type LogSelector, queryEvents } from '@audit-trail/platform';
+import { countByAction, countByInterval, Database, EventWriter, findEvent, type LogSelector, queryEvents, tenantActions } from '@audit-trail/platform';
 import { clampToViewWindow, describeViewWindow, hasEntitlement, isViewable } from '@audit-trail/plans';
 import { AppError, ErrorCode, forbidden, notFound } from '../common/errors';
 import { canAccessLog, type Principal } from '../common/principal';
+import { CatalogService } from '../catalog/catalog.service';
 import { WorkspaceDirectory } from './workspace-directory';
 
 @Injectable()
@@ -15,12 +16,15 @@ export class EventsService {
     private readonly db: Database,
     private readonly writer: EventWriter,
     private readonly workspaces: WorkspaceDirectory,
+    private readonly catalogs: CatalogService,
   ) {}
 
   /** Validate workspaces, normalize, store; resolves once every event is committed. */
   async ingest(p: Principal, inputs: EventInput[], pathPrefix: (i: number) => string): Promise<string[]> {
     const receivedAt = new Date();
     const errors: FieldError[] = [];
+    // The account's own actions: their categories, and schemas their metadata must match.
+    const tenant = await this.catalogs.registrations(p.accountId);
     let known: Set<string> | null = null;
     const records: EventRecord[] = [];
     for (let i = 0; i < inputs.length; i++) {
@@ -38,7 +42,9 @@ export class EventsService {
           continue;
         }
       }
-      records.push(normalizeEvent(input, { accountId: p.accountId, receivedAt, workspaceId }));
+      const registered = tenant?.get(input.action);
+      errors.push(...this.catalogs.checkMetadata(p.accountId, registered, input.metadata, pathPrefix(i)));
+      records.push(normalizeEvent(input, { accountId: p.accountId, receivedAt, workspaceId, tenantCategory: registered?.category }));
     }
     if (errors.length) throw new AppError(ErrorCode.Validation, 'The request body is not valid.', errors);
     // The same idempotency key twice in one batch is one event.
@@ -169,28 +175,27 @@ export class EventsService {
     const { from } = clampToViewWindow(p.plan, null, new Date());
     const counts = await this.db.tenant(p.accountId, async (c) => {
       const rows = await countByAction(c, p.accountId, from, this.readableLogs(p));
-      const { rows: custom } = await c.query<{ action: string; category: string; description: string | null }>(
-        'SELECT action, category, description FROM tenant_actions',
-      );
-      return { rows, custom };
+      return { rows, custom: await tenantActions.list(c) };
     });
-    const actions = new Map<string, { action: string; category: string; description: string | null; count: number }>();
+    type Row = { action: string; category: string; description: string | null; count: number; registered: boolean; has_schema: boolean };
+    const actions = new Map<string, Row>();
     for (const [action, description] of Object.entries(PLATFORM_ACTIONS)) {
-      actions.set(action, { action, category: '', description, count: 0 });
+      actions.set(action, { action, category: '', description, count: 0, registered: false, has_schema: false });
     }
-    for (const c of counts.custom) actions.set(c.action, { action: c.action, category: c.category, description: c.description, count: 0 });
+    for (const c of counts.custom) actions.set(c.action, { action: c.action, category: c.category, description: c.description, count: 0, registered: true, has_schema: c.metadata_schema !== null });
     for (const r of counts.rows) {
-      const a = actions.get(r.action) ?? { action: r.action, category: r.category, description: null, count: 0 };
+      const a = actions.get(r.action) ?? { action: r.action, category: r.category, description: null, count: 0, registered: false, has_schema: false };
       a.count += r.count;
-      a.category = r.category;
+      if (!a.registered) a.category = r.category;
       actions.set(r.action, a);
     }
     for (const a of actions.values()) if (!a.category) a.category = categoryOf(a.action);
+    // The tenant's own categories come after the built-in ones.
+    const own = [...new Set([...actions.values()].map((a) => a.category))].filter((id) => !CATEGORIES.some((c) => c.id === id)).sort();
+    const categories = [...CATEGORIES.map((c) => ({ id: c.id, name: c.name, description: c.description })), ...own.map((id) => ({ id, name: id, description: 'A category of your own.' }))];
     return {
-      categories: CATEGORIES.map((c) => ({
-        id: c.id,
-        name: c.name,
-        description: c.description,
+      categories: categories.map((c) => ({
+        ...c,
         count: [...actions.values()].filter((a) => a.category === c.id).reduce((s, a) => s + a.count, 0),
         actions: [...actions.values()].filter((a) => a.category === c.id).sort((x, y) => x.action.localeCompare(y.action)),
       })),

@@ -6,6 +6,7 @@ import { Migration20261122194407_exports } from './Migration20261122194407_expor
 import { Migration20261124010000_retention } from './Migration20261124010000_retention';
 import { Migration20261124020000_forwarding } from './Migration20261124020000_forwarding';
 import { Migration20261124030000_integrity } from './Migration20261124030000_integrity';
+import { Migration20261201120000_tenant_catalog } from './Migration20261201120000_tenant_catalog';
 
 /** Every migration, in order. A newly generated migration is added here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -16,4 +17,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261124010000_retention', class: Migration20261124010000_retention },
   { name: 'Migration20261124020000_forwarding', class: Migration20261124020000_forwarding },
   { name: 'Migration20261124030000_integrity', class: Migration20261124030000_integrity },
+  { name: 'Migration20261201120000_tenant_catalog', class: Migration20261201120000_tenant_catalog },
 ];
