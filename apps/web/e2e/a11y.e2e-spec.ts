@@ -67,6 +67,7 @@ const PAGES: [path: string, heading: string][] = [
   ['/api-keys', 'API Keys'],
   ['/members', 'Members'],
   ['/workspaces', 'Workspaces'],
+  ['/catalog', 'Catalog'],
   ['/billing', 'Billing'],
 ];
 

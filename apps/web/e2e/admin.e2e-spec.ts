@@ -154,3 +154,26 @@ it('invites a member, changes workspaces, and confirms destructive steps', async
   await page.reload();
   await page.getByTestId('member-row').filter({ hasText: invitee }).waitFor();
 });
+
+it('registers an action with a metadata schema on the Catalog page and lists it as the tenant’s own', async () => {
+  await page.getByRole('link', { name: 'Catalog' }).click();
+  await page.getByTestId('catalog-row').filter({ hasText: 'api_key.created' }).getByText('platform').waitFor();
+  await page.getByRole('button', { name: 'Register an action' }).click();
+  const form = page.getByRole('form', { name: 'Action registration' });
+  await form.locator('input[name=action]').fill('subscription.changed');
+  await form.getByLabel('Description').fill('A customer changed plan.');
+  await form.getByLabel(/Metadata schema/).fill('{"type": "object", "required": ["plan"]}');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await page.getByTestId('toast').getByText(/subscription\.changed saved \(version 1\)/).waitFor();
+  const row = page.getByTestId('catalog-row').filter({ hasText: 'subscription.changed' });
+  await row.getByText('yours').waitFor();
+  await row.getByText('schema', { exact: true }).waitFor();
+  await page.screenshot({ path: join(SCREENSHOTS, 'catalog.png'), fullPage: true });
+  const stored = await page.evaluate(() => fetch('/v1/catalog/actions/subscription.changed').then((r) => r.json() as Promise<{ metadata_schema: unknown; description: string }>));
+  expect(stored).toMatchObject({ description: 'A customer changed plan.', metadata_schema: { type: 'object', required: ['plan'] } });
+  // A schema that is not JSON is caught in the form, before anything is sent.
+  await row.getByRole('button', { name: 'Edit subscription.changed' }).click();
+  await form.getByLabel(/Metadata schema/).fill('{not json');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await form.getByText('The schema is not valid JSON.').waitFor();
+});

@@ -16,6 +16,7 @@ const RetentionPage = lazy(() => import('./retention/retention-page').then((m) =
 const AcceptInvitationPage = lazy(() => import('./admin/accept-invitation-page').then((m) => ({ default: m.AcceptInvitationPage })));
 const ApiKeysPage = lazy(() => import('./admin/api-keys-page').then((m) => ({ default: m.ApiKeysPage })));
 const MembersPage = lazy(() => import('./admin/members-page').then((m) => ({ default: m.MembersPage })));
+const CatalogPage = lazy(() => import('./catalog/catalog-page').then((m) => ({ default: m.CatalogPage })));
 const WorkspacesPage = lazy(() => import('./admin/workspaces-page').then((m) => ({ default: m.WorkspacesPage })));
 
 /** What a page shows while its code or first data arrives. */
@@ -138,6 +139,7 @@ function Shell({ account }: { account: Account }) {
         {logs && <NavLink component={Link} to="/forwarding" label="Forwarding" active={location.pathname.startsWith('/forwarding')} />}
         {logs && <NavLink component={Link} to="/integrity" label="Integrity" active={location.pathname.startsWith('/integrity')} />}
         {logs && <NavLink component={Link} to="/retention" label="Retention" active={location.pathname.startsWith('/retention')} />}
+        {readsLogs && <NavLink component={Link} to="/catalog" label="Catalog" active={location.pathname.startsWith('/catalog')} />}
         {isAdmin && <NavLink component={Link} to="/api-keys" label="API Keys" active={location.pathname.startsWith('/api-keys')} />}
         {isAdmin && <NavLink component={Link} to="/members" label="Members" active={location.pathname.startsWith('/members')} />}
         {isAdmin && <NavLink component={Link} to="/workspaces" label="Workspaces" active={location.pathname.startsWith('/workspaces')} />}
@@ -151,6 +153,7 @@ function Shell({ account }: { account: Account }) {
             <Route path="/forwarding" element={logs ? <ForwardingPage account={account} /> : <Navigate to="/" replace />} />
             <Route path="/integrity" element={logs ? <IntegrityPage account={account} /> : <Navigate to="/" replace />} />
             <Route path="/retention" element={logs ? <RetentionPage account={account} /> : <Navigate to="/" replace />} />
+            <Route path="/catalog" element={readsLogs ? <CatalogPage canEdit={isAdmin} /> : <Navigate to="/" replace />} />
             <Route path="/api-keys" element={isAdmin ? <ApiKeysPage /> : <Navigate to="/" replace />} />
             <Route path="/members" element={isAdmin ? <MembersPage account={account} /> : <Navigate to="/" replace />} />
             <Route path="/workspaces" element={isAdmin ? <WorkspacesPage /> : <Navigate to="/" replace />} />
