@@ -70,7 +70,7 @@ describe('exports', () => {
     expect(createHash('sha256').update(file.body).digest('hex')).toBe(done.sha256);
     expect(file.body.length).toBe(done.bytes);
     const text = file.body.toString('utf8');
-    expect(text.split('\r\n')[0]).toBe('id,occurred_at,received_at,scope,workspace_id,action,category,outcome,actor_type,actor_id,actor_email,actor_name,target_type,target_id,target_name,ip,user_agent,metadata,changes');
+    expect(text.split('\r\n')[0]).toBe('id,occurred_at,received_at,scope,workspace_id,action,category,outcome,actor_type,actor_id,actor_email,actor_name,target_type,target_id,target_name,ip,user_agent,metadata,changes,source,api_key_id');
     const rows: Record<string, string>[] = parse(text, { columns: true });
     expect(rows).toHaveLength(30);
     expect(new Set(rows.map((r) => r.id))).toEqual(new Set(ingest.body.ids));
@@ -79,6 +79,9 @@ describe('exports', () => {
     expect(first.actor_name).toBe("'+cmd|calc");
     expect(first.target_name).toBe("'-2+3");
     expect(JSON.parse(first.metadata)).toEqual({ note: '@import, "quoted", and\nnew line', ü: 'ünïcödé' });
+    // Provenance: ingested with this key.
+    const keyId = (await call(t.url, 'GET', '/v1/api-keys', { key: acme.key })).body.data.at(-1).id;
+    expect([first.source, first.api_key_id]).toEqual(['api', keyId]);
     const second = rows.find((r) => r.id === ingest.body.ids[1]) as Record<string, string>;
     expect(second.actor_name).toBe("'\tTabbed");
     expect(second.ip).toBe('203.0.113.7');

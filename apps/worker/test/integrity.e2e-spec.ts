@@ -170,6 +170,18 @@ describe('tampering as the database superuser is detected and named', () => {
     expect(r.first_bad).toMatchObject({ event_id: ids[3], reason: expect.stringMatching(/changed/) });
   });
 
+  it('a source changed to platform, or a key id removed: provenance is sealed too', async () => {
+    const { x, ids } = await sealedTenant(5);
+    await asSuperuser(`UPDATE audit_events SET source = 'platform' WHERE account_id = $1 AND id = $2`, [x.accountId, ids[1]]);
+    await asSuperuser(`UPDATE audit_events SET api_key_id = NULL WHERE account_id = $1 AND id = $2`, [x.accountId, ids[3]]);
+    const r = await verify(x);
+    expect(r.ok).toBe(false);
+    expect(r.first_bad).toMatchObject({ event_id: ids[1], reason: expect.stringMatching(/changed/) });
+    expect((r as unknown as { problems: number }).problems).toBe(2);
+    const proof = await call(t.url, 'GET', `/v1/events/${ids[0]}/proof`, { key: x.key });
+    expect(proof.body.leaf_version).toBe(2);
+  });
+
   it('an event changed after its inclusion proof was handed out', async () => {
     const { x, ids } = await sealedTenant(6);
     const proof = await call(t.url, 'GET', `/v1/events/${ids[4]}/proof`, { key: x.key });

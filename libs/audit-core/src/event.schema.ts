@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { jsonDepth } from './text-hygiene';
 import { normalizeIp, normalizeIpOrCidr } from './ip';
+import { EVENT_SOURCES } from './normalize';
 
 export const ACTION_RE = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
 export const ACTOR_TYPES = ['user', 'api_key', 'system'] as const;
@@ -137,6 +138,10 @@ export const eventFilterShape = {
   /** Leave out one outcome (the console's `-outcome:success`). */
   outcome_not: z.enum(OUTCOMES, `must be one of ${OUTCOMES.join(', ')}`).optional(),
   q: z.string().min(1).max(200).optional(),
+  /** `platform`: written by Audit Trail itself; `api`: sent over POST /v1/events. */
+  source: z.enum(EVENT_SOURCES, `must be one of ${EVENT_SOURCES.join(', ')}`).optional(),
+  /** The key that sent the events, or performed the administration they record. */
+  api_key_id: z.uuid('must be an API key id').optional(),
 };
 
 const rangeCheck = (value: { from?: string; to?: string }, ctx: z.RefinementCtx) => {
@@ -159,6 +164,17 @@ export const eventQuerySchema = z
   .superRefine(rangeCheck);
 
 export type EventQuery = z.infer<typeof eventQuerySchema>;
+
+/** GET /v1/api-keys/{id}/activity: the query's filters over every log of the account unless `scope` narrows it. */
+export const keyActivityQuerySchema = z
+  .strictObject({
+    ...eventFilterShape,
+    scope: z.enum(SCOPES).optional(),
+    limit: eventQuerySchema.shape.limit,
+    cursor: z.string().min(1).max(200).optional(),
+  })
+  .superRefine(rangeCheck);
+export type KeyActivityQuery = z.infer<typeof keyActivityQuerySchema>;
 export type EventFilter = Omit<EventQuery, 'limit' | 'cursor'>;
 
 export const EXPORT_FORMATS = ['csv', 'ndjson'] as const;

@@ -4,7 +4,7 @@ import type { ApiEvent } from './normalize';
 export const CSV_COLUMNS = [
   'id', 'occurred_at', 'received_at', 'scope', 'workspace_id', 'action', 'category', 'outcome',
   'actor_type', 'actor_id', 'actor_email', 'actor_name', 'target_type', 'target_id', 'target_name',
-  'ip', 'user_agent', 'metadata', 'changes',
+  'ip', 'user_agent', 'metadata', 'changes', 'source', 'api_key_id',
 ] as const;
 
 const FORMULA_START = /^[=+\-@\t\r]/;

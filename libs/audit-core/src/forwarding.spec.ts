@@ -5,6 +5,7 @@ const e: ApiEvent = {
   id: '0192f0c4-0000-7000-8000-000000000001', account_id: 'acc', workspace_id: null, scope: 'account', action: 'api_key.created', category: 'api_keys',
   occurred_at: '2026-04-30T14:22:11.000Z', received_at: '2026-04-30T14:22:11.140Z', actor_type: 'user', actor_id: 'u_42', actor_email: 'alice@acme.com',
   actor_name: 'Alice', target_type: 'api_key', target_id: 'k_1', target_name: 'CI', ip: '203.0.113.42', user_agent: 'curl/8', outcome: 'success', metadata: { a: 1 }, changes: null,
+  source: 'platform', api_key_id: null,
 };
 
 describe('forwarding formats', () => {

@@ -82,7 +82,7 @@ export function toOcsf(e: ApiEvent): Record<string, unknown> {
     api: { operation: e.action },
     ...(iam ? { user: subject } : { resources: e.target_type ? [{ uid: e.target_id, type: e.target_type, name: e.target_name }] : [] }),
     metadata: { version: '1.3.0', uid: e.id, product: { name: 'Audit Trail', vendor_name: 'Audit Trail' }, tenant_uid: e.account_id, logged_time: Date.parse(e.received_at) },
-    unmapped: { category: e.category, scope: e.scope, workspace_id: e.workspace_id, metadata: e.metadata, changes: e.changes },
+    unmapped: { category: e.category, scope: e.scope, workspace_id: e.workspace_id, metadata: e.metadata, changes: e.changes, source: e.source, api_key_id: e.api_key_id },
   };
 }
 

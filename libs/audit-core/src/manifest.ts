@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
-import { type CheckpointBody, canonicalJson, checkpointHash, leafHash, merkleRoot } from './merkle';
+import { type CheckpointBody, canonicalJson, checkpointHash, type LeafVersion, leafHash, merkleRoot } from './merkle';
 import type { ApiEvent } from './normalize';
 
 /**
@@ -16,6 +16,9 @@ export interface ManifestLog {
   leaves: string;
 }
 
+/** Where a row's leaf is: [log index, position] or [log index, position, leaf version]. */
+export type ManifestRow = [number, number] | [number, number, LeafVersion] | null;
+
 export interface ExportManifest {
   version: 1;
   export_id: string;
@@ -27,8 +30,12 @@ export interface ExportManifest {
   sha256: string;
   created_at: string;
   logs: ManifestLog[];
-  /** Per NDJSON row, in file order: [index into logs, leaf position], or null when the row was not sealed yet. CSV: null. */
-  rows: ([number, number] | null)[] | null;
+  /**
+   * Per NDJSON row, in file order: [index into logs, leaf position] for a
+   * version 1 leaf, [index, position, 2] for a leaf that covers provenance;
+   * null when the row was not sealed yet. CSV: null.
+   */
+  rows: ManifestRow[] | null;
   key_id: string;
   signature: string;
 }
@@ -85,7 +92,7 @@ export function verifyExport(file: Buffer, lines: ApiEvent[] | null, manifest: E
         return;
       }
       const leaf = trees[at[0]]?.[at[1]];
-      if (!leaf || !leaf.equals(leafHash(e))) problems.push(`row ${i + 1} (event ${e.id}) does not match its sealed leaf: it was changed`);
+      if (!leaf || !leaf.equals(leafHash(e, at[2] ?? 1))) problems.push(`row ${i + 1} (event ${e.id}) does not match its sealed leaf: it was changed`);
       else proven++;
     });
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalEvent, canonicalJson, consistencyProof, inclusionProof, MerkleFrontier, merkleRoot, nodeHash, rootFromInclusion, sealedFields, verifyConsistency } from './merkle';
+import { canonicalEvent, canonicalJson, leafHashHex, consistencyProof, inclusionProof, MerkleFrontier, merkleRoot, nodeHash, rootFromInclusion, sealedFields, verifyConsistency } from './merkle';
 
 const h = (s: string) => createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(s)])).digest();
 const leaves = Array.from({ length: 23 }, (_, i) => h(`leaf ${i}`));
@@ -26,10 +26,24 @@ describe('the sealed form of an event', () => {
       id: 'e1', account_id: 'a', workspace_id: null, scope: 'account' as const, action: 'x.y', category: 'custom', occurred_at: '2026-01-01T00:00:00.000Z',
       received_at: '2026-01-01T00:00:00.100Z', actor_type: 'user', actor_id: 'u"1', actor_email: null, actor_name: 'Zoë \u2028', target_type: null,
       target_id: null, target_name: null, ip: '::1', user_agent: null, outcome: 'success', metadata: { z: [1, { b: null, a: 'é' }], a: 1.5 }, changes: null,
+      source: 'api' as const, api_key_id: 'k1',
     };
-    for (const e of [base, { ...base, metadata: null, changes: { before: { a: 1 }, after: { a: 2 } }, workspace_id: 'w' }]) {
-      expect(canonicalEvent(e)).toBe(canonicalJson(sealedFields(e)));
+    for (const e of [base, { ...base, metadata: null, changes: { before: { a: 1 }, after: { a: 2 } }, workspace_id: 'w', source: 'platform' as const, api_key_id: null }]) {
+      for (const v of [1, 2] as const) expect(canonicalEvent(e, v)).toBe(canonicalJson(sealedFields(e, v)));
     }
+  });
+
+  it('covers provenance from version 2 on: the source cannot change without the leaf changing', () => {
+    const e = {
+      id: 'e1', account_id: 'a', workspace_id: null, scope: 'account' as const, action: 'api_key.revoked', category: 'api_keys', occurred_at: '2026-01-01T00:00:00.000Z',
+      received_at: '2026-01-01T00:00:00.100Z', actor_type: 'system', actor_id: null, actor_email: null, actor_name: null, target_type: null,
+      target_id: null, target_name: null, ip: null, user_agent: null, outcome: 'success', metadata: null, changes: null, source: 'api' as const, api_key_id: 'k1',
+    };
+    expect(leafHashHex({ ...e, source: 'platform' })).not.toBe(leafHashHex(e));
+    expect(leafHashHex({ ...e, api_key_id: null })).not.toBe(leafHashHex(e));
+    // Version 1 leaves (sealed before provenance) are what they always were.
+    expect(leafHashHex({ ...e, source: 'platform' }, 1)).toBe(leafHashHex(e, 1));
+    expect(canonicalEvent(e, 1)).not.toContain('source');
   });
 });
 

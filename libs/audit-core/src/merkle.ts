@@ -31,9 +31,18 @@ const sha256 = (...parts: Buffer[]) => {
 };
 const NODE = Buffer.from([1]);
 
+/**
+ * Which fields a leaf covers. 1: the event's stored fields as they were
+ * first sealed; 2 (every leaf sealed since provenance): those plus `source`
+ * and `api_key_id`, so who wrote an entry cannot be changed either.
+ * Each leaf records its version.
+ */
+export type LeafVersion = 1 | 2;
+export const LEAF_VERSION: LeafVersion = 2;
+
 /** The fields of an event that are sealed: everything it stores, as the API and NDJSON exports show it. */
-export function sealedFields(e: ApiEvent): Record<string, unknown> {
-  return {
+export function sealedFields(e: ApiEvent, version: LeafVersion = LEAF_VERSION): Record<string, unknown> {
+  const v1 = {
     id: e.id,
     account_id: e.account_id,
     workspace_id: e.workspace_id,
@@ -54,40 +63,42 @@ export function sealedFields(e: ApiEvent): Record<string, unknown> {
     metadata: e.metadata,
     changes: e.changes,
   };
+  return version === 1 ? v1 : { ...v1, source: e.source, api_key_id: e.api_key_id };
 }
 
-const str = (v: string | null) => (v === null ? 'null' : JSON.stringify(v));
+const str = (v: string | null | undefined) => (v === null || v === undefined ? 'null' : JSON.stringify(v));
 const json = (v: unknown) => (v === null || v === undefined ? 'null' : canonicalJson(v));
 
 /**
- * canonicalJson(sealedFields(e)) written out with the keys already in their
- * sorted order: the same bytes (a unit test holds them equal) at a fraction
- * of the cost, since verification hashes every event of a log.
+ * canonicalJson(sealedFields(e, version)) written out with the keys already
+ * in their sorted order: the same bytes (a unit test holds them equal) at a
+ * fraction of the cost, since verification hashes every event of a log.
  */
-export function canonicalEvent(e: ApiEvent): string {
+export function canonicalEvent(e: ApiEvent, version: LeafVersion = LEAF_VERSION): string {
+  const v2 = version === 2;
   return (
     `{"account_id":${str(e.account_id)},"action":${str(e.action)},"actor_email":${str(e.actor_email)},"actor_id":${str(e.actor_id)},` +
-    `"actor_name":${str(e.actor_name)},"actor_type":${str(e.actor_type)},"category":${str(e.category)},"changes":${json(e.changes)},` +
+    `"actor_name":${str(e.actor_name)},"actor_type":${str(e.actor_type)},${v2 ? `"api_key_id":${str(e.api_key_id)},` : ''}"category":${str(e.category)},"changes":${json(e.changes)},` +
     `"id":${str(e.id)},"ip":${str(e.ip)},"metadata":${json(e.metadata)},"occurred_at":${str(e.occurred_at)},"outcome":${str(e.outcome)},` +
-    `"received_at":${str(e.received_at)},"target_id":${str(e.target_id)},"target_name":${str(e.target_name)},"target_type":${str(e.target_type)},` +
+    `"received_at":${str(e.received_at)},${v2 ? `"source":${str(e.source)},` : ''}"target_id":${str(e.target_id)},"target_name":${str(e.target_name)},"target_type":${str(e.target_type)},` +
     `"user_agent":${str(e.user_agent)},"workspace_id":${str(e.workspace_id)}}`
   );
 }
 
 /** What a leaf hash covers: 0x00 ‖ the canonical JSON (U+0000 is the single byte 0x00 in UTF-8). */
-const leafInput = (e: ApiEvent) => `\u0000${canonicalEvent(e)}`;
+const leafInput = (e: ApiEvent, version: LeafVersion) => `\u0000${canonicalEvent(e, version)}`;
 
 /**
- * Leaf hash: SHA-256(0x00 ‖ canonical JSON of the event's stored fields).
+ * Leaf hash: SHA-256(0x00 ‖ canonical JSON of the event's sealed fields).
  * One-shot hashing of the string: half the cost of a Hash object per event.
  */
-export function leafHash(e: ApiEvent): Buffer {
-  return hash('sha256', leafInput(e), 'buffer');
+export function leafHash(e: ApiEvent, version: LeafVersion = LEAF_VERSION): Buffer {
+  return hash('sha256', leafInput(e, version), 'buffer');
 }
 
 /** The leaf hash in hex, for comparing with a hash PostgreSQL sends as text. */
-export function leafHashHex(e: ApiEvent): string {
-  return hash('sha256', leafInput(e), 'hex');
+export function leafHashHex(e: ApiEvent, version: LeafVersion = LEAF_VERSION): string {
+  return hash('sha256', leafInput(e, version), 'hex');
 }
 
 export function nodeHash(left: Buffer, right: Buffer): Buffer {

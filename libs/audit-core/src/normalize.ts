@@ -25,7 +25,15 @@ export interface EventRecord {
   metadata: Record<string, unknown> | null;
   changes: { before?: Record<string, unknown> | null; after?: Record<string, unknown> | null } | null;
   idempotency_key: string | null;
+  /** Who wrote it: the platform itself, or a tenant over the API. Set by the writer, never by input. */
+  source: EventSource;
+  /** The API key that sent it (`api`), or that performed the administration it records (`platform`). */
+  api_key_id: string | null;
 }
+
+/** Where an entry came from: written by Audit Trail itself, or sent by the tenant over POST /v1/events. */
+export const EVENT_SOURCES = ['platform', 'api'] as const;
+export type EventSource = (typeof EVENT_SOURCES)[number];
 
 /** An event as the API answers it. */
 export interface ApiEvent {
@@ -49,6 +57,8 @@ export interface ApiEvent {
   outcome: string;
   metadata: Record<string, unknown> | null;
   changes: EventRecord['changes'];
+  source: EventSource;
+  api_key_id: string | null;
 }
 
 export interface NormalizeContext {
@@ -58,6 +68,8 @@ export interface NormalizeContext {
   workspaceId: string | null;
   /** The category the tenant registered this action under, if it did. */
   tenantCategory?: string;
+  /** The key that sent the event, or that performed the administration it records. */
+  apiKeyId?: string | null;
 }
 
 /** Turn a validated input into the record to store: id, category, redaction, defaults. */
@@ -88,6 +100,9 @@ export function normalizeEvent(input: EventInput, ctx: NormalizeContext): EventR
     metadata,
     changes,
     idempotency_key: input.idempotency_key ?? null,
+    // Ingested until the platform's own writer says otherwise (EventWriter sets it on every path).
+    source: 'api',
+    api_key_id: ctx.apiKeyId ?? null,
   };
 }
 
@@ -113,5 +128,7 @@ export function toApiEvent(r: EventRecord): ApiEvent {
     outcome: r.outcome,
     metadata: r.metadata,
     changes: r.changes,
+    source: r.source,
+    api_key_id: r.api_key_id,
   };
 }

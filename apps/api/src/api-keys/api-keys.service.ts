@@ -25,6 +25,7 @@ export function keyView(k: ApiKey) {
     created_at: k.createdAt.toISOString(),
     last_used_at: k.lastUsedAt?.toISOString() ?? null,
     rotated_at: k.rotatedAt?.toISOString() ?? null,
+    revoked_at: k.revokedAt?.toISOString() ?? null,
   };
 }
 
@@ -36,9 +37,9 @@ export class ApiKeysService {
     private readonly resolver: PrincipalResolver,
   ) {}
 
-  async list(p: Principal) {
+  async list(p: Principal, includeRevoked = false) {
     return this.tenant.run(p.accountId, async (em) => {
-      const keys = await em.find(ApiKey, { revokedAt: null }, { orderBy: { createdAt: 'desc' } });
+      const keys = await em.find(ApiKey, includeRevoked ? {} : { revokedAt: null }, { orderBy: { createdAt: 'desc' } });
       return keys.map(keyView);
     });
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
-  activityInterval, CATEGORIES, categoryOf, type EventActivityQuery, type EventInput, type EventQuery, MAX_ACTIVITY_BUCKETS, type EventRecord, type FieldError, PLATFORM_ACTIONS, decodeCursor, encodeCursor,
+  activityInterval, CATEGORIES, categoryOf, type EventActivityQuery, type EventInput, type EventQuery, type KeyActivityQuery, MAX_ACTIVITY_BUCKETS, type EventRecord, type FieldError, PLATFORM_ACTIONS, decodeCursor, encodeCursor,
   normalizeEvent, toApiEvent, uuidv7Time,
 } from '@audit-trail/audit-core';
 import { countByAction, countByInterval, Database, EventWriter, findEvent, type LogSelector, queryEvents, tenantActions } from '@audit-trail/platform';
@@ -44,7 +44,7 @@ export class EventsService {
       }
       const registered = tenant?.get(input.action);
       errors.push(...this.catalogs.checkMetadata(p.accountId, registered, input.metadata, pathPrefix(i)));
-      records.push(normalizeEvent(input, { accountId: p.accountId, receivedAt, workspaceId, tenantCategory: registered?.category }));
+      records.push(normalizeEvent(input, { accountId: p.accountId, receivedAt, workspaceId, tenantCategory: registered?.category, apiKeyId: p.apiKeyId }));
     }
     if (errors.length) throw new AppError(ErrorCode.Validation, 'The request body is not valid.', errors);
     // The same idempotency key twice in one batch is one event.
@@ -67,7 +67,7 @@ export class EventsService {
    * refused like any bad parameter (400 in a query, 422 in a body), the same
    * for a made-up id and another account's.
    */
-  async resolveLog(p: Principal, scope: 'account' | 'workspace', workspaceId: string | undefined, from: 'query' | 'body' = 'query'): Promise<LogSelector> {
+  async resolveLog(p: Principal, scope: 'account' | 'workspace', workspaceId: string | undefined, from: 'query' | 'body' = 'query'): Promise<LogSelector & { scope: 'account' | 'workspace' }> {
     if (p.kind === 'api_key' && p.boundWorkspaceId) {
       if (workspaceId && workspaceId !== p.boundWorkspaceId) throw notFound('Workspace');
       if (scope === 'account') throw forbidden('This API key is bound to a workspace; ask for scope=workspace.');
@@ -93,8 +93,25 @@ export class EventsService {
   }
 
   async query(p: Principal, q: EventQuery) {
+    return this.page(p, await this.resolveLog(p, q.scope, q.workspace_id), q);
+  }
+
+  /**
+   * Everything one API key did, across every log of the account (or the log
+   * `scope` names): the events it sent and the administration it performed.
+   * A revoked key's history stays readable; another account's key is 404.
+   */
+  async keyActivity(p: Principal, keyId: string, q: KeyActivityQuery) {
+    if (p.kind === 'api_key' && p.boundWorkspaceId) throw forbidden('A key bound to a workspace cannot read other keys’ activity across the account.');
+    const known = await this.db.tenant(p.accountId, async (c) => (await c.query('SELECT 1 FROM api_keys WHERE id = $1', [keyId])).rows.length > 0);
+    if (!known) throw notFound('API key');
+    const log: LogSelector = q.scope ? await this.resolveLog(p, q.scope, q.workspace_id) : { scope: 'all', workspaceIds: null };
+    return this.page(p, log, { ...q, api_key_id: keyId });
+  }
+
+  /** One keyset page of a log, with the plan's window and (with integrity proofs) whether each entry is sealed. */
+  private async page(p: Principal, log: LogSelector, q: Omit<EventQuery, 'scope' | 'workspace_id'> & { scope?: unknown; workspace_id?: unknown }) {
     const now = new Date();
-    const log = await this.resolveLog(p, q.scope, q.workspace_id);
     const requestedFrom = q.from ? new Date(q.from) : null;
     const to = q.to ? new Date(q.to) : null;
     const { from, clamped } = clampToViewWindow(p.plan, requestedFrom, now);

@@ -65,7 +65,13 @@ export class SelfAuditService {
         changes: e.changes,
         outcome: e.outcome,
       },
-      { accountId: e.accountId, receivedAt: new Date(), workspaceId: e.workspaceId ?? null },
+      {
+        accountId: e.accountId,
+        receivedAt: new Date(),
+        workspaceId: e.workspaceId ?? null,
+        // Administration performed with an API key names the key: "everything this key did".
+        apiKeyId: e.actor.kind === 'principal' && e.actor.principal.kind === 'api_key' ? e.actor.principal.apiKeyId : null,
+      },
     );
     await this.writer.writeInTransaction(exec, e.accountId, [record]);
   }

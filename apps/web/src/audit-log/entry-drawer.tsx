@@ -53,6 +53,8 @@ const FIELDS: [keyof AuditEvent, string][] = [
   ['ip', 'IP address'],
   ['user_agent', 'User agent'],
   ['workspace_id', 'Workspace'],
+  ['source', 'Written by (platform or api)'],
+  ['api_key_id', 'API key'],
   ['id', 'Event id'],
 ];
 

@@ -15,6 +15,7 @@ describe('the search box', () => {
     });
     expect(parseSearch('actor:"Alice Smith"').params).toEqual({ actor_id: 'Alice Smith' });
     expect(parseSearch('   ').params).toEqual({});
+    expect(parseSearch('source:platform key:0190c0de-0000-7000-8000-000000000000').params).toEqual({ source: 'platform', api_key_id: '0190c0de-0000-7000-8000-000000000000' });
   });
 
   it('says which words it could not use', () => {
@@ -23,7 +24,7 @@ describe('the search box', () => {
   });
 
   it('writes parameters back as the same search', () => {
-    const text = 'action:api_key.* action:member.invited actor:alice@acme.com ip:10.0.0.0/8 target:project:p_7 -outcome:success hello world';
+    const text = 'action:api_key.* action:member.invited actor:alice@acme.com ip:10.0.0.0/8 target:project:p_7 -outcome:success source:api key:k1 hello world';
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(parseSearch(text).params)) for (const x of Array.isArray(v) ? v : [v]) params.append(k, x);
     expect(formatSearch(params)).toBe(text);

@@ -13,7 +13,7 @@ export interface ParsedSearch {
   errors: string[];
 }
 
-export const QUALIFIERS = ['action', 'category', 'actor', 'ip', 'target', 'outcome'] as const;
+export const QUALIFIERS = ['action', 'category', 'actor', 'ip', 'target', 'outcome', 'source', 'key'] as const;
 
 /** Split on spaces, keeping "quoted phrases" and qualifier:"quoted values" whole. */
 export function tokenize(input: string): string[] {
@@ -71,6 +71,12 @@ export function parseSearch(input: string): ParsedSearch {
       case 'outcome':
         add(neg ? 'outcome_not' : 'outcome', value);
         break;
+      case 'source':
+        add('source', value);
+        break;
+      case 'key':
+        add('api_key_id', value);
+        break;
     }
   }
   if (text.length) params.q = text.join(' ');
@@ -95,10 +101,14 @@ export function formatSearch(params: URLSearchParams): string {
   if (o) parts.push(`outcome:${o}`);
   const on = params.get('outcome_not');
   if (on) parts.push(`-outcome:${on}`);
+  const src = params.get('source');
+  if (src) parts.push(`source:${src}`);
+  const key = params.get('api_key_id');
+  if (key) parts.push(`key:${key}`);
   const q = params.get('q');
   if (q) parts.push(q);
   return parts.join(' ');
 }
 
 /** Query parameters that parseSearch may set (cleared before a new search is applied). */
-export const SEARCH_KEYS = ['action', 'category', 'actor_email', 'actor_id', 'ip', 'target_type', 'target_id', 'outcome', 'outcome_not', 'q'] as const;
+export const SEARCH_KEYS = ['action', 'category', 'actor_email', 'actor_id', 'ip', 'target_type', 'target_id', 'outcome', 'outcome_not', 'source', 'api_key_id', 'q'] as const;

@@ -66,6 +66,10 @@ export interface AuditEvent {
   outcome: string;
   metadata: Record<string, unknown> | null;
   changes: { before?: Record<string, unknown> | null; after?: Record<string, unknown> | null } | null;
+  /** `platform`: written by Audit Trail itself; `api`: sent by your systems over the API. */
+  source: 'platform' | 'api';
+  /** The key that sent it, or performed the administration it records. */
+  api_key_id: string | null;
 }
 
 export interface EventPage {

@@ -11,9 +11,9 @@ import { type Account, api, ApiError, type AuditEvent, type EventPage, type Work
 import { localInputToIso, toLocalInput } from '../lib/local-time';
 
 /** Filters the page understands; they live in the URL so a view can be shared. */
-const FILTERS = ['scope', 'workspace_id', 'from', 'to', 'actor_email', 'actor_id', 'ip', 'category', 'action', 'target_type', 'target_id', 'outcome', 'outcome_not', 'q'] as const;
+const FILTERS = ['scope', 'workspace_id', 'from', 'to', 'actor_email', 'actor_id', 'ip', 'category', 'action', 'target_type', 'target_id', 'outcome', 'outcome_not', 'source', 'api_key_id', 'q'] as const;
 /** What the search box shows; the other filters have their own fields. */
-const BOX_KEYS = ['action', 'actor_id', 'target_type', 'target_id', 'outcome_not', 'q'];
+const BOX_KEYS = ['action', 'actor_id', 'target_type', 'target_id', 'outcome_not', 'source', 'api_key_id', 'q'];
 
 /** Rows per request; the table asks for the next page as the reader nears the end. */
 const PAGE = 100;
@@ -200,7 +200,7 @@ export function AuditLogPage({ account }: { account: Account }) {
             name="search"
             miw={360}
             placeholder="action:api_key.* actor:alice@acme.com ip:203.0.113.0/24 -outcome:success text"
-            description="Qualifiers action: actor: ip: target: category: outcome: (-outcome: excludes), and free text"
+            description="Qualifiers action: actor: ip: target: category: outcome: (-outcome: excludes) source:platform|api key:<id>, and free text"
             defaultValue={boxText}
           />
           <Button type="submit">Apply</Button>
@@ -281,6 +281,15 @@ export function AuditLogPage({ account }: { account: Account }) {
                     <Text fw={500}>{e.action}</Text>
                     <Badge variant="light">{e.category}</Badge>
                     {e.outcome !== 'success' && <Badge color="red">{e.outcome}</Badge>}
+                    {e.source === 'platform' ? (
+                      <Badge color="indigo.8" variant="outline" title="Written by Audit Trail itself: no API key can write such an entry" data-testid="source-badge">
+                        Platform
+                      </Badge>
+                    ) : (
+                      <Badge color="gray.7" variant="outline" title={e.api_key_id ? `Sent over the API by key ${e.api_key_id}` : 'Sent over the API'} data-testid="source-badge">
+                        API
+                      </Badge>
+                    )}
                     {e.sealed && (
                       <Badge color="teal.9" variant="outline" title="In the signed Merkle tree: any later change is detectable">
                         Sealed

@@ -58,8 +58,14 @@ export class EventWriter {
     this.maxEvents = options.maxEventsPerFlush ?? 2000;
   }
 
-  /** Store one tenant's events; resolves with the stored id of each, in order. */
+  /**
+   * Store one tenant's ingested events; resolves with the stored id of each,
+   * in order. Everything that comes this way is `source: api`, whatever the
+   * records say: only writeInTransaction (the platform's own writer) can
+   * produce `platform`.
+   */
   write(accountId: string, records: EventRecord[]): Promise<string[]> {
+    for (const r of records) r.source = 'api';
     return new Promise((resolve, reject) => {
       this.queue.push({ accountId, records, resolve, reject });
       this.pump();
@@ -160,8 +166,12 @@ export class EventWriter {
     }
   }
 
-  /** Insert inside a transaction someone else owns (self-audit next to the change it records). */
+  /**
+   * The platform's own writer: insert inside a transaction someone else owns
+   * (self-audit next to the change it records). Every record is `source: platform`.
+   */
   async writeInTransaction(exec: SqlExecutor, accountId: string, records: EventRecord[]): Promise<void> {
+    for (const r of records) r.source = 'platform';
     await this.partitions.ensure(exec, records.map((r) => r.occurred_at));
     await insertEvents(exec, accountId, records);
   }

@@ -5,7 +5,7 @@ import type { SqlExecutor } from '../database';
 export const EVENT_COLUMNS = [
   'account_id', 'id', 'workspace_id', 'occurred_at', 'received_at', 'action', 'category', 'actor_type',
   'actor_id', 'actor_email', 'actor_name', 'target_type', 'target_id', 'target_name', 'ip', 'user_agent',
-  'outcome', 'metadata', 'changes', 'idempotency_key',
+  'outcome', 'metadata', 'changes', 'idempotency_key', 'source', 'api_key_id',
 ] as const;
 
 const SELECT_COLUMNS = EVENT_COLUMNS.map((c) => (c === 'ip' ? 'host(ip) AS ip' : c)).join(', ');
@@ -73,8 +73,8 @@ export async function insertEvents(exec: SqlExecutor, accountId: string, records
 }
 
 export interface LogSelector {
-  /** `account`: the account log; `workspace`: the given workspaces' logs (null = every workspace). */
-  scope: 'account' | 'workspace';
+  /** `account`: the account log; `workspace`: the given workspaces' logs (null = every workspace); `all`: every log of the account. */
+  scope: 'account' | 'workspace' | 'all';
   workspaceIds: string[] | null;
 }
 
@@ -99,7 +99,9 @@ export function buildEventWhere(accountId: string, req: Omit<PageRequest, 'limit
     return `$${params.length}`;
   };
   const clauses = [`account_id = ${p(accountId)}`];
-  if (req.log.scope === 'account') clauses.push('workspace_id IS NULL');
+  if (req.log.scope === 'all') {
+    /* every log of the account */
+  } else if (req.log.scope === 'account') clauses.push('workspace_id IS NULL');
   else if (req.log.workspaceIds === null) clauses.push('workspace_id IS NOT NULL');
   else if (req.log.workspaceIds.length === 1) clauses.push(`workspace_id = ${p(req.log.workspaceIds[0])}`);
   else clauses.push(`workspace_id = ANY(${p(req.log.workspaceIds)}::uuid[])`);
@@ -122,6 +124,8 @@ export function buildEventWhere(accountId: string, req: Omit<PageRequest, 'limit
   if (f.target_id) clauses.push(`target_id = ${p(f.target_id)}`);
   if (f.outcome) clauses.push(`outcome = ${p(f.outcome)}`);
   if (f.outcome_not) clauses.push(`outcome <> ${p(f.outcome_not)}`);
+  if (f.source) clauses.push(`source = ${p(f.source)}`);
+  if (f.api_key_id) clauses.push(`api_key_id = ${p(f.api_key_id)}::uuid`);
   if (f.q) {
     const like = p(`%${escapeLike(f.q)}%`);
     clauses.push(

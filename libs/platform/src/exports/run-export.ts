@@ -1,4 +1,4 @@
-import { CSV_COLUMNS, type EventFilter, type EventRecord, type ExportManifest, manifestSigningBytes, type ManifestLog, toApiEvent, type UnsignedManifest } from '@audit-trail/audit-core';
+import { CSV_COLUMNS, type EventFilter, type EventRecord, type ExportManifest, manifestSigningBytes, type ManifestLog, type ManifestRow, toApiEvent, type UnsignedManifest } from '@audit-trail/audit-core';
 import { sign } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { to as copyTo } from 'pg-copy-streams';
@@ -87,6 +87,8 @@ const CSV_SQL: Record<(typeof CSV_COLUMNS)[number], string> = {
   user_agent: neutral('user_agent'),
   metadata: neutral('metadata::text'),
   changes: neutral('changes::text'),
+  source: 'source',
+  api_key_id: 'api_key_id',
 };
 const CSV_SELECT = CSV_COLUMNS.map((c) => `${CSV_SQL[c]} AS ${c}`).join(', ');
 
@@ -216,21 +218,21 @@ export async function runExport(
         // Each row's sealed position comes along, for the manifest.
         await reader.query(
           `DECLARE export_cursor NO SCROLL CURSOR FOR
-           SELECT e.*, l.log_id AS leaf_log, l.seq AS leaf_seq FROM (SELECT ${SELECT} FROM audit_events WHERE ${fullWhere}) e
+           SELECT e.*, l.log_id AS leaf_log, l.seq AS leaf_seq, l.leaf_version AS leaf_version FROM (SELECT ${SELECT} FROM audit_events WHERE ${fullWhere}) e
            LEFT JOIN integrity_leaves l ON l.account_id = e.account_id AND l.event_id = e.id
            ORDER BY e.occurred_at, e.id`,
           params,
         );
         for await (const rows of batches()) {
           yield Buffer.from(rows.map((r) => JSON.stringify(toApiEvent(r))).join('\n') + '\n');
-          for (const r of rows as (EventRecord & { leaf_log: string | null; leaf_seq: string | null })[]) {
+          for (const r of rows as (EventRecord & { leaf_log: string | null; leaf_seq: string | null; leaf_version: number | null })[]) {
             if (r.leaf_log === null) {
-              leafAt.push(-1, -1);
+              leafAt.push(-1, -1, 0);
               continue;
             }
             let li = logIndex.get(r.leaf_log);
             if (li === undefined) logIndex.set(r.leaf_log, (li = logIndex.size));
-            leafAt.push(li, Number(r.leaf_seq));
+            leafAt.push(li, Number(r.leaf_seq), Number(r.leaf_version));
           }
           done += rows.length;
           await reportProgress();
@@ -316,12 +318,13 @@ async function buildManifest(
       leaves: Buffer.concat(leaves.map((l) => l.leaf_hash)).toString('base64'),
     });
   }
-  const rows: ([number, number] | null)[] | null =
+  // Per row [log, position], and the leaf's version when it is not 1 (leaves sealed with provenance).
+  const rows: ManifestRow[] | null =
     row.format === 'ndjson'
-      ? Array.from({ length: x.leafAt.length / 2 }, (_, i) => {
-          const li = x.leafAt[2 * i];
-          const seq = x.leafAt[2 * i + 1];
-          return li >= 0 && seq < sizes[li] ? ([li, seq] as [number, number]) : null;
+      ? Array.from({ length: x.leafAt.length / 3 }, (_, i) => {
+          const [li, seq, version] = [x.leafAt[3 * i], x.leafAt[3 * i + 1], x.leafAt[3 * i + 2]];
+          if (li < 0 || seq >= sizes[li]) return null;
+          return version === 1 ? ([li, seq] as ManifestRow) : ([li, seq, version] as ManifestRow);
         })
       : null;
   const { log: _log, requested_at: _r, ...filters } = row.filters;

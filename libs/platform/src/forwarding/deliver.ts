@@ -246,6 +246,8 @@ export async function sendTest(db: Database, d: DestinationRow, opts: DeliveryOp
     outcome: 'success',
     metadata: { test: true, message: 'A test event from Audit Trail. Nothing happened.' },
     changes: null,
+    source: 'platform' as const,
+    api_key_id: null,
   };
   const req = buildRequest(d.type, d.url, d.format, [event], activeSecrets(d, opts.box, now), { deliveryId: newId(), test: true, now: now.getTime() });
   const res = await post(req, { allowPrivate: opts.allowPrivate, timeoutMs: o.timeoutMs });

@@ -1,4 +1,4 @@
-import { type CheckpointBody, checkpointHash, leafHash, MerkleFrontier, newId, toApiEvent } from '@audit-trail/audit-core';
+import { type CheckpointBody, checkpointHash, LEAF_VERSION, leafHash, MerkleFrontier, newId, toApiEvent } from '@audit-trail/audit-core';
 import { hasEntitlement, planOrFree } from '@audit-trail/plans';
 import type { PoolClient } from 'pg';
 import type { Database } from '../database';
@@ -109,7 +109,7 @@ export async function sealLog(db: Database, key: SigningKey, ref: LogRef, opts: 
           late.push(r);
           continue;
         }
-        const leaf = leafHash(toApiEvent(r));
+        const leaf = leafHash(toApiEvent(r), LEAF_VERSION);
         seqs.push(frontier.size);
         frontier.append(leaf);
         ids.push(r.id);
@@ -118,9 +118,9 @@ export async function sealLog(db: Database, key: SigningKey, ref: LogRef, opts: 
       }
       if (ids.length) {
         await c.query(
-          `INSERT INTO integrity_leaves (log_id, seq, account_id, event_id, occurred_at, leaf_hash, sealed_at)
-           SELECT $1, s, $2, e, o, decode(h, 'hex'), $3 FROM unnest($4::bigint[], $5::uuid[], $6::timestamptz[], $7::text[]) AS t(s, e, o, h)`,
-          [log.log_id, ref.accountId, now, seqs, ids, times, hashes],
+          `INSERT INTO integrity_leaves (log_id, seq, account_id, event_id, occurred_at, leaf_hash, sealed_at, leaf_version)
+           SELECT $1, s, $2, e, o, decode(h, 'hex'), $3, $8 FROM unnest($4::bigint[], $5::uuid[], $6::timestamptz[], $7::text[]) AS t(s, e, o, h)`,
+          [log.log_id, ref.accountId, now, seqs, ids, times, hashes, LEAF_VERSION],
         );
       }
       if (late.length) {

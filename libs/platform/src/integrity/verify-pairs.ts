@@ -1,4 +1,4 @@
-import { type ApiEvent, type EventRecord, leafHashHex } from '@audit-trail/audit-core';
+import { type ApiEvent, type EventRecord, type LeafVersion, leafHashHex } from '@audit-trail/audit-core';
 import type { ClientBase } from 'pg';
 import { EVENT_COLUMNS } from '../events/event.repository';
 
@@ -73,10 +73,10 @@ export async function checkPairs(c: ClientBase, a: PairsArgs): Promise<PairsResu
   const logCond = a.workspaceId ? 'workspace_id = $2' : '(workspace_id IS NULL AND $2::uuid IS NULL)';
   const share = (col: string) => (a.parts > 1 ? ` AND abs(hashtext(${col}::text)) % $6 = ANY($7::int[])` : ' AND $6::int > 0 AND cardinality($7::int[]) > 0');
   const result: PairsResult = { checked: 0, bad: [], missing: [] };
-  for await (const r of fetchAll<ApiRow & { l_seq: string; l_event_id: string; l_occurred_at: string; l_hash: string }>(
+  for await (const r of fetchAll<ApiRow & { l_seq: string; l_event_id: string; l_occurred_at: string; l_hash: string; l_version: LeafVersion }>(
     c,
     `pairs_${a.shares.join('_')}`,
-    `SELECT l.seq AS l_seq, l.event_id AS l_event_id, ${isoTime('l.occurred_at')} AS l_occurred_at, encode(l.leaf_hash, 'hex') AS l_hash, e.*
+    `SELECT l.seq AS l_seq, l.event_id AS l_event_id, ${isoTime('l.occurred_at')} AS l_occurred_at, encode(l.leaf_hash, 'hex') AS l_hash, l.leaf_version AS l_version, e.*
      FROM integrity_leaves l
      LEFT JOIN (SELECT ${SELECT_API} FROM audit_events WHERE account_id = $1 AND ${logCond} AND occurred_at >= $3 AND occurred_at < $4${share('id')}) e ON e.id = l.event_id
      WHERE l.log_id = $5 AND l.occurred_at >= $3 AND l.occurred_at < $4${share('l.event_id')}`,
@@ -87,7 +87,7 @@ export async function checkPairs(c: ClientBase, a: PairsArgs): Promise<PairsResu
       continue;
     }
     result.checked++;
-    if (leafHashHex(r as unknown as ApiEvent) !== r.l_hash) {
+    if (leafHashHex(r as unknown as ApiEvent, r.l_version) !== r.l_hash) {
       result.bad.push({ event_id: r.id, seq: Number(r.l_seq), occurred_at: r.occurred_at, reason: 'this event was changed after it was sealed: it no longer matches its leaf hash' });
     }
   }

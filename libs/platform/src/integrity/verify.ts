@@ -223,7 +223,7 @@ async function leavesUpTo(c: PoolClient, logId: string, size: number): Promise<B
 /** An inclusion proof of one event to the newest checkpoint that covers it, or null when it is not sealed in a checkpoint yet. */
 export async function proveInclusion(db: Database, accountId: string, eventId: string) {
   return db.tenant(accountId, async (c) => {
-    const leaf = (await c.query<{ log_id: string; seq: string; leaf_hash: Buffer }>('SELECT log_id, seq, leaf_hash FROM integrity_leaves WHERE account_id = $1 AND event_id = $2', [accountId, eventId])).rows[0];
+    const leaf = (await c.query<{ log_id: string; seq: string; leaf_hash: Buffer; leaf_version: number }>('SELECT log_id, seq, leaf_hash, leaf_version FROM integrity_leaves WHERE account_id = $1 AND event_id = $2', [accountId, eventId])).rows[0];
     if (!leaf) return null;
     const cp = (await c.query<CheckpointRow>('SELECT * FROM integrity_checkpoints WHERE log_id = $1 AND tree_size > $2 ORDER BY created_at DESC LIMIT 1', [leaf.log_id, leaf.seq])).rows[0];
     if (!cp) return null;
@@ -233,6 +233,8 @@ export async function proveInclusion(db: Database, accountId: string, eventId: s
       log_id: leaf.log_id,
       leaf_index: Number(leaf.seq),
       leaf_hash: leaf.leaf_hash.toString('hex'),
+      // Which fields the leaf covers (2: with source and api_key_id), to recompute it from the event.
+      leaf_version: leaf.leaf_version,
       tree_size: Number(cp.tree_size),
       audit_path: inclusionProof(leaves, Number(leaf.seq)).map((b) => b.toString('hex')),
       checkpoint: checkpointView(cp),

@@ -7,6 +7,7 @@ import { Migration20261124010000_retention } from './Migration20261124010000_ret
 import { Migration20261124020000_forwarding } from './Migration20261124020000_forwarding';
 import { Migration20261124030000_integrity } from './Migration20261124030000_integrity';
 import { Migration20261201120000_tenant_catalog } from './Migration20261201120000_tenant_catalog';
+import { Migration20261201130000_provenance } from './Migration20261201130000_provenance';
 
 /** Every migration, in order. A newly generated migration is added here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261124020000_forwarding', class: Migration20261124020000_forwarding },
   { name: 'Migration20261124030000_integrity', class: Migration20261124030000_integrity },
   { name: 'Migration20261201120000_tenant_catalog', class: Migration20261201120000_tenant_catalog },
+  { name: 'Migration20261201130000_provenance', class: Migration20261201130000_provenance },
 ];
