@@ -34,6 +34,7 @@ import { EventProofController, IntegrityController } from './integrity/integrity
 import { IntegrityService } from './integrity/integrity.service';
 import { LegalHoldsController } from './retention/legal-holds.controller';
 import { RetentionService } from './retention/retention.service';
+import { ReadAuditService } from './self-audit/read-audit.service';
 import { SelfAuditService } from './self-audit/self-audit.service';
 import { WebController } from './web/web.controller';
 
@@ -72,6 +73,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: ProblemFilter },
         PrincipalResolver,
         SelfAuditService,
+        ReadAuditService,
         AuthService,
         AccountsService,
         MembersService,

@@ -140,8 +140,10 @@ describe('ingest', () => {
     expect(wrong.status).toBe(403);
     const accountLog = await list(bound.body.key, '?scope=account');
     expect(accountLog.status).toBe(403);
+    // Its log holds its event, and the record of the owner opening it (event.viewed, written into the entry's own log).
     const own = await list(bound.body.key, '?scope=workspace');
-    expect(own.body.entries.map((e: { id: string }) => e.id)).toEqual([res.body.ids[0]]);
+    expect(own.body.entries.map((e: { action: string }) => e.action)).toEqual(['event.viewed', 'bound.write']);
+    expect(own.body.entries[1].id).toBe(res.body.ids[0]);
   });
 
   it('refuses a workspace id from another account with 422 and stores nothing', async () => {

@@ -180,6 +180,9 @@ describe('client addresses', () => {
       const failed = await call(app.url, 'GET', '/v1/events?action=auth.login_failed', { key: tenant.key });
       expect(failed.body.entries.length).toBeGreaterThan(0);
       for (const e of failed.body.entries) expect(e.ip).toBe('127.0.0.1');
+      // The lock-out is recorded once for the window, however many refusals follow.
+      const locked = await call(app.url, 'GET', '/v1/events?action=auth.locked_out', { key: tenant.key });
+      expect(locked.body.entries).toEqual([expect.objectContaining({ actor_email: tenant.email, outcome: 'failure', source: 'platform', ip: '127.0.0.1', metadata: expect.objectContaining({ attempts_allowed: 10 }) })]);
     } finally {
       await app.close();
     }

@@ -139,3 +139,18 @@ describe('one person in several accounts', () => {
     expect((await call(t.url, 'POST', `/v1/invitations/${inv.body.token}/accept`, { body: { name: 'Newbie', password: 'a long enough password' } })).status).toBe(201);
   });
 });
+
+it('lists a pending invitation and revokes it: the link stops working, the revocation is audited, another tenant gets 404', async () => {
+  const email = uniqueEmail('pending');
+  const inv = await call(t.url, 'POST', '/v1/members/invitations', { session: acme.owner, body: { email, role: 'member', workspace_ids: [] } });
+  const listed = (await call(t.url, 'GET', '/v1/members', { session: acme.owner })).body.invitations;
+  expect(listed).toEqual(expect.arrayContaining([expect.objectContaining({ id: inv.body.id, email })]));
+  expect((await call(t.url, 'DELETE', `/v1/members/invitations/${inv.body.id}`, { key: globex.key })).status).toBe(404);
+  expect((await call(t.url, 'DELETE', `/v1/members/invitations/${inv.body.id}`, { session: acme.owner })).status).toBe(204);
+  expect((await call(t.url, 'DELETE', `/v1/members/invitations/${inv.body.id}`, { session: acme.owner })).status).toBe(404);
+  expect((await call(t.url, 'GET', '/v1/members', { session: acme.owner })).body.invitations.some((i: { id: string }) => i.id === inv.body.id)).toBe(false);
+  const accept = await call(t.url, 'POST', `/v1/invitations/${inv.body.token}/accept`, { body: { name: 'Too late', password: 'a long enough password' } });
+  expect(accept.status).toBe(404);
+  const log = (await call(t.url, 'GET', '/v1/events?action=member.invitation_revoked', { key: acme.key })).body.entries;
+  expect(log[0]).toMatchObject({ source: 'platform', target_id: inv.body.id, metadata: { email, role: 'member' } });
+});

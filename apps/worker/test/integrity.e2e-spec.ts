@@ -99,9 +99,11 @@ describe('sealing, checkpoints and proofs', () => {
     const before = await verify(y);
     await ingest(y, 3);
     const waiting = await verify(y);
-    expect(waiting).toMatchObject({ ok: true, checked: before.checked, pending: 3 });
+    // Pending: the 3 events, the ones already pending before, and `before`'s own integrity.verified entry (verifications are audited).
+    expect(waiting).toMatchObject({ ok: true, checked: before.checked, pending: 3 + before.pending + 1 });
     await sealed(y);
-    expect(await verify(y)).toMatchObject({ ok: true, checked: before.checked + 3, pending: 0 });
+    // Sealed now: everything that was pending, and `waiting`'s own entry.
+    expect(await verify(y)).toMatchObject({ ok: true, checked: before.checked + waiting.pending + 1, pending: 0 });
   });
 
   it('answers every one of several verifications asked at once (two run, the rest wait their turn)', async () => {
@@ -132,6 +134,8 @@ describe('sealing, checkpoints and proofs', () => {
   });
 
   it('proves consistency between two checkpoints', async () => {
+    // Earlier reads (verifications, proofs, opened entries) are audited entries of this log: seal them first.
+    await sealed(x);
     const before = (await call(t.url, 'GET', '/v1/integrity/digests', { key: x.key })).body.data[0];
     await ingest(x, 5);
     await sealed(x);
@@ -264,6 +268,9 @@ describe('tampering as the database superuser is detected and named', () => {
     await db.query(`UPDATE integrity_logs SET last_round_at = now() - interval '1 minute' WHERE log_id = $1`, [x.accountId]);
     await sealed(x);
     expect((await verify(x)).first_bad).toMatchObject({ event_id: forged, reason: expect.stringMatching(/written into the past/) });
+    // The tenant's own log says so, as the platform.
+    const anomaly = (await call(t.url, 'GET', '/v1/events?action=integrity.anomaly', { key: x.key })).body.entries;
+    expect(anomaly).toEqual([expect.objectContaining({ source: 'platform', actor_type: 'system', actor_id: 'integrity', target_id: forged, outcome: 'failure', category: 'integrity' })]);
   });
 
   it('a deleted checkpoint breaks the chain', async () => {

@@ -23,6 +23,7 @@ export const CATEGORIES: readonly CategoryInfo[] = [
   { id: 'forwarding', name: 'Forwarding', description: 'Forwarding destinations and their deliveries.', prefixes: ['destination'] },
   { id: 'retention', name: 'Retention', description: 'Retention purges and legal holds.', prefixes: ['retention', 'legal_hold'] },
   { id: 'integrity', name: 'Integrity', description: 'Sealing, checkpoints and verification.', prefixes: ['integrity'] },
+  { id: 'access', name: 'Log access', description: 'Reads of the audit log itself: entries opened, logs read, proofs downloaded.', prefixes: ['event', 'log', 'proof'] },
   { id: 'settings', name: 'Settings', description: 'Configuration changes such as SMTP, domains and webhooks.', prefixes: ['settings', 'smtp', 'domain', 'webhook', 'config', 'catalog'] },
   { id: 'integrations', name: 'Integrations', description: 'Connected apps and integrations.', prefixes: ['integration', 'oauth_app', 'app'] },
   { id: 'content', name: 'Content', description: 'Content created, changed or deleted inside a workspace.', prefixes: ['content', 'project', 'document', 'template', 'campaign', 'message'] },
@@ -59,6 +60,16 @@ export const PLATFORM_ACTIONS: Readonly<Record<string, string>> = {
   'catalog.action_registered': 'An action of your own was registered in the catalog.',
   'catalog.action_updated': "A registered action's category, description or metadata schema changed.",
   'catalog.action_removed': 'A registered action was removed from the catalog.',
+  'event.viewed': 'One entry of the audit log was opened.',
+  'log.viewed': 'An audit log was read (one entry per reader, log and filters per 15 minutes, with the pages read).',
+  'integrity.verified': 'A log was verified against its signed checkpoints.',
+  'proof.downloaded': "An entry's inclusion proof was downloaded.",
+  'integrity.anomaly': 'The sealer refused a row: it was written into sealed history.',
+  'destination.tested': 'A test event was sent to a forwarding destination.',
+  'billing.checkout_started': 'A checkout for a plan was started.',
+  'billing.portal_opened': 'The billing portal was opened.',
+  'auth.locked_out': 'Sign-in was locked for an address after too many attempts.',
+  'member.invitation_revoked': 'A pending invitation was revoked.',
 };
 
 const byPrefix = new Map<string, string>();

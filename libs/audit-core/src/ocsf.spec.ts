@@ -12,7 +12,7 @@ const SCHEMA: Record<number, { caption: string; activities: Record<number, strin
   3001: { caption: 'Account Change', activities: { 1: 'Create', 2: 'Enable', 3: 'Password Change', 4: 'Password Reset', 5: 'Disable', 6: 'Delete', 7: 'Attach Policy', 8: 'Detach Policy', 9: 'Lock', 10: 'MFA Factor Enable', 11: 'MFA Factor Disable' } },
   3002: { caption: 'Authentication', activities: { 1: 'Logon', 2: 'Logoff', 3: 'Authentication Ticket', 4: 'Service Ticket Request', 5: 'Service Ticket Renew' } },
   3005: { caption: 'User Access Management', activities: { 1: 'Assign Privileges', 2: 'Revoke Privileges' } },
-  6003: { caption: 'API Activity', activities: { 1: 'Create', 2: 'Read', 3: 'Update', 4: 'Delete' } },
+  6003: { caption: 'API Activity', activities: { 1: 'Create', 2: 'Read', 3: 'Update', 4: 'Delete', 99: 'Other' } },
 };
 
 /** What each platform action means, in the schema's words: the row the table must hold. */
@@ -49,6 +49,15 @@ const EXPECTED: Record<string, [number, string]> = {
   'catalog.action_registered': [6003, 'Create'],
   'catalog.action_updated': [6003, 'Update'],
   'catalog.action_removed': [6003, 'Delete'],
+  'event.viewed': [6003, 'Read'],
+  'log.viewed': [6003, 'Read'],
+  'integrity.verified': [6003, 'Read'],
+  'proof.downloaded': [6003, 'Read'],
+  'integrity.anomaly': [6003, 'Other'],
+  'destination.tested': [6003, 'Other'],
+  'billing.checkout_started': [6003, 'Create'],
+  'billing.portal_opened': [6003, 'Create'],
+  'member.invitation_revoked': [3001, 'Delete'],
 };
 
 describe('OCSF mapping', () => {

@@ -65,6 +65,15 @@ export const OCSF_PLATFORM_ACTIONS: Readonly<Record<string, OcsfMapping>> = {
   'catalog.action_registered': row(6003, 1),
   'catalog.action_updated': row(6003, 3),
   'catalog.action_removed': row(6003, 4),
+  'event.viewed': row(6003, 2),
+  'log.viewed': row(6003, 2),
+  'integrity.verified': row(6003, 2),
+  'proof.downloaded': row(6003, 2),
+  'integrity.anomaly': row(6003, 99),
+  'destination.tested': row(6003, 99),
+  'billing.checkout_started': row(6003, 1),
+  'billing.portal_opened': row(6003, 1),
+  'member.invitation_revoked': row(3001, 6),
 };
 
 const VERBS: [RegExp, number][] = [

@@ -28,8 +28,8 @@ export class ApiKeysController {
   @Get(':id/activity')
   @RequiresEntitlement('audit_log')
   @Doc({ summary: 'Everything one key did across every log of the account, newest first: the events it sent and the administration it performed', query: keyActivityQuerySchema, tag: 'API keys' })
-  activity(@CurrentPrincipal() p: Principal, @Param('id', uuidPipe) id: string, @Query() query: unknown) {
-    return this.events.keyActivity(p, id, parseQuery(keyActivityQuerySchema, query));
+  activity(@CurrentPrincipal() p: Principal, @Param('id', uuidPipe) id: string, @Query() query: unknown, @Meta() meta: RequestMeta) {
+    return this.events.keyActivity(p, id, parseQuery(keyActivityQuerySchema, query), meta);
   }
 
   @Post()

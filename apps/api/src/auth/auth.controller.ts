@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Res, UseGuards } from '@nestjs/common';
-import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
+import { SkipThrottle } from '@nestjs/throttler';
 import type { AppConfig } from '@audit-trail/platform';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Meta, type Principal, type RequestMeta } from '../common/principal';
@@ -9,10 +9,11 @@ import { Doc } from '../openapi/doc.decorator';
 import { acceptInvitationSchema, loginSchema, signupSchema, switchAccountSchema } from './auth.schemas';
 import { AuthService, type NewSession } from './auth.service';
 import { Public } from './decorators';
+import { SignInThrottlerGuard } from './sign-in-throttler.guard';
 import { CSRF_COOKIE, SESSION_COOKIE } from './secrets';
 
 @Controller('v1')
-@UseGuards(ThrottlerGuard)
+@UseGuards(SignInThrottlerGuard)
 export class AuthController {
   constructor(
     private readonly auth: AuthService,

@@ -91,6 +91,31 @@ export class AuthService {
     }
   }
 
+  /** The sign-in limit refused this address for an email: say so in that person's account log. */
+  async recordLockout(emailInput: string, meta: RequestMeta, limit: { limit: number; ttl: number; timeToBlockExpire?: number; timeToExpire?: number }): Promise<void> {
+    const email = emailInput.toLowerCase().slice(0, 320);
+    const client = await this.db.connect();
+    let user: { user_id: string; name: string | null; account_id: string | null; plan: string | null } | undefined;
+    try {
+      user = (await client.query<NonNullable<typeof user>>('SELECT user_id, name, account_id, plan FROM app_login_lookup($1)', [email])).rows[0];
+    } finally {
+      client.release();
+    }
+    if (!user?.account_id || !user.plan) return;
+    const accountId = user.account_id;
+    await this.tenant.run(accountId, (em) =>
+      this.audit.record(emExecutor(em), {
+        accountId,
+        plan: planOrFree(user.plan as string).id,
+        action: 'auth.locked_out',
+        actor: { kind: 'user', userId: user.user_id, email, name: user.name },
+        meta,
+        outcome: 'failure',
+        metadata: { attempts_allowed: limit.limit, window_seconds: Math.round(limit.ttl / 1000), retry_after_seconds: limit.timeToExpire ?? null },
+      }),
+    );
+  }
+
   async login(input: z.infer<typeof loginSchema>, meta: RequestMeta): Promise<NewSession> {
     const email = input.email.toLowerCase();
     const client = await this.db.connect();

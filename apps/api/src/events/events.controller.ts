@@ -2,7 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@n
 import { eventActivitySchema, eventBatchSchema, eventInputSchema, eventQuerySchema, type EventInput } from '@audit-trail/audit-core';
 import { RequiresEntitlement, RequiresScope } from '../auth/decorators';
 import { AppError, ErrorCode } from '../common/errors';
-import { CurrentPrincipal, type Principal } from '../common/principal';
+import { CurrentPrincipal, Meta, type Principal, type RequestMeta } from '../common/principal';
 import { parseBody, parseQuery } from '../common/zod';
 import { Doc } from '../openapi/doc.decorator';
 import { EventsService } from './events.service';
@@ -39,8 +39,8 @@ export class EventsController {
   @Get('events')
   @RequiresScope('events:read')
   @Doc({ summary: 'Read a log, newest first, with filters and keyset cursors', query: eventQuerySchema, tag: 'Events' })
-  query(@CurrentPrincipal() p: Principal, @Query() query: unknown) {
-    return this.events.query(p, parseQuery(eventQuerySchema, query));
+  query(@CurrentPrincipal() p: Principal, @Query() query: unknown, @Meta() meta: RequestMeta) {
+    return this.events.query(p, parseQuery(eventQuerySchema, query), meta);
   }
 
   @Get('events/activity')
@@ -53,8 +53,8 @@ export class EventsController {
   @Get('events/:id')
   @RequiresScope('events:read')
   @Doc({ summary: 'One event (the console permalink)', tag: 'Events' })
-  get(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
-    return this.events.get(p, id);
+  get(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Meta() meta: RequestMeta) {
+    return this.events.get(p, id, meta);
   }
 
   @Get('catalog')

@@ -6,9 +6,16 @@ import {
 import { countByAction, countByInterval, Database, EventWriter, findEvent, type LogSelector, queryEvents, tenantActions } from '@audit-trail/platform';
 import { clampToViewWindow, describeViewWindow, hasEntitlement, isViewable } from '@audit-trail/plans';
 import { AppError, ErrorCode, forbidden, notFound } from '../common/errors';
-import { canAccessLog, type Principal } from '../common/principal';
+import { canAccessLog, type Principal, type RequestMeta } from '../common/principal';
+import { ReadAuditService } from '../self-audit/read-audit.service';
 import { CatalogService } from '../catalog/catalog.service';
 import { WorkspaceDirectory } from './workspace-directory';
+
+/** The filters of a read, as the log.viewed entry records them (not the cursor or page size). */
+function readFilters(q: Record<string, unknown>): Record<string, unknown> {
+  const { limit: _l, cursor: _c, scope: _s, workspace_id: _w, ...rest } = q;
+  return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+}
 
 @Injectable()
 export class EventsService {
@@ -17,6 +24,7 @@ export class EventsService {
     private readonly writer: EventWriter,
     private readonly workspaces: WorkspaceDirectory,
     private readonly catalogs: CatalogService,
+    private readonly reads: ReadAuditService,
   ) {}
 
   /** Validate workspaces, normalize, store; resolves once every event is committed. */
@@ -92,8 +100,11 @@ export class EventsService {
     return { scope: 'workspace', workspaceIds: null };
   }
 
-  async query(p: Principal, q: EventQuery) {
-    return this.page(p, await this.resolveLog(p, q.scope, q.workspace_id), q);
+  async query(p: Principal, q: EventQuery, meta?: RequestMeta) {
+    const log = await this.resolveLog(p, q.scope, q.workspace_id);
+    const result = await this.page(p, log, q);
+    if (meta) await this.reads.logViewed(p, meta, log, readFilters(q));
+    return result;
   }
 
   /**
@@ -101,12 +112,14 @@ export class EventsService {
    * `scope` names): the events it sent and the administration it performed.
    * A revoked key's history stays readable; another account's key is 404.
    */
-  async keyActivity(p: Principal, keyId: string, q: KeyActivityQuery) {
+  async keyActivity(p: Principal, keyId: string, q: KeyActivityQuery, meta?: RequestMeta) {
     if (p.kind === 'api_key' && p.boundWorkspaceId) throw forbidden('A key bound to a workspace cannot read other keys’ activity across the account.');
     const known = await this.db.tenant(p.accountId, async (c) => (await c.query('SELECT 1 FROM api_keys WHERE id = $1', [keyId])).rows.length > 0);
     if (!known) throw notFound('API key');
     const log: LogSelector = q.scope ? await this.resolveLog(p, q.scope, q.workspace_id) : { scope: 'all', workspaceIds: null };
-    return this.page(p, log, { ...q, api_key_id: keyId });
+    const result = await this.page(p, log, { ...q, api_key_id: keyId });
+    if (meta) await this.reads.logViewed(p, meta, log, readFilters({ ...q, api_key_id: keyId }));
+    return result;
   }
 
   /** One keyset page of a log, with the plan's window and (with integrity proofs) whether each entry is sealed. */
@@ -168,7 +181,7 @@ export class EventsService {
     };
   }
 
-  async get(p: Principal, id: string) {
+  async get(p: Principal, id: string, meta?: RequestMeta) {
     const t = uuidv7Time(id);
     if (t === null) throw notFound('Event');
     const event = await this.db.tenant(p.accountId, (c) => findEvent(c, p.accountId, id.toLowerCase(), new Date(t)));
@@ -178,6 +191,7 @@ export class EventsService {
     if (!isViewable(p.plan, event.occurred_at, new Date())) {
       throw new AppError(ErrorCode.PlanLimit, `This event is older than your plan's view window. ${describeViewWindow(p.plan)}`);
     }
+    if (meta) await this.reads.eventViewed(p, meta, event);
     return toApiEvent(event);
   }
 

@@ -6,12 +6,16 @@ import { parseBody, parseQuery } from '../common/zod';
 import { Doc } from '../openapi/doc.decorator';
 import { createDestinationSchema, deliveriesQuerySchema, replaySchema, updateDestinationSchema } from './destination.schemas';
 import { ForwardingService } from './forwarding.service';
+import { ReadAuditService } from '../self-audit/read-audit.service';
 
 @Controller('v1/destinations')
 @RequiresEntitlement('audit_log')
 @RequiresScope('admin')
 export class ForwardingController {
-  constructor(private readonly forwarding: ForwardingService) {}
+  constructor(
+    private readonly forwarding: ForwardingService,
+    private readonly reads: ReadAuditService,
+  ) {}
 
   @Post()
   @HttpCode(201)
@@ -48,8 +52,10 @@ export class ForwardingController {
   @Post(':id/test')
   @HttpCode(200)
   @Doc({ summary: 'Send one synthetic event and return the receiver’s answer', tag: 'Forwarding' })
-  test(@CurrentPrincipal() p: Principal, @Param('id', uuidPipe) id: string) {
-    return this.forwarding.test(p, id);
+  async test(@CurrentPrincipal() p: Principal, @Param('id', uuidPipe) id: string, @Meta() meta: RequestMeta) {
+    const r = await this.forwarding.test(p, id);
+    await this.reads.note(p, meta, 'destination.tested', { target: { type: 'destination', id }, metadata: { ok: r.ok, status_code: r.status_code, latency_ms: r.latency_ms, error: r.error ?? null } });
+    return r;
   }
 
   @Get(':id/deliveries')

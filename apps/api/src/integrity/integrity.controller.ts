@@ -2,7 +2,8 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { z } from 'zod';
 import { uuidPipe } from '../accounts/accounts.controller';
 import { RequiresEntitlement, RequiresScope } from '../auth/decorators';
-import { CurrentPrincipal, type Principal } from '../common/principal';
+import { CurrentPrincipal, Meta, type Principal, type RequestMeta } from '../common/principal';
+import { ReadAuditService } from '../self-audit/read-audit.service';
 import { parseBody, parseQuery } from '../common/zod';
 import { Doc } from '../openapi/doc.decorator';
 import { IntegrityService } from './integrity.service';
@@ -17,7 +18,10 @@ const consistencyQuery = z.strictObject({ first: z.uuid(), second: z.uuid() });
 @RequiresEntitlement('audit_log')
 @RequiresScope('events:read')
 export class IntegrityController {
-  constructor(private readonly integrity: IntegrityService) {}
+  constructor(
+    private readonly integrity: IntegrityService,
+    private readonly reads: ReadAuditService,
+  ) {}
 
   @Get('public-key')
   @Doc({ summary: 'The Ed25519 keys that sign checkpoints, with their validity', tag: 'Integrity' })
@@ -34,8 +38,14 @@ export class IntegrityController {
   @Post('verify')
   @HttpCode(200)
   @Doc({ summary: 'Verify a log against its signed checkpoints: {ok, checked, first_bad}', body: verifySchema, tag: 'Integrity' })
-  verify(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
-    return this.integrity.verify(p, parseBody(verifySchema, body ?? {}));
+  async verify(@CurrentPrincipal() p: Principal, @Body() body: unknown, @Meta() meta: RequestMeta) {
+    const choice = parseBody(verifySchema, body ?? {});
+    const r = await this.integrity.verify(p, choice);
+    await this.reads.note(p, meta, 'integrity.verified', {
+      workspaceId: choice.scope === 'workspace' ? (choice.workspace_id ?? null) : null,
+      metadata: { ok: r.ok, checked: r.checked, pending: r.pending, problems: r.problems, first_bad: r.first_bad, from: choice.from ?? null, to: choice.to ?? null },
+    });
+    return r;
   }
 
   @Get('consistency')
@@ -50,11 +60,16 @@ export class IntegrityController {
 @RequiresEntitlement('audit_log')
 @RequiresScope('events:read')
 export class EventProofController {
-  constructor(private readonly integrity: IntegrityService) {}
+  constructor(
+    private readonly integrity: IntegrityService,
+    private readonly reads: ReadAuditService,
+  ) {}
 
   @Get(':id/proof')
   @Doc({ summary: 'Inclusion proof of one event to the newest signed checkpoint covering it', tag: 'Integrity' })
-  proof(@CurrentPrincipal() p: Principal, @Param('id', uuidPipe) id: string) {
-    return this.integrity.proof(p, id);
+  async proof(@CurrentPrincipal() p: Principal, @Param('id', uuidPipe) id: string, @Meta() meta: RequestMeta) {
+    const proof = await this.integrity.proof(p, id);
+    await this.reads.note(p, meta, 'proof.downloaded', { workspaceId: proof.checkpoint.workspace_id ?? null, target: { type: 'event', id }, metadata: { leaf_index: proof.leaf_index, tree_size: proof.tree_size } });
+    return proof;
   }
 }

@@ -24,6 +24,13 @@ export class MembersController {
     return this.members.invite(p, parseBody(inviteSchema, body), meta);
   }
 
+  @Delete('members/invitations/:id')
+  @HttpCode(204)
+  @Doc({ summary: 'Revoke a pending invitation: its link stops working', tag: 'Members' })
+  async revokeInvitation(@CurrentPrincipal() p: Principal, @Param('id', uuidPipe) id: string, @Meta() meta: RequestMeta) {
+    await this.members.revokeInvitation(p, id, meta);
+  }
+
   @Patch('members/:id')
   @Doc({ summary: "Change a member's role or administered workspaces", body: updateMemberSchema, tag: 'Members' })
   update(@CurrentPrincipal() p: Principal, @Param('id', uuidPipe) id: string, @Body() body: unknown, @Meta() meta: RequestMeta) {

@@ -76,6 +76,20 @@ export class MembersService {
     });
   }
 
+  /** A pending invitation is withdrawn: deleted, so its token no longer signs anyone up; audited. */
+  async revokeInvitation(p: Principal, id: string, meta: RequestMeta): Promise<void> {
+    await this.tenant.run(p.accountId, async (em) => {
+      const inv = await em.findOne(Invitation, { id, acceptedAt: null });
+      if (!inv) throw notFound('Invitation');
+      em.remove(inv);
+      await em.flush();
+      await this.audit.record(emExecutor(em), {
+        accountId: p.accountId, plan: p.plan, action: 'member.invitation_revoked', actor: { kind: 'principal', principal: p }, meta,
+        target: { type: 'invitation', id: inv.id, name: inv.email }, metadata: { email: inv.email, role: inv.role },
+      });
+    });
+  }
+
   private async ownerCount(em: EntityManager): Promise<number> {
     return em.count(Membership, { role: 'owner' });
   }

@@ -55,7 +55,17 @@ export class SelfAuditService {
 
   async record(exec: SqlExecutor, e: SelfAuditEvent): Promise<void> {
     if (!hasEntitlement(e.plan, 'audit_log')) return;
-    const record = normalizeEvent(
+    await this.writer.writeInTransaction(exec, e.accountId, [this.toRecord(e)]);
+  }
+
+  /** A platform record with no change to sit next to (a read of the log): through group commit. */
+  async recordNow(e: SelfAuditEvent): Promise<void> {
+    if (!hasEntitlement(e.plan, 'audit_log')) return;
+    await this.writer.writePlatform(e.accountId, [this.toRecord(e)]);
+  }
+
+  private toRecord(e: SelfAuditEvent) {
+    return normalizeEvent(
       {
         action: e.action,
         actor: actorOf(e.actor),
@@ -73,6 +83,5 @@ export class SelfAuditService {
         apiKeyId: e.actor.kind === 'principal' && e.actor.principal.kind === 'api_key' ? e.actor.principal.apiKeyId : null,
       },
     );
-    await this.writer.writeInTransaction(exec, e.accountId, [record]);
   }
 }

@@ -66,6 +66,20 @@ export class EventWriter {
    */
   write(accountId: string, records: EventRecord[]): Promise<string[]> {
     for (const r of records) r.source = 'api';
+    return this.enqueue(accountId, records);
+  }
+
+  /**
+   * The platform's own records that need no transaction of their own (reads
+   * of the log): stored `source: platform` through the same group commit,
+   * so recording a read costs the reader a share of one flush.
+   */
+  writePlatform(accountId: string, records: EventRecord[]): Promise<string[]> {
+    for (const r of records) r.source = 'platform';
+    return this.enqueue(accountId, records);
+  }
+
+  private enqueue(accountId: string, records: EventRecord[]): Promise<string[]> {
     return new Promise((resolve, reject) => {
       this.queue.push({ accountId, records, resolve, reject });
       this.pump();

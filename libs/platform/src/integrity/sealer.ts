@@ -1,8 +1,8 @@
-import { type CheckpointBody, checkpointHash, LEAF_VERSION, leafHash, MerkleFrontier, newId, toApiEvent } from '@audit-trail/audit-core';
+import { type CheckpointBody, checkpointHash, LEAF_VERSION, leafHash, MerkleFrontier, newId, normalizeEvent, toApiEvent } from '@audit-trail/audit-core';
 import { hasEntitlement, planOrFree } from '@audit-trail/plans';
 import type { PoolClient } from 'pg';
 import type { Database } from '../database';
-import { eventsAfter } from '../events/event.repository';
+import { eventsAfter, insertEvents } from '../events/event.repository';
 import { type SigningKey, signCheckpoint } from './signing';
 
 /** One log: the account log (workspaceId null) or one workspace's. Its id is the account id or the workspace id. */
@@ -124,6 +124,25 @@ export async function sealLog(db: Database, key: SigningKey, ref: LogRef, opts: 
         );
       }
       if (late.length) {
+        // The tenant hears of it in its own log, in the same transaction as the finding.
+        await c.query('SELECT audit_ensure_partition($1)', [now]);
+        await insertEvents(
+          c,
+          ref.accountId,
+          late.map((r) => ({
+            ...normalizeEvent(
+              {
+                action: 'integrity.anomaly',
+                actor: { type: 'system', id: 'integrity', name: 'Integrity' },
+                target: { type: 'event', id: r.id, name: r.action },
+                outcome: 'failure',
+                metadata: { reason: 'written into the past: its receipt time is before the previous sealing round', received_at: r.received_at.toISOString(), occurred_at: r.occurred_at.toISOString() },
+              },
+              { accountId: ref.accountId, receivedAt: now, workspaceId: ref.workspaceId },
+            ),
+            source: 'platform' as const,
+          })),
+        );
         await c.query(
           `INSERT INTO integrity_anomalies (id, log_id, account_id, event_id, occurred_at, found_at, reason)
            SELECT gen_random_uuid(), $1, $2, e, o, $3, 'received_at ' || to_char(r AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || ' is before the previous sealing round (' || $4 || '): the row was written into the past'
