@@ -115,6 +115,15 @@ it('signs up, creates a key in the console, sees its events, filters, shares an 
   await page.getByTestId('toast').getByText(/revoked/).waitFor();
   await new Promise((r) => setTimeout(r, 1200));
   expect((await call(t.url, 'POST', '/v1/events', { key, body: { action: 'x.y', actor: { type: 'system' } } })).status).toBe(401);
+  // A revoked key stays listed, and its activity stays readable: what it sent, marked API.
+  await row.getByText(/^Revoked /).waitFor();
+  expect(await row.getByRole('button', { name: 'Revoke' }).count()).toBe(0);
+  await row.getByRole('button', { name: 'Activity of Billing service' }).click();
+  const activity = page.getByRole('dialog', { name: 'Activity of “Billing service”' });
+  await activity.getByTestId('activity-row').filter({ hasText: 'smtp.update' }).first().getByText('API').waitFor();
+  await page.waitForTimeout(400); // the dialog's fade-in, for the screenshot
+  await page.screenshot({ path: join(SCREENSHOTS, 'key-activity.png') });
+  await page.keyboard.press('Escape');
 });
 
 it('invites a member, changes workspaces, and confirms destructive steps', async () => {

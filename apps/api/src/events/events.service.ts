@@ -103,7 +103,8 @@ export class EventsService {
   async query(p: Principal, q: EventQuery, meta?: RequestMeta) {
     const log = await this.resolveLog(p, q.scope, q.workspace_id);
     const result = await this.page(p, log, q);
-    if (meta) await this.reads.logViewed(p, meta, log, readFilters(q));
+    // Counted in its window after the answer is on its way: the reader does not wait for it.
+    if (meta) this.reads.logViewedLater(p, meta, log, readFilters(q));
     return result;
   }
 
@@ -118,7 +119,7 @@ export class EventsService {
     if (!known) throw notFound('API key');
     const log: LogSelector = q.scope ? await this.resolveLog(p, q.scope, q.workspace_id) : { scope: 'all', workspaceIds: null };
     const result = await this.page(p, log, { ...q, api_key_id: keyId });
-    if (meta) await this.reads.logViewed(p, meta, log, readFilters({ ...q, api_key_id: keyId }));
+    if (meta) this.reads.logViewedLater(p, meta, log, readFilters({ ...q, api_key_id: keyId }));
     return result;
   }
 

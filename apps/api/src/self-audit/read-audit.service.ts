@@ -70,6 +70,11 @@ export class ReadAuditService implements OnModuleInit, OnModuleDestroy {
     await this.audit.recordNow({ accountId: p.accountId, plan: p.plan, action, actor: { kind: 'principal', principal: p }, meta, ...extra });
   }
 
+  /** logViewed without making the reader wait; a failure is logged (the fallback inside already tried the database). */
+  logViewedLater(p: Principal, meta: RequestMeta, log: LogSelector, filters: Record<string, unknown>): void {
+    this.logViewed(p, meta, log, filters).catch((err: Error) => this.logger.error(`log.viewed not recorded: ${err.message}`));
+  }
+
   /** A page of a log was read. `filters` are the query's own (not the cursor or limit). */
   async logViewed(p: Principal, meta: RequestMeta, log: LogSelector, filters: Record<string, unknown>): Promise<void> {
     const workspace = log.scope === 'workspace' && log.workspaceIds?.length === 1 ? log.workspaceIds[0] : null;

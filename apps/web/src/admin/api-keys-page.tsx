@@ -1,8 +1,8 @@
 import { Alert, Anchor, Badge, Button, Checkbox, Code, CopyButton, Group, Modal, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { api, type WorkspaceView, problemText } from '../lib/api';
+import { api, type AuditEvent, type EventPage, type WorkspaceView, problemText } from '../lib/api';
 import { useToast } from '../lib/toast';
 import { Confirm } from './confirm';
 import { ListSkeleton } from '../lib/skeleton';
@@ -16,6 +16,7 @@ interface KeyView {
   created_at: string;
   last_used_at: string | null;
   rotated_at: string | null;
+  revoked_at: string | null;
 }
 
 const SCOPES = [
@@ -46,10 +47,83 @@ function ShownOnce({ secret, onClose }: { secret: string | null; onClose: () => 
   );
 }
 
+/** Everything one key did, across every log: the events it sent and the administration it performed. */
+function KeyActivity({ k, onClose }: { k: KeyView | null; onClose: () => void }) {
+  const [entries, setEntries] = useState<AuditEvent[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [loading, setLoading] = useState(false);
+  const load = async (id: string, after: string | null) => {
+    setLoading(true);
+    try {
+      const page = await api<EventPage>('GET', `/v1/api-keys/${id}/activity?limit=50${after ? `&cursor=${encodeURIComponent(after)}` : ''}`);
+      setEntries((prev) => (after ? [...prev, ...page.entries] : page.entries));
+      setCursor(page.next_cursor);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setLoading(false);
+    }
+  };
+  useEffect(() => {
+    setEntries([]);
+    setCursor(null);
+    setError(null);
+    if (k) void load(k.id, null);
+  }, [k]);
+  return (
+    <Modal opened={k !== null} onClose={onClose} title={`Activity of “${k?.name ?? ''}”`} size="xl">
+      <Stack>
+        <Text size="sm" c="dimmed">
+          Every log of the account, newest first: events this key sent (API) and administration it performed (Platform).
+        </Text>
+        {error !== null && <Alert color="red">{problemText(error)}</Alert>}
+        {!loading && entries.length === 0 && error === null && <Text c="dimmed">This key has done nothing yet.</Text>}
+        {entries.length > 0 && (
+          <Table aria-label="Key activity">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Action</Table.Th>
+                <Table.Th>Log</Table.Th>
+                <Table.Th>Written by</Table.Th>
+                <Table.Th>When</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {entries.map((e) => (
+                <Table.Tr key={e.id} data-testid="activity-row">
+                  <Table.Td>
+                    <Anchor component={Link} to={`/audit-log?event=${e.id}${e.workspace_id ? `&scope=workspace&workspace_id=${e.workspace_id}` : ''}`} size="sm">
+                      {e.action}
+                    </Anchor>
+                  </Table.Td>
+                  <Table.Td>{e.workspace_id ? 'Workspace' : 'Account'}</Table.Td>
+                  <Table.Td>
+                    <Badge variant="outline" color={e.source === 'platform' ? 'indigo.8' : 'gray.7'}>
+                      {e.source === 'platform' ? 'Platform' : 'API'}
+                    </Badge>
+                  </Table.Td>
+                  <Table.Td>{new Date(e.occurred_at).toLocaleString()}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        )}
+        {cursor && k && (
+          <Button variant="default" loading={loading} onClick={() => void load(k.id, cursor)}>
+            Load more
+          </Button>
+        )}
+      </Stack>
+    </Modal>
+  );
+}
+
 export function ApiKeysPage() {
   const qc = useQueryClient();
   const toast = useToast();
-  const keys = useQuery({ queryKey: ['api-keys'], queryFn: () => api<{ data: KeyView[] }>('GET', '/v1/api-keys') });
+  const keys = useQuery({ queryKey: ['api-keys'], queryFn: () => api<{ data: KeyView[] }>('GET', '/v1/api-keys?include=revoked') });
+  const [activityOf, setActivityOf] = useState<KeyView | null>(null);
   const workspaces = useQuery({ queryKey: ['workspaces'], queryFn: () => api<{ data: WorkspaceView[] }>('GET', '/v1/workspaces') });
   const [creating, setCreating] = useState(false);
   const [secret, setSecret] = useState<string | null>(null);
@@ -105,7 +179,7 @@ export function ApiKeysPage() {
               <Table.Th>Name</Table.Th>
               <Table.Th>Scopes</Table.Th>
               <Table.Th>Workspace</Table.Th>
-              <Table.Th>Last used</Table.Th>
+              <Table.Th>Last used / revoked</Table.Th>
               <Table.Th />
             </Table.Tr>
           </Table.Thead>
@@ -126,18 +200,32 @@ export function ApiKeysPage() {
                   </Group>
                 </Table.Td>
                 <Table.Td>{wsName(k.workspace_id)}</Table.Td>
-                <Table.Td>{k.last_used_at ? new Date(k.last_used_at).toLocaleString() : 'Never'}</Table.Td>
+                <Table.Td>
+                  {k.revoked_at ? (
+                    <Badge color="gray.7" variant="light" title={`Revoked ${new Date(k.revoked_at).toLocaleString()}`}>
+                      Revoked {new Date(k.revoked_at).toLocaleDateString()}
+                    </Badge>
+                  ) : k.last_used_at ? (
+                    new Date(k.last_used_at).toLocaleString()
+                  ) : (
+                    'Never'
+                  )}
+                </Table.Td>
                 <Table.Td>
                   <Group gap={4} wrap="nowrap">
-                    <Anchor component={Link} to={`/audit-log?actor_id=${k.id}`} size="sm">
+                    <Button size="xs" variant="default" onClick={() => setActivityOf(k)} aria-label={`Activity of ${k.name}`}>
                       Activity
-                    </Anchor>
-                    <Button size="xs" variant="default" onClick={() => setRotating(k)}>
-                      Rotate
                     </Button>
-                    <Button size="xs" variant="subtle" color="red" onClick={() => setRevoking(k)}>
-                      Revoke
-                    </Button>
+                    {!k.revoked_at && (
+                      <>
+                        <Button size="xs" variant="default" onClick={() => setRotating(k)}>
+                          Rotate
+                        </Button>
+                        <Button size="xs" variant="subtle" color="red" onClick={() => setRevoking(k)}>
+                          Revoke
+                        </Button>
+                      </>
+                    )}
                   </Group>
                 </Table.Td>
               </Table.Tr>
@@ -175,6 +263,7 @@ export function ApiKeysPage() {
         </form>
       </Modal>
       <ShownOnce secret={secret} onClose={() => setSecret(null)} />
+      <KeyActivity k={activityOf} onClose={() => setActivityOf(null)} />
       <Confirm
         opened={rotating !== null}
         title="Rotate this key?"
