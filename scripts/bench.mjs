@@ -15,6 +15,7 @@ import { Readable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { requireRedis, ROOT } from './lib/env.mjs';
+import { migrate, recreateDatabase } from './lib/testdb.mjs';
 
 const ownerBase = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/audit_trail_bench';
 const PORT = Number(process.env.BENCH_PORT ?? 3400);
@@ -40,17 +41,8 @@ console.log('[bench] building');
 spawnSync('npx', ['tsc', '-b', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
 
 // A fresh database, migrated like production.
-const admin = new URL(ownerBase);
-const dbName = admin.pathname.slice(1);
-admin.pathname = '/postgres';
-{
-  const c = new pg.Client({ connectionString: admin.toString() });
-  await c.connect();
-  await c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-  await c.query(`CREATE DATABASE "${dbName}"`);
-  await c.end();
-}
-spawnSync('node', ['scripts/migrate.mjs'], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, DATABASE_URL: ownerBase, APP_DB_PASSWORD: 'audit_app_local_only', RETENTION_DB_PASSWORD: 'audit_retention_local_only' } });
+await recreateDatabase(ownerBase);
+migrate(ownerBase, { stdio: 'ignore' });
 
 const EXPORT_DIR = mkdtempSync(join(tmpdir(), 'audit-bench-exports-'));
 const sharedEnv = {

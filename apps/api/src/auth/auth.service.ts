@@ -91,57 +91,49 @@ export class AuthService {
     }
   }
 
-  /** The sign-in limit refused this address for an email: say so in that person's account log. */
-  async recordLockout(emailInput: string, meta: RequestMeta, limit: { limit: number; ttl: number; timeToBlockExpire?: number; timeToExpire?: number }): Promise<void> {
-    const email = emailInput.toLowerCase().slice(0, 320);
+  /** The person behind an email at sign-in (password hash, default account and its plan), if any. */
+  private async lookupLogin(email: string) {
     const client = await this.db.connect();
-    let user: { user_id: string; name: string | null; account_id: string | null; plan: string | null } | undefined;
     try {
-      user = (await client.query<NonNullable<typeof user>>('SELECT user_id, name, account_id, plan FROM app_login_lookup($1)', [email])).rows[0];
+      return (await client.query<{ user_id: string; password_hash: string; name: string | null; account_id: string | null; plan: string | null }>('SELECT * FROM app_login_lookup($1)', [email])).rows[0];
     } finally {
       client.release();
     }
+  }
+
+  /** A refused sign-in, in the person's account log (when the account records). */
+  private async recordSignInRefusal(user: Awaited<ReturnType<AuthService['lookupLogin']>>, email: string, action: string, meta: RequestMeta, metadata: Record<string, unknown>) {
     if (!user?.account_id || !user.plan) return;
     const accountId = user.account_id;
     await this.tenant.run(accountId, (em) =>
       this.audit.record(emExecutor(em), {
         accountId,
         plan: planOrFree(user.plan as string).id,
-        action: 'auth.locked_out',
+        action,
         actor: { kind: 'user', userId: user.user_id, email, name: user.name },
         meta,
         outcome: 'failure',
-        metadata: { attempts_allowed: limit.limit, window_seconds: Math.round(limit.ttl / 1000), retry_after_seconds: limit.timeToExpire ?? null },
+        metadata,
       }),
     );
   }
 
+  /** The sign-in limit refused this address for an email: say so in that person's account log. */
+  async recordLockout(emailInput: string, meta: RequestMeta, limit: { limit: number; ttl: number; timeToExpire?: number }): Promise<void> {
+    const email = emailInput.toLowerCase().slice(0, 320);
+    await this.recordSignInRefusal(await this.lookupLogin(email), email, 'auth.locked_out', meta, {
+      attempts_allowed: limit.limit,
+      window_seconds: Math.round(limit.ttl / 1000),
+      retry_after_seconds: limit.timeToExpire ?? null,
+    });
+  }
+
   async login(input: z.infer<typeof loginSchema>, meta: RequestMeta): Promise<NewSession> {
     const email = input.email.toLowerCase();
-    const client = await this.db.connect();
-    let rows: { user_id: string; password_hash: string; name: string | null; account_id: string | null; plan: string | null }[];
-    try {
-      rows = (await client.query<(typeof rows)[number]>('SELECT * FROM app_login_lookup($1)', [email])).rows;
-    } finally {
-      client.release();
-    }
-    const user = rows[0];
+    const user = await this.lookupLogin(email);
     const ok = await verifyPassword(user?.password_hash ?? null, input.password);
     if (!user || !ok) {
-      if (user?.account_id && user.plan) {
-        const accountId = user.account_id;
-        await this.tenant.run(accountId, (em) =>
-          this.audit.record(emExecutor(em), {
-            accountId,
-            plan: planOrFree(user.plan as string).id,
-            action: 'auth.login_failed',
-            actor: { kind: 'user', userId: user.user_id, email, name: user.name },
-            meta,
-            outcome: 'failure',
-            metadata: { reason: 'wrong_password' },
-          }),
-        );
-      }
+      await this.recordSignInRefusal(user, email, 'auth.login_failed', meta, { reason: 'wrong_password' });
       throw new AppError(ErrorCode.Unauthenticated, 'The email or password is wrong.');
     }
     let accountId = user.account_id;
