@@ -281,15 +281,13 @@ export async function runExport(
  * left as it is.
  */
 export async function failExport(db: Database, storage: ExportStorage, exportId: string, accountId: string, message: string): Promise<void> {
-  const rows = await db.tenant(accountId, async (c) =>
-    (
-      await c.query<Pick<ExportJobRow, 'id' | 'account_id' | 'format' | 'gzip'>>(
-        `UPDATE exports SET status = 'failed', error = $2 WHERE id = $1 AND status <> 'completed' RETURNING id, account_id, format, gzip`,
-        [exportId, message.slice(0, 1000)],
-      )
-    ).rows,
+  const row = await db.tenant(accountId, async (c) =>
+    (await c.query<Pick<ExportJobRow, 'id' | 'account_id' | 'format' | 'gzip' | 'status'>>('SELECT id, account_id, format, gzip, status FROM exports WHERE id = $1', [exportId])).rows[0],
   );
-  if (rows[0]) await storage.discard(exportFileKey(rows[0]));
+  if (!row || row.status === 'completed') return;
+  // The partial file goes first: whoever sees `failed` never finds it still there.
+  await storage.discard(exportFileKey(row));
+  await db.tenant(accountId, (c) => c.query(`UPDATE exports SET status = 'failed', error = $2 WHERE id = $1 AND status <> 'completed'`, [exportId, message.slice(0, 1000)]));
 }
 
 
