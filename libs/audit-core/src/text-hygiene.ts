@@ -22,41 +22,51 @@ export type JsonProblem = FieldError;
 
 interface Frame {
   value: unknown;
-  path: (string | number)[];
   depth: number;
+  /** How this value was reached; the path is built only when a problem is found. */
+  parent: Frame | null;
+  key: string | number | null;
+}
+
+function pathOf(f: Frame, last?: string): string {
+  const segments: (string | number)[] = last === undefined ? [] : [last];
+  for (let at: Frame | null = f; at && at.key !== null; at = at.parent) segments.push(at.key);
+  return formatPath(segments.reverse());
 }
 
 /**
  * The first problem in a parsed JSON value, walking it without recursion:
  * a string (value or key) that is not storable text, a number that is not
  * finite (JSON `1e400` parses to Infinity and would be stored as null), or
- * nesting deeper than `maxDepth` (a scalar is depth 0, `{}` is 1).
+ * nesting deeper than `maxDepth` (a scalar is depth 0, `{}` is 1). Every
+ * ingest body goes through this: no path is built unless something is wrong.
  */
-export function findJsonProblem(root: unknown, maxDepth = MAX_BODY_DEPTH, rootPath: (string | number)[] = []): JsonProblem | null {
-  const stack: Frame[] = [{ value: root, path: rootPath, depth: 0 }];
+export function findJsonProblem(root: unknown, maxDepth = MAX_BODY_DEPTH): JsonProblem | null {
+  const stack: Frame[] = [{ value: root, depth: 0, parent: null, key: null }];
   while (stack.length > 0) {
-    const { value, path, depth } = stack.pop() as Frame;
+    const f = stack.pop() as Frame;
+    const { value, depth } = f;
     if (typeof value === 'string') {
       const why = textProblem(value);
-      if (why) return { path: formatPath(path), message: why };
+      if (why) return { path: pathOf(f), message: why };
       continue;
     }
     if (typeof value === 'number') {
-      if (!Number.isFinite(value)) return { path: formatPath(path), message: 'is a number too large to store' };
+      if (!Number.isFinite(value)) return { path: pathOf(f), message: 'is a number too large to store' };
       continue;
     }
     if (value === null || typeof value !== 'object') continue;
-    if (depth + 1 > maxDepth) return { path: formatPath(path), message: `is nested deeper than ${maxDepth} levels` };
+    if (depth + 1 > maxDepth) return { path: pathOf(f), message: `is nested deeper than ${maxDepth} levels` };
     if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: [...path, i], depth: depth + 1 });
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], depth: depth + 1, parent: f, key: i });
       continue;
     }
-    const entries = Object.entries(value as Record<string, unknown>);
-    for (let i = entries.length - 1; i >= 0; i--) {
-      const [k, v] = entries[i];
+    const keys = Object.keys(value);
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const k = keys[i];
       const why = textProblem(k);
-      if (why) return { path: formatPath([...path, k]), message: `key ${why}` };
-      stack.push({ value: v, path: [...path, k], depth: depth + 1 });
+      if (why) return { path: pathOf(f, k), message: `key ${why}` };
+      stack.push({ value: (value as Record<string, unknown>)[k], depth: depth + 1, parent: f, key: k });
     }
   }
   return null;

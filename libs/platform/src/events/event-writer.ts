@@ -20,6 +20,17 @@ function isDataError(err: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
 
+/**
+ * The platform's records inside a transaction someone else owns: always
+ * `source: platform`, their month's partition made sure of first. The
+ * writer's writeInTransaction and the sealer (which has no writer) share it.
+ */
+export async function writePlatformEvents(exec: SqlExecutor, accountId: string, records: EventRecord[], partitions = new PartitionCache()): Promise<void> {
+  for (const r of records) r.source = 'platform';
+  await partitions.ensure(exec, records.map((r) => r.occurred_at));
+  await insertEvents(exec, accountId, records);
+}
+
 interface Pending {
   accountId: string;
   records: EventRecord[];
@@ -61,8 +72,8 @@ export class EventWriter {
   /**
    * Store one tenant's ingested events; resolves with the stored id of each,
    * in order. Everything that comes this way is `source: api`, whatever the
-   * records say: only writeInTransaction (the platform's own writer) can
-   * produce `platform`.
+   * records say: only the platform's own paths (writePlatform,
+   * writeInTransaction, writePlatformEvents) produce `platform`.
    */
   write(accountId: string, records: EventRecord[]): Promise<string[]> {
     for (const r of records) r.source = 'api';
@@ -185,9 +196,7 @@ export class EventWriter {
    * (self-audit next to the change it records). Every record is `source: platform`.
    */
   async writeInTransaction(exec: SqlExecutor, accountId: string, records: EventRecord[]): Promise<void> {
-    for (const r of records) r.source = 'platform';
-    await this.partitions.ensure(exec, records.map((r) => r.occurred_at));
-    await insertEvents(exec, accountId, records);
+    await writePlatformEvents(exec, accountId, records, this.partitions);
   }
 
   /** Wait for everything queued to be committed (graceful shutdown). */

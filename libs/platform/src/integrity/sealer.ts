@@ -2,7 +2,8 @@ import { type CheckpointBody, checkpointHash, LEAF_VERSION, leafHash, MerkleFron
 import { hasEntitlement, planOrFree } from '@audit-trail/plans';
 import type { PoolClient } from 'pg';
 import type { Database } from '../database';
-import { eventsAfter, insertEvents } from '../events/event.repository';
+import { eventsAfter } from '../events/event.repository';
+import { writePlatformEvents } from '../events/event-writer';
 import { type SigningKey, signCheckpoint } from './signing';
 
 /** One log: the account log (workspaceId null) or one workspace's. Its id is the account id or the workspace id. */
@@ -125,12 +126,11 @@ export async function sealLog(db: Database, key: SigningKey, ref: LogRef, opts: 
       }
       if (late.length) {
         // The tenant hears of it in its own log, in the same transaction as the finding.
-        await c.query('SELECT audit_ensure_partition($1)', [now]);
-        await insertEvents(
+        await writePlatformEvents(
           c,
           ref.accountId,
-          late.map((r) => ({
-            ...normalizeEvent(
+          late.map((r) =>
+            normalizeEvent(
               {
                 action: 'integrity.anomaly',
                 actor: { type: 'system', id: 'integrity', name: 'Integrity' },
@@ -140,8 +140,7 @@ export async function sealLog(db: Database, key: SigningKey, ref: LogRef, opts: 
               },
               { accountId: ref.accountId, receivedAt: now, workspaceId: ref.workspaceId },
             ),
-            source: 'platform' as const,
-          })),
+          ),
         );
         await c.query(
           `INSERT INTO integrity_anomalies (id, log_id, account_id, event_id, occurred_at, found_at, reason)
