@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ReadAuditService } from '../src/self-audit/read-audit.service';
 import { call, createTenant, event, startApp, type Tenant, type TestApp } from './harness';
 
@@ -71,9 +73,17 @@ describe('audited reads', () => {
     expect(v.status).toBe(200);
     const [verified] = await entries(t, 'action=integrity.verified');
     expect(verified).toMatchObject({ source: 'platform', metadata: { ok: v.body.ok, checked: v.body.checked, pending: v.body.pending } });
-    const d = await call(a.url, 'POST', '/v1/destinations', { key: t.key, body: { type: 'webhook', name: 'nowhere', url: 'http://127.0.0.1:9/hook', secret: 'a-webhook-secret-123' } });
-    expect((await call(a.url, 'POST', `/v1/destinations/${d.body.id}/test`, { key: t.key })).status).toBe(200);
-    const [tested] = await entries(t, 'action=destination.tested');
-    expect(tested).toMatchObject({ target_id: d.body.id, metadata: { ok: false } });
+    // A receiver this test starts on loopback, answering 503.
+    const receiver = createServer((_req, res) => res.writeHead(503).end());
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const d = await call(a.url, 'POST', '/v1/destinations', { key: t.key, body: { type: 'webhook', name: 'down', url, secret: 'a-webhook-secret-123' } });
+      expect((await call(a.url, 'POST', `/v1/destinations/${d.body.id}/test`, { key: t.key })).status).toBe(200);
+      const [tested] = await entries(t, 'action=destination.tested');
+      expect(tested).toMatchObject({ target_id: d.body.id, metadata: { ok: false, status_code: 503 } });
+    } finally {
+      receiver.close();
+    }
   });
 });
