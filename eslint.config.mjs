@@ -23,9 +23,18 @@ export default tseslint.config(
           // The browser tests drive the real API through the same harness as the API tests.
           allow: ['../../api/test/harness'],
           depConstraints: [
+            // Scope: the console takes only what is shared with the browser; server code never reaches into the console.
+            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:server', onlyDependOnLibsWithTags: ['scope:shared', 'scope:server', 'scope:testing'] },
+            { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:shared', 'scope:server'] },
+            { sourceTag: 'scope:web', onlyDependOnLibsWithTags: ['scope:shared', 'scope:testing'] },
+            // Type: domain libs know only each other; data knows the domain; engines call data; apps wire everything.
             { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain'] },
-            { sourceTag: 'type:server', onlyDependOnLibsWithTags: ['type:domain', 'type:server'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:server'] },
+            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:domain', 'type:util'] },
+            { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:domain', 'type:util'] },
+            { sourceTag: 'type:engine', onlyDependOnLibsWithTags: ['type:domain', 'type:util', 'type:data'] },
+            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:domain', 'type:util', 'type:data', 'type:engine'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:util', 'type:data', 'type:engine', 'type:testing'] },
           ],
         },
       ],
@@ -37,18 +46,26 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@nestjs/*', '@mikro-orm/*', 'bullmq', 'react', 'react-dom', 'pg', 'ioredis'], message: 'Domain libraries stay framework-free.' }] },
+        { patterns: [{ group: ['@nestjs/*', '@mikro-orm/*', 'bullmq', 'react', 'react-dom', 'pg', 'ioredis', '@audit-trail/testing'], message: 'Domain libraries stay framework-free.' }] },
       ],
     },
   },
   {
+    // The test harness is for tests: production code never imports it (the scope rule above lets test folders in).
+    files: ['apps/*/src/**/*.ts', 'apps/*/src/**/*.tsx', 'libs/*/src/**/*.ts'],
+    ignores: ['libs/testing/**', 'libs/plans/**', 'libs/audit-core/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@audit-trail/testing'], message: 'Only tests use the test harness.' }] }],
+    },
+  },
+  {
     // Generated migrations are async by MikroORM's contract.
-    files: ['libs/platform/src/migrations/*.ts'],
+    files: ['libs/data/src/migrations/*.ts'],
     rules: { '@typescript-eslint/require-await': 'off' },
   },
   {
     // Tests and fixtures read loosely typed JSON answers.
-    files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'apps/*/test/**/*.ts', 'apps/*/e2e/**/*.ts'],
+    files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'apps/*/test/**/*.ts', 'apps/*/e2e/**/*.ts', 'libs/testing/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

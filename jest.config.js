@@ -15,14 +15,14 @@ const swc = [
 const moduleNameMapper = {
   '^@audit-trail/plans$': '<rootDir>/libs/plans/src/index.ts',
   '^@audit-trail/audit-core$': '<rootDir>/libs/audit-core/src/index.ts',
-  '^@audit-trail/platform$': '<rootDir>/libs/platform/src/index.ts',
+  '^@audit-trail/(config|data|queues|engines|testing)$': '<rootDir>/libs/$1/src/index.ts',
 };
 const common = { transform: { '^.+\\.(t|j)sx?$': swc }, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };
 
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/src/**/*.spec.ts', '<rootDir>/apps/*/src/**/*.spec.ts'] },
-    { ...common, displayName: 'api', testMatch: ['<rootDir>/apps/api/test/**/*.e2e-spec.ts', '<rootDir>/apps/worker/test/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/apps/api/test/setup-env.ts'], setupFilesAfterEnv: ['<rootDir>/apps/api/test/timeouts.api.ts'] },
-    { ...common, displayName: 'web', testMatch: ['<rootDir>/apps/web/e2e/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/apps/api/test/setup-env.ts'], setupFilesAfterEnv: ['<rootDir>/apps/web/e2e/timeouts.web.ts'] },
+    { ...common, displayName: 'api', testMatch: ['<rootDir>/apps/api/test/**/*.e2e-spec.ts', '<rootDir>/apps/worker/test/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/libs/testing/src/setup-env.ts'], setupFilesAfterEnv: ['<rootDir>/apps/api/test/timeouts.api.ts'] },
+    { ...common, displayName: 'web', testMatch: ['<rootDir>/apps/web/e2e/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/libs/testing/src/setup-env.ts'], setupFilesAfterEnv: ['<rootDir>/apps/web/e2e/timeouts.web.ts'] },
   ],
 };

@@ -318,7 +318,8 @@ if (SECTIONS.has('integrity')) {
   const { createRequire } = await import('node:module');
   const require = createRequire(import.meta.url);
   require('reflect-metadata');
-  const { Database, loadSigningKey, registerKey, sealLog } = require('@audit-trail/platform');
+  const { Database } = require('@audit-trail/data');
+const { loadSigningKey, registerKey, sealLog } = require('@audit-trail/engines');
   const appUrl = new URL(ownerBase);
   appUrl.username = 'audit_app';
   appUrl.password = 'audit_app_local_only';

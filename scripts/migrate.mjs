@@ -7,7 +7,7 @@ import { loadDotEnv, localSecrets } from './lib/env.mjs';
 loadDotEnv();
 const require = createRequire(import.meta.url);
 require('reflect-metadata');
-const { runMigrations, migrationsDrift } = require('@audit-trail/platform');
+const { runMigrations, migrationsDrift } = require('@audit-trail/data');
 
 if (!process.env.DATABASE_URL) {
   console.error('DATABASE_URL is not set (npm start sets it for the embedded database).');

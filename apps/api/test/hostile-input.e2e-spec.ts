@@ -1,5 +1,6 @@
 import { normalizeEvent } from '@audit-trail/audit-core';
-import { Database, EventDataRejectedError, EventWriter } from '@audit-trail/platform';
+import { Database } from '@audit-trail/data';
+import { EventDataRejectedError, EventWriter } from '@audit-trail/engines';
 import { call, createTenant, event, ownerClient, startApp, type Tenant, type TestApp } from './harness';
 
 // Bad input fails only itself: a clear 4xx with the path, nothing stored,

@@ -1,15 +1,14 @@
 import type { Browser, Page } from 'playwright-core';
 import { join } from 'node:path';
-import { Database, loadSigningKey, registerKey, sealLog } from '@audit-trail/platform';
-import { call, createTenant, startApp, type Tenant, type TestApp } from '../../api/test/harness';
+import { call, createTenant, sealAccountLog, spawnApi, type Tenant, type ApiUnderTest } from '@audit-trail/testing';
 import { launch, seriousA11yViolations, signedIn } from './browser';
 
-let t: TestApp;
+let t: ApiUnderTest;
 let browser: Browser;
 let owner: Tenant;
 
 beforeAll(async () => {
-  t = await startApp({ WEB_DIST: process.env.WEB_DIST ?? join(__dirname, '..', 'dist') });
+  t = await spawnApi({ WEB_DIST: process.env.WEB_DIST ?? join(__dirname, '..', 'dist') });
   browser = await launch();
   owner = await createTenant(t, 'enterprise', 'A11y Co');
   const ingest = await call(t.url, 'POST', '/v1/events', {
@@ -25,19 +24,7 @@ beforeAll(async () => {
   expect((await call(t.url, 'POST', '/v1/legal-holds', { session: owner.owner, body: { scope: 'account', reason: 'Litigation' } })).status).toBe(201);
   // Pages as they look in use: a destination in the list, and sealed entries with their badges.
   expect((await call(t.url, 'POST', '/v1/destinations', { key: owner.key, body: { type: 'webhook', name: 'SIEM', url: 'http://127.0.0.1:9/audit' } })).status).toBe(201);
-  const db = new Database(t.config.APP_DATABASE_URL, 2);
-  try {
-    const key = loadSigningKey(undefined, t.config.SIGNING_KEY_FILE);
-    const c = await db.connect();
-    await registerKey(c, key);
-    c.release();
-    // A transaction left open elsewhere on the server holds sealing back (pg_snapshot_xmin); try until the events are in.
-    for (let i = 0; i < 100 && (await sealLog(db, key, { accountId: owner.accountId, workspaceId: null }, { checkpointEveryMs: 0 })).sealed === 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } finally {
-    await db.close();
-  }
+  await sealAccountLog(t.config, owner.accountId);
 });
 afterAll(async () => {
   await browser?.close();

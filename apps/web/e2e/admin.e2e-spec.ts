@@ -1,15 +1,15 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { join } from 'node:path';
-import { call, setPlan, startApp, uniqueEmail, type TestApp } from '../../api/test/harness';
+import { call, setPlan, spawnApi, uniqueEmail, type ApiUnderTest } from '@audit-trail/testing';
 import { launch, SCREENSHOTS } from './browser';
 
-let t: TestApp;
+let t: ApiUnderTest;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 
 beforeAll(async () => {
-  t = await startApp({ WEB_DIST: process.env.WEB_DIST ?? join(__dirname, '..', 'dist') });
+  t = await spawnApi({ WEB_DIST: process.env.WEB_DIST ?? join(__dirname, '..', 'dist') });
   browser = await launch();
   context = await browser.newContext({ viewport: { width: 1400, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
   page = await context.newPage();

@@ -1,14 +1,14 @@
 import type { Browser, Page } from 'playwright-core';
 import { join } from 'node:path';
-import { addMember, call, createTenant, login, sessionFrom, setPlan, startApp, uniqueEmail, type TestApp } from '../../api/test/harness';
+import { addMember, call, createTenant, login, sessionFrom, setPlan, spawnApi, uniqueEmail, type ApiUnderTest } from '@audit-trail/testing';
 import { launch, SCREENSHOTS, signedIn } from './browser';
 
-let t: TestApp;
+let t: ApiUnderTest;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  t = await startApp({ WEB_DIST: process.env.WEB_DIST ?? join(__dirname, '..', 'dist') });
+  t = await spawnApi({ WEB_DIST: process.env.WEB_DIST ?? join(__dirname, '..', 'dist') });
   browser = await launch();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.setDefaultTimeout(20_000);

@@ -4,20 +4,20 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { call, createTenant, ownerClient, setPlan, spawnWorker, startApp, type Tenant, type TestApp } from '../../api/test/harness';
+import { call, createTenant, ownerClient, setPlan, spawnWorker, spawnApi, type Tenant, type ApiUnderTest } from '@audit-trail/testing';
 import { launch, SCREENSHOTS } from './browser';
 
 // The API in-process, the real worker as a child process, both on one Redis prefix and export directory.
 const env = { QUEUE_PREFIX: `test-webexp-${randomUUID().slice(0, 8)}`, EXPORT_DIR: mkdtempSync(join(tmpdir(), 'web-exports-')) };
 const N = 150_000;
-let t: TestApp;
+let t: ApiUnderTest;
 let browser: Browser;
 let page: Page;
 let tenant: Tenant;
 let worker: ChildProcess | undefined;
 
 beforeAll(async () => {
-  t = await startApp({ ...env, WEB_DIST: process.env.WEB_DIST ?? join(__dirname, '..', 'dist') });
+  t = await spawnApi({ ...env, WEB_DIST: process.env.WEB_DIST ?? join(__dirname, '..', 'dist') });
   browser = await launch();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
   page.setDefaultTimeout(30_000);

@@ -2,10 +2,10 @@ import type { Browser, Page } from 'playwright-core';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { call, createTenant, startApp, type Tenant, type TestApp } from '../../api/test/harness';
+import { call, createTenant, spawnApi, type Tenant, type ApiUnderTest } from '@audit-trail/testing';
 import { launch, SCREENSHOTS } from './browser';
 
-let t: TestApp;
+let t: ApiUnderTest;
 let browser: Browser;
 let page: Page;
 let tenant: Tenant;
@@ -14,7 +14,7 @@ let receiverUrl: string;
 const received: string[] = [];
 
 beforeAll(async () => {
-  t = await startApp({ WEB_DIST: process.env.WEB_DIST ?? join(__dirname, '..', 'dist') });
+  t = await spawnApi({ WEB_DIST: process.env.WEB_DIST ?? join(__dirname, '..', 'dist') });
   server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));

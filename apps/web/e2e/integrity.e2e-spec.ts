@@ -4,19 +4,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootFromInclusion } from '@audit-trail/audit-core';
 import type { Browser, Page } from 'playwright-core';
-import { call, createTenant, spawnWorker, startApp, type Tenant, type TestApp } from '../../api/test/harness';
+import { call, createTenant, spawnWorker, spawnApi, type Tenant, type ApiUnderTest } from '@audit-trail/testing';
 import { launch, SCREENSHOTS } from './browser';
 
 // The API in-process; the real worker as a child process, sealing every half second.
 const env = { QUEUE_PREFIX: `test-webint-${randomUUID().slice(0, 8)}` };
-let t: TestApp;
+let t: ApiUnderTest;
 let browser: Browser;
 let page: Page;
 let tenant: Tenant;
 let worker: ChildProcess;
 
 beforeAll(async () => {
-  t = await startApp({ ...env, WEB_DIST: process.env.WEB_DIST ?? join(__dirname, '..', 'dist') });
+  t = await spawnApi({ ...env, WEB_DIST: process.env.WEB_DIST ?? join(__dirname, '..', 'dist') });
   tenant = await createTenant(t, 'premium', 'Proof Co');
   const events = Array.from({ length: 5 }, (_, i) => ({ action: 'document.update', actor: { type: 'user', id: `u_${i}`, email: `p${i}@proof.test` } }));
   expect((await call(t.url, 'POST', '/v1/events', { key: tenant.key, body: { events } })).status).toBe(202);

@@ -1,15 +1,15 @@
 import type { Browser, Page } from 'playwright-core';
 import { join } from 'node:path';
-import { call, createTenant, setPlan, startApp, type Tenant, type TestApp } from '../../api/test/harness';
+import { call, createTenant, setPlan, spawnApi, type Tenant, type ApiUnderTest } from '@audit-trail/testing';
 import { launch, SCREENSHOTS } from './browser';
 
-let t: TestApp;
+let t: ApiUnderTest;
 let browser: Browser;
 let page: Page;
 let tenant: Tenant;
 
 beforeAll(async () => {
-  t = await startApp({ WEB_DIST: process.env.WEB_DIST ?? join(__dirname, '..', 'dist') });
+  t = await spawnApi({ WEB_DIST: process.env.WEB_DIST ?? join(__dirname, '..', 'dist') });
   browser = await launch();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.setDefaultTimeout(20_000);

@@ -1,6 +1,9 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
-import { type AppConfig, Database, failExport, LocalExportStorage, QUEUES, type RunExportPayload, runExport, sealableLogs, sealLog, type SigningKey } from '@audit-trail/platform';
+import { type AppConfig } from '@audit-trail/config';
+import { Database } from '@audit-trail/data';
+import { QUEUES, type RunExportPayload } from '@audit-trail/queues';
+import { failExport, LocalExportStorage, runExport, sealableLogs, sealLog, type SigningKey } from '@audit-trail/engines';
 import type { Job } from 'bullmq';
 import { CONFIG, SIGNING_KEY } from './tokens';
 

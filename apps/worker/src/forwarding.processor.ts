@@ -1,9 +1,9 @@
 import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
-import {
-  type AppConfig, Database, type DeliverPayload, deliverJobId, type DeliveryOptions, type DeliveryOutcome, deliverNext, deliverReplay, EventWriter, JOBS, QUEUES,
-  recordSystemEvent, SecretBox,
-} from '@audit-trail/platform';
+import { type AppConfig } from '@audit-trail/config';
+import { Database } from '@audit-trail/data';
+import { type DeliverPayload, deliverJobId, JOBS, QUEUES } from '@audit-trail/queues';
+import { type DeliveryOptions, type DeliveryOutcome, deliverNext, deliverReplay, EventWriter, recordSystemEvent, SecretBox } from '@audit-trail/engines';
 import type { Job, Queue } from 'bullmq';
 import { CONFIG } from './tokens';
 

@@ -1,6 +1,9 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
-import { type AppConfig, Database, QUEUES, type SealOptions, type SigningKey, sealableLogs, sealLog } from '@audit-trail/platform';
+import { type AppConfig } from '@audit-trail/config';
+import { Database } from '@audit-trail/data';
+import { QUEUES } from '@audit-trail/queues';
+import { type SealOptions, type SigningKey, sealableLogs, sealLog } from '@audit-trail/engines';
 import { CONFIG, SIGNING_KEY } from './tokens';
 
 /**

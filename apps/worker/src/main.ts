@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, loadConfig } from '@audit-trail/platform';
+import { ConfigError, loadConfig } from '@audit-trail/config';
 import { createServer } from 'node:http';
 import { WorkerModule } from './worker.module';
 

@@ -1,6 +1,9 @@
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
-import { type AppConfig, Database, type EnsurePartitionsPayload, exportJobId, failExport, JOBS, LocalExportStorage, manifestFileKey, QUEUES, type RunExportPayload } from '@audit-trail/platform';
+import { type AppConfig } from '@audit-trail/config';
+import { Database } from '@audit-trail/data';
+import { type EnsurePartitionsPayload, exportJobId, JOBS, QUEUES, type RunExportPayload } from '@audit-trail/queues';
+import { failExport, LocalExportStorage, manifestFileKey } from '@audit-trail/engines';
 import type { Job, Queue } from 'bullmq';
 import { CONFIG } from './tokens';
 

@@ -1,6 +1,9 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
-import { type AppConfig, checkpointBeforePurge, Database, EventWriter, QUEUES, type RetentionReport, type RunRetentionPayload, runRetention, sealableLogs, type SigningKey } from '@audit-trail/platform';
+import { type AppConfig } from '@audit-trail/config';
+import { Database } from '@audit-trail/data';
+import { QUEUES, type RunRetentionPayload } from '@audit-trail/queues';
+import { checkpointBeforePurge, EventWriter, type RetentionReport, runRetention, sealableLogs, type SigningKey } from '@audit-trail/engines';
 import type { Job } from 'bullmq';
 import { CONFIG, RETENTION_DB, SIGNING_KEY } from './tokens';
 

@@ -1,6 +1,9 @@
 import { BullModule, InjectQueue } from '@nestjs/bullmq';
 import { type BeforeApplicationShutdown, Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { type AppConfig, Database, DEFAULT_JOB_OPTIONS, JOBS, loadSigningKey, QUEUES, redisConnection, registerKey, SCHEDULERS, type SigningKey, WORKER_HEARTBEAT_KEY } from '@audit-trail/platform';
+import { type AppConfig } from '@audit-trail/config';
+import { Database } from '@audit-trail/data';
+import { DEFAULT_JOB_OPTIONS, JOBS, QUEUES, redisConnection, SCHEDULERS, WORKER_HEARTBEAT_KEY } from '@audit-trail/queues';
+import { loadSigningKey, registerKey, type SigningKey } from '@audit-trail/engines';
 import type { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { ExportProcessor } from './export.processor';

@@ -1,7 +1,9 @@
 import './exports-env';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { exportJobId, issueDownloadToken, JOBS, loadConfig, QUEUES, redisConnection, type RunExportPayload } from '@audit-trail/platform';
+import { loadConfig } from '@audit-trail/config';
+import { exportJobId, JOBS, QUEUES, redisConnection, type RunExportPayload } from '@audit-trail/queues';
+import { issueDownloadToken } from '@audit-trail/engines';
 import { Queue, Worker } from 'bullmq';
 import { parse } from 'csv-parse/sync';
 import type { ChildProcess } from 'node:child_process';

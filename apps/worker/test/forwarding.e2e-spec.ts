@@ -1,6 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { verifySignature } from '@audit-trail/audit-core';
-import { Database, deliverNext, SecretBox } from '@audit-trail/platform';
+import { Database } from '@audit-trail/data';
+import { deliverNext, SecretBox } from '@audit-trail/engines';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';

@@ -1,6 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { type CheckpointBody, leafHash, rootFromInclusion, verifyConsistency } from '@audit-trail/audit-core';
-import { Database, verifyCheckpointSignature, verifyLog } from '@audit-trail/platform';
+import { Database } from '@audit-trail/data';
+import { verifyCheckpointSignature, verifyLog } from '@audit-trail/engines';
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';

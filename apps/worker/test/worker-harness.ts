@@ -1,6 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { loadConfig } from '@audit-trail/platform';
+import { loadConfig } from '@audit-trail/config';
 import { WorkerModule } from '../src/worker.module';
 
 /** The real worker (BullMQ processors, schedules, pools) in this process, with the test's environment on top. */

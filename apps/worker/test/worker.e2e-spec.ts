@@ -1,7 +1,8 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { JOBS, loadConfig, QUEUES, WORKER_HEARTBEAT_KEY } from '@audit-trail/platform';
+import { loadConfig } from '@audit-trail/config';
+import { JOBS, QUEUES, WORKER_HEARTBEAT_KEY } from '@audit-trail/queues';
 import { type Queue, QueueEvents } from 'bullmq';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Account, Workspace } from '@audit-trail/platform';
+import { Account, Workspace } from '@audit-trail/data';
 import { entitlementsOf, getPlan, hasEntitlement, PLAN_IDS } from '@audit-trail/plans';
 import { Inject } from '@nestjs/common';
 import { CONFIG } from '../core/tokens';
-import type { AppConfig } from '@audit-trail/platform';
+import type { AppConfig } from '@audit-trail/config';
 import { newId as uuidv7 } from '@audit-trail/audit-core';
 import { AppError, ErrorCode, notFound } from '../common/errors';
 import type { Principal, RequestMeta } from '../common/principal';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { API_KEY_SCOPES, ApiKey, Workspace } from '@audit-trail/platform';
+import { API_KEY_SCOPES, ApiKey, Workspace } from '@audit-trail/data';
 import { newId as uuidv7 } from '@audit-trail/audit-core';
 import { z } from 'zod';
 import { PrincipalResolver } from '../auth/principal.resolver';

@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { ApiKeyScope, AppConfig } from '@audit-trail/platform';
+import type { AppConfig } from '@audit-trail/config';
+import type { ApiKeyScope } from '@audit-trail/data';
 import { type BooleanEntitlement, hasEntitlement } from '@audit-trail/plans';
 import type { FastifyRequest } from 'fastify';
 import { AppError, ErrorCode, RouteHiddenError } from '../common/errors';

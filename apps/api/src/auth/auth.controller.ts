@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Res, UseGuards } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
-import type { AppConfig } from '@audit-trail/platform';
+import type { AppConfig } from '@audit-trail/config';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Meta, type Principal, type RequestMeta } from '../common/principal';
 import { parseBody } from '../common/zod';

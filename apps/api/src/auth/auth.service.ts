@@ -1,6 +1,6 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { Injectable } from '@nestjs/common';
-import { Account, Database, Invitation, Membership, Session, User, Workspace } from '@audit-trail/platform';
+import { Account, Database, Invitation, Membership, Session, User, Workspace } from '@audit-trail/data';
 import { DEFAULT_PLAN, planOrFree } from '@audit-trail/plans';
 import { newId as uuidv7 } from '@audit-trail/audit-core';
 import type { z } from 'zod';

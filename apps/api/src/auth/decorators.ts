@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import type { ApiKeyScope } from '@audit-trail/platform';
+import type { ApiKeyScope } from '@audit-trail/data';
 import type { BooleanEntitlement } from '@audit-trail/plans';
 
 export const PUBLIC_KEY = 'audit:public';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { API_KEY_SCOPES, type ApiKeyScope, Database, type Role } from '@audit-trail/platform';
+import { API_KEY_SCOPES, type ApiKeyScope, Database, type Role } from '@audit-trail/data';
 import { planOrFree } from '@audit-trail/plans';
 import type { Principal } from '../common/principal';
 import { sha256 } from './secrets';

@@ -1,6 +1,6 @@
 import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
-import type { AppConfig } from '@audit-trail/platform';
+import type { AppConfig } from '@audit-trail/config';
 import type { FastifyRequest } from 'fastify';
 import type Redis from 'ioredis';
 import { requestMeta } from '../common/principal';

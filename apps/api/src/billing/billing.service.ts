@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Account, type AppConfig, Database } from '@audit-trail/platform';
+import { type AppConfig } from '@audit-trail/config';
+import { Account, Database } from '@audit-trail/data';
 import { type PlanId, planFromLookupKey, planOrFree } from '@audit-trail/plans';
 import Stripe from 'stripe';
 import { AppError, ErrorCode, RouteHiddenError } from '../common/errors';

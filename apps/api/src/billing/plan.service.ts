@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
-import { Account, type AppConfig } from '@audit-trail/platform';
+import { type AppConfig } from '@audit-trail/config';
+import { Account } from '@audit-trail/data';
 import { hasEntitlement, type PlanId, planChangeRetention, planOrFree } from '@audit-trail/plans';
 import { notFound } from '../common/errors';
 import { emExecutor, TenantOrm } from '../core/tenant-orm';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ACTION_RE, type FieldError, formatPath, MAX_JSON_BYTES, PLATFORM_ACTIONS } from '@audit-trail/audit-core';
-import { Database, type TenantAction, tenantActions } from '@audit-trail/platform';
+import { Database, type TenantAction, tenantActions } from '@audit-trail/data';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { ApiKeyScope, Role } from '@audit-trail/platform';
+import type { ApiKeyScope, Role } from '@audit-trail/data';
 import type { PlanId } from '@audit-trail/plans';
 import type { FastifyRequest } from 'fastify';
 

@@ -1,5 +1,6 @@
 import type { FieldError } from '@audit-trail/audit-core';
-import { isConnectionError, DatabaseUnavailableError, EventDataRejectedError } from '@audit-trail/platform';
+import { isConnectionError, DatabaseUnavailableError } from '@audit-trail/data';
+import { EventDataRejectedError } from '@audit-trail/engines';
 import { AppError, ERROR_STATUS, ErrorCode, PROBLEM_BASE, RouteHiddenError } from './errors';
 
 export interface Problem {

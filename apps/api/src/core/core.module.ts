@@ -1,7 +1,10 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { BullModule } from '@nestjs/bullmq';
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { type AppConfig, Database, DEFAULT_JOB_OPTIONS, EventWriter, ormOptions, QUEUES, redisConnection } from '@audit-trail/platform';
+import { type AppConfig } from '@audit-trail/config';
+import { Database, ormOptions } from '@audit-trail/data';
+import { DEFAULT_JOB_OPTIONS, QUEUES, redisConnection } from '@audit-trail/queues';
+import { EventWriter } from '@audit-trail/engines';
 import Redis from 'ioredis';
 import { MetricsService } from './metrics.service';
 import { CONFIG, REDIS } from './tokens';

@@ -1,6 +1,6 @@
 import { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { DatabaseUnavailableError, isConnectionError, setTenantSql, type SqlExecutor } from '@audit-trail/platform';
+import { DatabaseUnavailableError, isConnectionError, setTenantSql, type SqlExecutor } from '@audit-trail/data';
 
 /**
  * The ORM, always through a forked EntityManager in a transaction that

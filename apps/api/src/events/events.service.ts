@@ -3,7 +3,8 @@ import {
   activityInterval, CATEGORIES, categoryOf, type EventActivityQuery, type EventInput, type EventQuery, type KeyActivityQuery, MAX_ACTIVITY_BUCKETS, type EventRecord, type FieldError, PLATFORM_ACTIONS, decodeCursor, encodeCursor,
   normalizeEvent, toApiEvent, uuidv7Time,
 } from '@audit-trail/audit-core';
-import { countByAction, countByInterval, Database, EventWriter, findEvent, type LogSelector, queryEvents, tenantActions } from '@audit-trail/platform';
+import { countByAction, countByInterval, Database, findEvent, type LogSelector, queryEvents, tenantActions } from '@audit-trail/data';
+import { EventWriter } from '@audit-trail/engines';
 import { clampToViewWindow, describeViewWindow, hasEntitlement, isViewable } from '@audit-trail/plans';
 import { AppError, ErrorCode, forbidden, notFound } from '../common/errors';
 import { canAccessLog, type Principal, type RequestMeta } from '../common/principal';

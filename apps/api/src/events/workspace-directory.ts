@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database } from '@audit-trail/platform';
+import { Database } from '@audit-trail/data';
 
 const TTL_MS = 2000;
 

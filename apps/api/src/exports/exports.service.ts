@@ -1,7 +1,10 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type ExportRequest, newId } from '@audit-trail/audit-core';
-import { Account, type AppConfig, Database, Export, User, exportJobId, issueDownloadToken, readDownloadToken, JOBS, LocalExportStorage, QUEUES, type RunExportPayload, type StoredExportFilters } from '@audit-trail/platform';
+import { type AppConfig } from '@audit-trail/config';
+import { Account, Database, Export, User } from '@audit-trail/data';
+import { exportJobId, JOBS, QUEUES, type RunExportPayload } from '@audit-trail/queues';
+import { issueDownloadToken, readDownloadToken, LocalExportStorage, type StoredExportFilters } from '@audit-trail/engines';
 import { describeExportWindow, exportWindowStart, hasEntitlement, mayExportFrom, planOrFree } from '@audit-trail/plans';
 import type { Queue } from 'bullmq';
 import type { Readable } from 'node:stream';

@@ -1,7 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
 import { DEFAULT_URL, newId } from '@audit-trail/audit-core';
-import { type AppConfig, checkDestinationUrl, Database, Destination, DestinationDelivery, DestinationReplay, type DestinationRow, loadDestination, SecretBox, sendTest, startingCursor } from '@audit-trail/platform';
+import { type AppConfig } from '@audit-trail/config';
+import { Database, Destination, DestinationDelivery, DestinationReplay } from '@audit-trail/data';
+import { checkDestinationUrl, type DestinationRow, loadDestination, SecretBox, sendTest, startingCursor } from '@audit-trail/engines';
 import { describeDestinationLimit, mayAddDestination, viewWindowStart } from '@audit-trail/plans';
 import { randomBytes } from 'node:crypto';
 import { AppError, ErrorCode, notFound } from '../common/errors';

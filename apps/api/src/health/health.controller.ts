@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
-import { Database } from '@audit-trail/platform';
+import { Database } from '@audit-trail/data';
 import type { FastifyReply } from 'fastify';
 import type Redis from 'ioredis';
 import { Public } from '../auth/decorators';

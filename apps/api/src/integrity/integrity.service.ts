@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type AppConfig, type CheckpointRow, checkpointView, Database, proveConsistency, proveInclusion, verifyLog } from '@audit-trail/platform';
+import { type AppConfig } from '@audit-trail/config';
+import { Database } from '@audit-trail/data';
+import { type CheckpointRow, checkpointView, proveConsistency, proveInclusion, verifyLog } from '@audit-trail/engines';
 import { describeMissingEntitlement, hasEntitlement } from '@audit-trail/plans';
 import { AppError, ErrorCode, notFound } from '../common/errors';
 import type { Principal } from '../common/principal';

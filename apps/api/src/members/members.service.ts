@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Invitation, Membership, ROLES, User, Workspace } from '@audit-trail/platform';
+import { Invitation, Membership, ROLES, User, Workspace } from '@audit-trail/data';
 import { newId as uuidv7 } from '@audit-trail/audit-core';
 import { z } from 'zod';
 import { randomToken, sha256 } from '../auth/secrets';

@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Inject, Req } from '@nestjs/common';
-import type { AppConfig } from '@audit-trail/platform';
+import type { AppConfig } from '@audit-trail/config';
 import { type BooleanEntitlement, hasEntitlement } from '@audit-trail/plans';
 import type { FastifyRequest } from 'fastify';
 import { Public } from '../auth/decorators';

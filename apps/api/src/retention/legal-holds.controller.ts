@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { LEGAL_HOLD_SCOPES } from '@audit-trail/platform';
+import { LEGAL_HOLD_SCOPES } from '@audit-trail/data';
 import { z } from 'zod';
 import { uuidPipe } from '../accounts/accounts.controller';
 import { RequiresEntitlement } from '../auth/decorators';

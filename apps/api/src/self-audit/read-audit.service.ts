@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { AppConfig, LogSelector } from '@audit-trail/platform';
+import type { AppConfig } from '@audit-trail/config';
+import type { LogSelector } from '@audit-trail/data';
 import type { PlanId } from '@audit-trail/plans';
 import type Redis from 'ioredis';
 import { createHash } from 'node:crypto';

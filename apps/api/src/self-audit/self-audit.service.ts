@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type EventInput, normalizeEvent } from '@audit-trail/audit-core';
-import { EventWriter, type SqlExecutor } from '@audit-trail/platform';
+import { type SqlExecutor } from '@audit-trail/data';
+import { EventWriter } from '@audit-trail/engines';
 import { hasEntitlement, type PlanId } from '@audit-trail/plans';
 import type { Principal, RequestMeta } from '../common/principal';
 

@@ -1,0 +1,3 @@
+export * from './event.repository';
+export * from './partitions';
+export * from './tenant-actions.repository';

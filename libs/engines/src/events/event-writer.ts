@@ -1,0 +1,206 @@
+import type { EventRecord } from '@audit-trail/audit-core';
+import type { PoolClient, QueryResult } from 'pg';
+import { beginTenantSql, DatabaseUnavailableError, escapeLiteral, isConnectionError, setTenantSql, type Database, type SqlExecutor } from '@audit-trail/data';
+import { insertEvents, insertEventsSql } from '@audit-trail/data';
+import { isMissingPartition, PartitionCache } from '@audit-trail/data';
+
+/**
+ * PostgreSQL refused one request's events for what they hold (SQLSTATE class
+ * 22, data exception; 23, a constraint): the request's fault, answered 422.
+ * The input checks at the edge should leave nothing that gets here.
+ */
+export class EventDataRejectedError extends Error {
+  constructor(cause: unknown) {
+    super(`PostgreSQL refused the events: ${(cause as Error)?.message ?? 'data exception'}`, { cause });
+  }
+}
+
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+/**
+ * The platform's records inside a transaction someone else owns: always
+ * `source: platform`, their month's partition made sure of first. The
+ * writer's writeInTransaction and the sealer (which has no writer) share it.
+ */
+export async function writePlatformEvents(exec: SqlExecutor, accountId: string, records: EventRecord[], partitions = new PartitionCache()): Promise<void> {
+  for (const r of records) r.source = 'platform';
+  await partitions.ensure(exec, records.map((r) => r.occurred_at));
+  await insertEvents(exec, accountId, records);
+}
+
+interface Pending {
+  accountId: string;
+  records: EventRecord[];
+  resolve: (ids: string[]) => void;
+  reject: (err: unknown) => void;
+}
+
+export interface EventWriterOptions {
+  /** Flushes that may run at once (each holds one connection). */
+  maxConcurrentFlushes?: number;
+  /** Upper bound of events in one flush. */
+  maxEventsPerFlush?: number;
+  /** Called after each commit with the number of events stored. */
+  onCommitted?: (count: number) => void;
+}
+
+/**
+ * Writes events with group commit. A request hands its events over and waits;
+ * while a flush is running, newly arrived requests queue up and the next
+ * flush stores them all in one transaction (one WAL flush), one statement per
+ * tenant with that tenant's row-level-security setting. Nobody is answered
+ * before their events are committed.
+ */
+export class EventWriter {
+  private queue: Pending[] = [];
+  private running = 0;
+  private readonly partitions = new PartitionCache();
+  private readonly maxConcurrent: number;
+  private readonly maxEvents: number;
+
+  constructor(
+    private readonly db: Database,
+    private readonly options: EventWriterOptions = {},
+  ) {
+    this.maxConcurrent = options.maxConcurrentFlushes ?? 2;
+    this.maxEvents = options.maxEventsPerFlush ?? 2000;
+  }
+
+  /**
+   * Store one tenant's ingested events; resolves with the stored id of each,
+   * in order. Everything that comes this way is `source: api`, whatever the
+   * records say: only the platform's own paths (writePlatform,
+   * writeInTransaction, writePlatformEvents) produce `platform`.
+   */
+  write(accountId: string, records: EventRecord[]): Promise<string[]> {
+    for (const r of records) r.source = 'api';
+    return this.enqueue(accountId, records);
+  }
+
+  /**
+   * The platform's own records that need no transaction of their own (reads
+   * of the log): stored `source: platform` through the same group commit,
+   * so recording a read costs the reader a share of one flush.
+   */
+  writePlatform(accountId: string, records: EventRecord[]): Promise<string[]> {
+    for (const r of records) r.source = 'platform';
+    return this.enqueue(accountId, records);
+  }
+
+  private enqueue(accountId: string, records: EventRecord[]): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ accountId, records, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.running < this.maxConcurrent && this.queue.length > 0) {
+      const batch: Pending[] = [];
+      let n = 0;
+      while (this.queue.length > 0 && (batch.length === 0 || n + this.queue[0].records.length <= this.maxEvents)) {
+        const item = this.queue.shift() as Pending;
+        n += item.records.length;
+        batch.push(item);
+      }
+      this.running++;
+      void this.flush(batch).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private async flush(batch: Pending[]): Promise<void> {
+    try {
+      const results = await this.commit(batch);
+      batch.forEach((item, i) => item.resolve(results[i]));
+      this.options.onCommitted?.(batch.reduce((s, b) => s + b.records.length, 0));
+    } catch (err) {
+      if (isConnectionError(err) || err instanceof DatabaseUnavailableError) {
+        const e = err instanceof DatabaseUnavailableError ? err : new DatabaseUnavailableError(err);
+        for (const item of batch) item.reject(e);
+        return;
+      }
+      if (batch.length === 1) {
+        batch[0].reject(isDataError(err) ? new EventDataRejectedError(err) : err);
+        return;
+      }
+      // One request's statement failed and rolled back everyone's: store the
+      // halves apart, so only the culprit fails and every other request (and
+      // tenant) that shared this flush is committed.
+      const mid = Math.ceil(batch.length / 2);
+      await this.flush(batch.slice(0, mid));
+      await this.flush(batch.slice(mid));
+    }
+  }
+
+  private async commit(batch: Pending[], retried = false): Promise<string[][]> {
+    let client: PoolClient;
+    try {
+      client = await this.db.pool.connect();
+    } catch (err) {
+      throw new DatabaseUnavailableError(err);
+    }
+    try {
+      await this.partitions.ensure(client, batch.flatMap((b) => b.records.map((r) => r.occurred_at)));
+      const byAccount = new Map<string, Pending[]>();
+      for (const item of batch) {
+        const list = byAccount.get(item.accountId) ?? [];
+        list.push(item);
+        byAccount.set(item.accountId, list);
+      }
+      // One round trip: BEGIN, then per tenant its RLS setting and its insert, then COMMIT.
+      const escape = escapeLiteral;
+      const parts: string[] = [];
+      const keyed: { accountId: string; items: Pending[]; returnsKeys: boolean }[] = [];
+      let first = true;
+      for (const [accountId, items] of byAccount) {
+        parts.push(first ? beginTenantSql(accountId) : setTenantSql(accountId));
+        first = false;
+        const { sql, returnsKeys } = insertEventsSql(items.flatMap((i) => i.records), escape, accountId);
+        parts.push(sql);
+        keyed.push({ accountId, items, returnsKeys });
+      }
+      parts.push('COMMIT');
+      const raw = (await client.query(parts.join(';\n'))) as unknown as QueryResult | QueryResult[];
+      const results = Array.isArray(raw) ? raw : [raw];
+      const keyRows = results.filter((r) => r.fields?.some((f) => f.name === 'event_id')).map((r) => r.rows as { idempotency_key: string; event_id: string }[]);
+      const out = new Map<Pending, string[]>();
+      let k = 0;
+      for (const group of keyed) {
+        const map = group.returnsKeys ? new Map(keyRows[k++].map((r) => [r.idempotency_key, r.event_id])) : new Map<string, string>();
+        for (const item of group.items) {
+          out.set(item, item.records.map((r) => (r.idempotency_key ? (map.get(r.idempotency_key) ?? r.id) : r.id)));
+        }
+      }
+      client.release();
+      return batch.map((b) => out.get(b) as string[]);
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+      if (!retried && isMissingPartition(err)) {
+        // A partition was dropped (retention) since we cached it: look again.
+        this.partitions.reset();
+        return this.commit(batch, true);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * The platform's own writer: insert inside a transaction someone else owns
+   * (self-audit next to the change it records). Every record is `source: platform`.
+   */
+  async writeInTransaction(exec: SqlExecutor, accountId: string, records: EventRecord[]): Promise<void> {
+    await writePlatformEvents(exec, accountId, records, this.partitions);
+  }
+
+  /** Wait for everything queued to be committed (graceful shutdown). */
+  async drain(): Promise<void> {
+    while (this.running > 0 || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+}

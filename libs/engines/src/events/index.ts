@@ -1,0 +1,2 @@
+export * from './event-writer';
+export * from './system-event';

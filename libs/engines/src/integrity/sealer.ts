@@ -1,0 +1,210 @@
+import { type CheckpointBody, checkpointHash, LEAF_VERSION, leafHash, MerkleFrontier, newId, normalizeEvent, toApiEvent } from '@audit-trail/audit-core';
+import { hasEntitlement, planOrFree } from '@audit-trail/plans';
+import type { PoolClient } from 'pg';
+import type { Database } from '@audit-trail/data';
+import { eventsAfter } from '@audit-trail/data';
+import { writePlatformEvents } from '../events/event-writer';
+import { type SigningKey, signCheckpoint } from './signing';
+
+/** One log: the account log (workspaceId null) or one workspace's. Its id is the account id or the workspace id. */
+export interface LogRef {
+  accountId: string;
+  workspaceId: string | null;
+}
+export const logIdOf = (r: LogRef) => r.workspaceId ?? r.accountId;
+
+export interface SealOptions {
+  now?: Date;
+  /** A log with new leaves gets a checkpoint once its last one is this old (so at least once a minute while events arrive). */
+  checkpointEveryMs?: number;
+  /** A quiet log still gets a checkpoint this often, so a gap is provable. */
+  quietCheckpointMs?: number;
+  /**
+   * An event claiming a receipt this long before the previous sealing round
+   * was written into the past: it is not sealed but recorded as an anomaly,
+   * which verification reports. Must exceed the longest commit delay.
+   */
+  lateSlackMs?: number;
+  batch?: number;
+}
+
+interface LogRow {
+  log_id: string;
+  tree_size: string;
+  frontier: string[];
+  cursor_txid: string | null;
+  cursor_id: string | null;
+  last_round_at: Date | null;
+  last_checkpoint_at: Date | null;
+  last_checkpoint_size: string | null;
+  last_checkpoint_hash: string | null;
+}
+
+export interface SealResult {
+  sealed: number;
+  anomalies: number;
+  checkpoint: boolean;
+}
+
+/** Write a signed checkpoint of a log's current tree (inside the caller's tenant transaction, the log row locked). */
+export async function writeCheckpoint(c: PoolClient, key: SigningKey, ref: LogRef, log: LogRow, frontier: MerkleFrontier, now: Date, purgeBefore: Date | null = null): Promise<CheckpointBody> {
+  const body: CheckpointBody = {
+    log_id: logIdOf(ref),
+    account_id: ref.accountId,
+    workspace_id: ref.workspaceId,
+    tree_size: frontier.size,
+    root_hash: frontier.root().toString('hex'),
+    timestamp: now.toISOString(),
+    previous_hash: log.last_checkpoint_hash,
+    key_id: key.keyId,
+    ...(purgeBefore ? { purge_before: purgeBefore.toISOString() } : {}),
+  };
+  const hash = checkpointHash(body);
+  await c.query(
+    `INSERT INTO integrity_checkpoints (id, log_id, account_id, workspace_id, tree_size, root_hash, created_at, previous_hash, hash, key_id, signature, purge_before)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    [newId(), body.log_id, ref.accountId, ref.workspaceId, body.tree_size, body.root_hash, now, body.previous_hash, hash, key.keyId, signCheckpoint(key, body), purgeBefore],
+  );
+  await c.query(`UPDATE integrity_logs SET last_checkpoint_at = $2, last_checkpoint_size = $3, last_checkpoint_hash = $4 WHERE log_id = $1`, [body.log_id, now, body.tree_size, hash]);
+  log.last_checkpoint_hash = hash;
+  log.last_checkpoint_at = now;
+  log.last_checkpoint_size = String(body.tree_size);
+  return body;
+}
+
+async function lockLog(c: PoolClient, ref: LogRef): Promise<{ log: LogRow; frontier: MerkleFrontier }> {
+  const logId = logIdOf(ref);
+  await c.query(`INSERT INTO integrity_logs (log_id, account_id, workspace_id) VALUES ($1, $2, $3) ON CONFLICT (log_id) DO NOTHING`, [logId, ref.accountId, ref.workspaceId]);
+  const log = (await c.query<LogRow>(`SELECT * FROM integrity_logs WHERE log_id = $1 FOR UPDATE`, [logId])).rows[0];
+  const frontier = new MerkleFrontier(Number(log.tree_size), log.frontier.map((h) => Buffer.from(h, 'hex')));
+  return { log, frontier };
+}
+
+/**
+ * Seal a log's new events in commit order: each gets the next position and
+ * its leaf hash, the frontier moves, and a signed checkpoint follows when one
+ * is due. Sealing reads only committed events and never blocks ingestion; an
+ * event that commits late is sealed in the next round.
+ */
+export async function sealLog(db: Database, key: SigningKey, ref: LogRef, opts: SealOptions = {}): Promise<SealResult> {
+  const now = opts.now ?? new Date();
+  const batch = opts.batch ?? 5000;
+  const every = opts.checkpointEveryMs ?? 30_000;
+  const quiet = opts.quietCheckpointMs ?? 3_600_000;
+  const slack = opts.lateSlackMs ?? 15 * 60_000;
+  const result: SealResult = { sealed: 0, anomalies: 0, checkpoint: false };
+  // The previous completed round, read once: catching up over many batches is one round.
+  let floor: number | null = null;
+  for (;;) {
+    const done = await db.tenant(ref.accountId, async (c) => {
+      const { log, frontier } = await lockLog(c, ref);
+      const rows = await eventsAfter(c, ref.accountId, ref.workspaceId, { txid: log.cursor_txid, id: log.cursor_id }, batch);
+      const seqs: number[] = [];
+      const ids: string[] = [];
+      const times: Date[] = [];
+      const hashes: string[] = [];
+      const late: typeof rows = [];
+      floor ??= log.last_round_at ? log.last_round_at.getTime() - slack : -Infinity;
+      for (const r of rows) {
+        if (r.received_at.getTime() < floor) {
+          late.push(r);
+          continue;
+        }
+        const leaf = leafHash(toApiEvent(r), LEAF_VERSION);
+        seqs.push(frontier.size);
+        frontier.append(leaf);
+        ids.push(r.id);
+        times.push(r.occurred_at);
+        hashes.push(leaf.toString('hex'));
+      }
+      if (ids.length) {
+        await c.query(
+          `INSERT INTO integrity_leaves (log_id, seq, account_id, event_id, occurred_at, leaf_hash, sealed_at, leaf_version)
+           SELECT $1, s, $2, e, o, decode(h, 'hex'), $3, $8 FROM unnest($4::bigint[], $5::uuid[], $6::timestamptz[], $7::text[]) AS t(s, e, o, h)`,
+          [log.log_id, ref.accountId, now, seqs, ids, times, hashes, LEAF_VERSION],
+        );
+      }
+      if (late.length) {
+        // The tenant hears of it in its own log, in the same transaction as the finding.
+        await writePlatformEvents(
+          c,
+          ref.accountId,
+          late.map((r) =>
+            normalizeEvent(
+              {
+                action: 'integrity.anomaly',
+                actor: { type: 'system', id: 'integrity', name: 'Integrity' },
+                target: { type: 'event', id: r.id, name: r.action },
+                outcome: 'failure',
+                metadata: { reason: 'written into the past: its receipt time is before the previous sealing round', received_at: r.received_at.toISOString(), occurred_at: r.occurred_at.toISOString() },
+              },
+              { accountId: ref.accountId, receivedAt: now, workspaceId: ref.workspaceId },
+            ),
+          ),
+        );
+        await c.query(
+          `INSERT INTO integrity_anomalies (id, log_id, account_id, event_id, occurred_at, found_at, reason)
+           SELECT gen_random_uuid(), $1, $2, e, o, $3, 'received_at ' || to_char(r AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || ' is before the previous sealing round (' || $4 || '): the row was written into the past'
+           FROM unnest($5::uuid[], $6::timestamptz[], $7::timestamptz[]) AS t(e, o, r)`,
+          [log.log_id, ref.accountId, now, log.last_round_at?.toISOString() ?? '', late.map((r) => r.id), late.map((r) => r.occurred_at), late.map((r) => r.received_at)],
+        );
+      }
+      const last = rows[rows.length - 1];
+      const finished = rows.length < batch;
+      const stale = !log.last_round_at || now.getTime() - log.last_round_at.getTime() >= 60_000;
+      if (last || stale) {
+        // The round's time is recorded only when it is complete (the floor above must not move while catching up).
+        await c.query(`UPDATE integrity_logs SET tree_size = $2, frontier = $3, cursor_txid = coalesce($4::text::xid8, cursor_txid), cursor_id = coalesce($5, cursor_id), last_round_at = CASE WHEN $7 THEN $6 ELSE last_round_at END WHERE log_id = $1`, [
+          log.log_id,
+          frontier.size,
+          frontier.nodes.map((n) => n.toString('hex')),
+          last?.txid ?? null,
+          last?.id ?? null,
+          now,
+          finished,
+        ]);
+      }
+      result.sealed += ids.length;
+      result.anomalies += late.length;
+      if (finished) {
+        const since = log.last_checkpoint_at ? now.getTime() - log.last_checkpoint_at.getTime() : Infinity;
+        const grown = Number(log.last_checkpoint_size ?? -1) !== frontier.size;
+        if ((grown && since >= every) || since >= quiet) {
+          await writeCheckpoint(c, key, ref, log, frontier, now);
+          result.checkpoint = true;
+        }
+      }
+      return finished;
+    });
+    if (done) return result;
+  }
+}
+
+/** Every log of every account whose plan includes integrity proofs. */
+export async function sealableLogs(db: Database): Promise<LogRef[]> {
+  const client = await db.connect();
+  try {
+    const { rows } = await client.query<{ account_id: string; plan: string; workspace_ids: string[] }>('SELECT * FROM app_integrity_accounts()');
+    return rows
+      .filter((r) => hasEntitlement(planOrFree(r.plan).id, 'integrity_proofs'))
+      .flatMap((r) => [{ accountId: r.account_id, workspaceId: null }, ...r.workspace_ids.map((w) => ({ accountId: r.account_id, workspaceId: w }))]);
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Before retention deletes an account's events: seal what is committed and
+ * write a signed checkpoint naming the purge cutoff, for each of its logs, so
+ * what remains verifies (leaves of events older than the cutoff may then be
+ * missing their events, and only those).
+ */
+export async function checkpointBeforePurge(db: Database, key: SigningKey, accountId: string, workspaceIds: string[], cutoff: Date, opts: SealOptions = {}): Promise<void> {
+  for (const ref of [{ accountId, workspaceId: null }, ...workspaceIds.map((w) => ({ accountId, workspaceId: w }))]) {
+    await sealLog(db, key, ref, opts);
+    await db.tenant(accountId, async (c) => {
+      const { log, frontier } = await lockLog(c, ref);
+      await writeCheckpoint(c, key, ref, log, frontier, opts.now ?? new Date(), cutoff);
+    });
+  }
+}

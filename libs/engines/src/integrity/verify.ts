@@ -1,0 +1,257 @@
+import { type CheckpointBody, checkpointHash, consistencyProof, inclusionProof, MerkleFrontier } from '@audit-trail/audit-core';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { PoolClient } from 'pg';
+import { beginTenantSql, type Database } from '@audit-trail/data';
+import { type LogRef, logIdOf } from './sealer';
+import { verifyCheckpointSignature } from './signing';
+import { type BadEvent, checkPairs, fetchAll, isoTime, type PairsArgs, type PairsResult } from './verify-pairs';
+
+export type { BadEvent } from './verify-pairs';
+
+export interface CheckpointRow {
+  id: string;
+  log_id: string;
+  account_id: string;
+  workspace_id: string | null;
+  tree_size: string;
+  root_hash: string;
+  created_at: Date;
+  previous_hash: string | null;
+  hash: string;
+  key_id: string;
+  signature: string;
+  purge_before: Date | null;
+}
+
+/** The body a checkpoint row's signature covers. */
+export function checkpointBody(r: CheckpointRow): CheckpointBody {
+  return {
+    log_id: r.log_id,
+    account_id: r.account_id,
+    workspace_id: r.workspace_id,
+    tree_size: Number(r.tree_size),
+    root_hash: r.root_hash,
+    timestamp: r.created_at.toISOString(),
+    previous_hash: r.previous_hash,
+    key_id: r.key_id,
+    ...(r.purge_before ? { purge_before: r.purge_before.toISOString() } : {}),
+  };
+}
+
+export function checkpointView(r: CheckpointRow) {
+  return { ...checkpointBody(r), id: r.id, hash: r.hash, signature: r.signature, scope: r.workspace_id ? 'workspace' : 'account' };
+}
+
+export interface VerifyResult {
+  /** Nothing wrong in what is sealed (events not sealed yet are not judged). */
+  ok: boolean;
+  /** Sealed events of the range recomputed against their leaves. */
+  checked: number;
+  /** Events of the range not sealed yet: not protected yet, and not counted as checked. */
+  pending: number;
+  sealed: number;
+  checkpoints: number;
+  first_bad: BadEvent | null;
+  problems: number;
+}
+
+/** How the leaves are shared between this thread and the worker thread. */
+const PARTS = 3;
+const MAIN_SHARES = [0];
+const WORKER_SHARES = [1, 2];
+
+/** The compiled worker entry, beside this file or (running from sources) in the build. */
+function workerFile(): string | null {
+  for (const f of [join(__dirname, 'verify-worker.js'), resolve(__dirname, '../../dist/integrity/verify-worker.js')]) if (existsSync(f)) return f;
+  return null;
+}
+
+/** Check one share of the pairs on a worker thread; null when it could not (the caller then checks it itself). */
+function pairsOnWorker(file: string, url: string, snapshot: string, args: PairsArgs): { result: Promise<PairsResult | null>; stop: () => void } {
+  const worker = new Worker(file, { workerData: { url, snapshot, args } });
+  const result = new Promise<PairsResult | null>((done) => {
+    worker.once('message', (m: { ok: boolean; result?: PairsResult }) => done(m.ok && m.result ? m.result : null));
+    worker.once('error', () => done(null));
+    worker.once('exit', () => done(null));
+  });
+  return { result, stop: () => void worker.terminate() };
+}
+
+/**
+ * Verify a log against its signed checkpoints and its events, as they are
+ * in the database now. Three passes, all streamed:
+ *  1. the checkpoint chain: each signed with a published key, each naming its
+ *     predecessor's hash (a deleted checkpoint breaks the chain);
+ *  2. the leaves in order: positions without a gap, and the Merkle root at
+ *     every checkpoint's size equal to the signed root;
+ *  3. the events of [from, to] against their leaves, joined by id in
+ *     PostgreSQL: a changed event no longer hashes to its leaf, a deleted one
+ *     has a leaf and no row (unless a purge checkpoint allows it), and a row
+ *     written into sealed history has no leaf although the sealer has passed it.
+ * The first bad event is the earliest by occurred_at.
+ */
+export async function verifyLog(
+  db: Database,
+  keys: Map<string, string>,
+  ref: LogRef,
+  range: { from?: Date; to?: Date } = {},
+  opts: { workerThread?: boolean } = {},
+): Promise<VerifyResult> {
+  const logId = logIdOf(ref);
+  const from = range.from ?? new Date(0);
+  const to = range.to ?? new Date('9999-12-31T23:59:59.999Z');
+  const client = await db.connect();
+  const problems: BadEvent[] = [];
+  const bad = (b: BadEvent) => problems.push(b);
+  let checked = 0;
+  let pending = 0;
+  let sealed = 0;
+  let checkpointsCount = 0;
+  let other: ReturnType<typeof pairsOnWorker> | null = null;
+  try {
+    await client.query(beginTenantSql(ref.accountId).replace('BEGIN;', 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;'));
+    const args = { accountId: ref.accountId, workspaceId: ref.workspaceId, logId, from: from.toISOString(), to: to.toISOString() };
+    const file = opts.workerThread === false ? null : workerFile();
+    if (file) {
+      const snapshot = (await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
+      other = pairsOnWorker(file, db.url, snapshot, { ...args, shares: WORKER_SHARES, parts: PARTS });
+    }
+    const log = (await client.query<{ tree_size: string; cursor_txid: string | null; cursor_id: string | null }>('SELECT tree_size, cursor_txid::text, cursor_id FROM integrity_logs WHERE log_id = $1', [logId])).rows[0];
+    const checkpoints = (await client.query<CheckpointRow>('SELECT * FROM integrity_checkpoints WHERE log_id = $1 ORDER BY created_at, tree_size', [logId])).rows;
+    checkpointsCount = checkpoints.length;
+
+    // 1. The chain of checkpoints.
+    let prevHash: string | null = null;
+    for (const cp of checkpoints) {
+      const body = checkpointBody(cp);
+      const key = keys.get(cp.key_id);
+      if (!key || !verifyCheckpointSignature(key, body, cp.signature)) bad({ event_id: null, seq: Number(cp.tree_size), occurred_at: null, reason: `checkpoint ${cp.id} (size ${cp.tree_size}) has no valid signature from a published key` });
+      else if (checkpointHash(body) !== cp.hash) bad({ event_id: null, seq: Number(cp.tree_size), occurred_at: null, reason: `checkpoint ${cp.id} does not match its recorded hash` });
+      if (cp.previous_hash !== prevHash) bad({ event_id: null, seq: Number(cp.tree_size), occurred_at: null, reason: `checkpoint ${cp.id} does not follow the previous checkpoint: one was removed or replaced` });
+      prevHash = cp.hash;
+    }
+
+    // 2. Leaves in order: contiguous positions, and the root at each checkpoint's size.
+    const bySize = new Map<number, CheckpointRow[]>();
+    for (const cp of checkpoints) bySize.set(Number(cp.tree_size), [...(bySize.get(Number(cp.tree_size)) ?? []), cp]);
+    const frontier = new MerkleFrontier();
+    const checkRoots = () => {
+      for (const cp of bySize.get(frontier.size) ?? []) {
+        if (frontier.root().toString('hex') !== cp.root_hash) bad({ event_id: null, seq: frontier.size, occurred_at: null, reason: `the leaves no longer produce the root signed in checkpoint ${cp.id} (size ${cp.tree_size})` });
+      }
+    };
+    checkRoots();
+    // Only positions and hashes: the event id is looked up for the rare gap.
+    for await (const l of fetchAll<{ seq: string; leaf_hash: Buffer }>(client, 'leaves', 'SELECT seq, leaf_hash FROM integrity_leaves WHERE log_id = $1 ORDER BY seq', [logId])) {
+      const seq = Number(l.seq);
+      if (seq !== frontier.size) {
+        const next = (await client.query<{ event_id: string }>('SELECT event_id FROM integrity_leaves WHERE log_id = $1 AND seq = $2', [logId, seq])).rows[0];
+        bad({ event_id: next?.event_id ?? null, seq: frontier.size, occurred_at: null, reason: `sealed position ${frontier.size} is missing` });
+        while (frontier.size < seq) frontier.append(Buffer.alloc(32));
+      }
+      frontier.append(l.leaf_hash);
+      sealed++;
+      checkRoots();
+    }
+    if (log && frontier.size !== Number(log.tree_size)) bad({ event_id: null, seq: frontier.size, occurred_at: null, reason: `the log says ${log.tree_size} events are sealed, but ${frontier.size} leaves exist` });
+
+    // 3. Events against leaves, matched by PostgreSQL (a hash join, no order
+    // needed). Rows the sealer refused are reported with its reason.
+    const anomalies = await client.query<{ event_id: string; occurred_at: Date; reason: string }>(
+      'SELECT event_id, occurred_at, reason FROM integrity_anomalies WHERE log_id = $1 AND occurred_at >= $2 AND occurred_at < $3',
+      [logId, from, to],
+    );
+    const refused = new Set(anomalies.rows.map((a) => a.event_id));
+    for (const a of anomalies.rows) bad({ event_id: a.event_id, seq: null, occurred_at: a.occurred_at.toISOString(), reason: a.reason });
+    // A third of the leaves are paired with their events here (this thread also
+    // walked the leaves above), two thirds on a worker thread in the same
+    // snapshot: hashing is what takes the time.
+    const own = await checkPairs(client, other ? { ...args, shares: MAIN_SHARES, parts: PARTS } : { ...args, shares: [0], parts: 1 });
+    const theirs = other ? ((await other.result) ?? (await checkPairs(client, { ...args, shares: WORKER_SHARES, parts: PARTS }))) : null;
+    const missing = [...own.missing, ...(theirs?.missing ?? [])];
+    checked += own.checked + (theirs?.checked ?? 0);
+    for (const b of [...own.bad, ...(theirs?.bad ?? [])]) bad(b);
+    const logCond = ref.workspaceId ? 'workspace_id = $2' : '(workspace_id IS NULL AND $2::uuid IS NULL)';
+    // Events of the range without a leaf in it: not sealed yet, or written into sealed history.
+    const cursor = log?.cursor_txid ? { txid: log.cursor_txid, id: log.cursor_id } : null;
+    for await (const e of fetchAll<{ id: string; occurred_at: string; behind: boolean }>(
+      client,
+      'unsealed',
+      `SELECT e.id, ${isoTime('e.occurred_at')} AS occurred_at,
+              ($5::text IS NOT NULL AND (e.txid, e.id) <= ($5::text::xid8, $6::uuid)) AS behind
+       FROM audit_events e
+       WHERE e.account_id = $1 AND ${logCond.replaceAll('workspace_id', 'e.workspace_id')} AND e.occurred_at >= $3 AND e.occurred_at < $4
+         AND NOT EXISTS (SELECT 1 FROM integrity_leaves l WHERE l.account_id = e.account_id AND l.event_id = e.id AND l.log_id = $7 AND l.occurred_at >= $3 AND l.occurred_at < $4)`,
+      [ref.accountId, ref.workspaceId, from, to, cursor?.txid ?? null, cursor?.id ?? null, logId],
+    )) {
+      if (!e.behind) pending++;
+      else if (!refused.has(e.id)) bad({ event_id: e.id, seq: null, occurred_at: e.occurred_at, reason: 'this event is not sealed although the log was sealed past it: it was written into sealed history' });
+    }
+    // Leaves without their event: deleted, unless a purge checkpoint covers them.
+    const purges = checkpoints.filter((cp) => cp.purge_before);
+    for (const leaf of missing) {
+      const purged = purges.some((cp) => leaf.seq < Number(cp.tree_size) && Date.parse(leaf.occurred_at) < (cp.purge_before as Date).getTime());
+      if (purged) continue;
+      // Moved rather than deleted? Look for the id anywhere in the account.
+      const moved = (await client.query('SELECT 1 FROM audit_events WHERE account_id = $1 AND id = $2', [ref.accountId, leaf.event_id])).rows.length > 0;
+      bad({
+        event_id: leaf.event_id,
+        seq: leaf.seq,
+        occurred_at: leaf.occurred_at,
+        reason: moved ? 'this event was changed after it was sealed (its time or log was altered)' : 'this sealed event was deleted',
+      });
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    other?.stop();
+    client.release();
+  }
+  problems.sort((a, b) => (a.occurred_at ?? '').localeCompare(b.occurred_at ?? '') || (a.seq ?? 0) - (b.seq ?? 0));
+  return { ok: problems.length === 0, checked, pending, sealed, checkpoints: checkpointsCount, first_bad: problems[0] ?? null, problems: problems.length };
+}
+
+async function leavesUpTo(c: PoolClient, logId: string, size: number): Promise<Buffer[]> {
+  const { rows } = await c.query<{ leaf_hash: Buffer }>('SELECT leaf_hash FROM integrity_leaves WHERE log_id = $1 AND seq < $2 ORDER BY seq', [logId, size]);
+  return rows.map((r) => r.leaf_hash);
+}
+
+/** An inclusion proof of one event to the newest checkpoint that covers it, or null when it is not sealed in a checkpoint yet. */
+export async function proveInclusion(db: Database, accountId: string, eventId: string) {
+  return db.tenant(accountId, async (c) => {
+    const leaf = (await c.query<{ log_id: string; seq: string; leaf_hash: Buffer; leaf_version: number }>('SELECT log_id, seq, leaf_hash, leaf_version FROM integrity_leaves WHERE account_id = $1 AND event_id = $2', [accountId, eventId])).rows[0];
+    if (!leaf) return null;
+    const cp = (await c.query<CheckpointRow>('SELECT * FROM integrity_checkpoints WHERE log_id = $1 AND tree_size > $2 ORDER BY created_at DESC LIMIT 1', [leaf.log_id, leaf.seq])).rows[0];
+    if (!cp) return null;
+    const leaves = await leavesUpTo(c, leaf.log_id, Number(cp.tree_size));
+    return {
+      event_id: eventId,
+      log_id: leaf.log_id,
+      leaf_index: Number(leaf.seq),
+      leaf_hash: leaf.leaf_hash.toString('hex'),
+      // Which fields the leaf covers (2: with source and api_key_id), to recompute it from the event.
+      leaf_version: leaf.leaf_version,
+      tree_size: Number(cp.tree_size),
+      audit_path: inclusionProof(leaves, Number(leaf.seq)).map((b) => b.toString('hex')),
+      checkpoint: checkpointView(cp),
+    };
+  });
+}
+
+/** A consistency proof between two checkpoints of one log. */
+export async function proveConsistency(db: Database, accountId: string, firstId: string, secondId: string) {
+  return db.tenant(accountId, async (c) => {
+    const cps = (await c.query<CheckpointRow>('SELECT * FROM integrity_checkpoints WHERE id = ANY($1::uuid[])', [[firstId, secondId]])).rows;
+    const first = cps.find((x) => x.id === firstId);
+    const second = cps.find((x) => x.id === secondId);
+    if (!first || !second || first.log_id !== second.log_id) return null;
+    const [a, b] = Number(first.tree_size) <= Number(second.tree_size) ? [first, second] : [second, first];
+    if (Number(a.tree_size) === 0) return { first: checkpointView(a), second: checkpointView(b), proof: [] as string[] };
+    const leaves = await leavesUpTo(c, a.log_id, Number(b.tree_size));
+    return { first: checkpointView(a), second: checkpointView(b), proof: consistencyProof(leaves, Number(a.tree_size), Number(b.tree_size)).map((x) => x.toString('hex')) };
+  });
+}

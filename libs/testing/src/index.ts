@@ -1,0 +1,5 @@
+export * from './db';
+export * from './http';
+export * from './processes';
+export * from './tenants';
+export * from './integrity';

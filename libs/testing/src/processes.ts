@@ -1,0 +1,69 @@
+import { loadConfig } from '@audit-trail/config';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { ApiUnderTest } from './tenants';
+
+const ROOT = join(__dirname, '../../..');
+
+/**
+ * The real worker as a child process (the built apps/worker/dist, as an
+ * operator runs it), sharing the test's database, Redis prefix and export
+ * directory. Stop it with kill().
+ */
+export function spawnWorker(env: Record<string, string> = {}, inherit = Boolean(process.env.DEBUG_CHILD)): ChildProcess {
+  return spawn(process.execPath, [join(ROOT, 'apps/worker/dist/main.js')], {
+    env: { ...process.env, WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'warn', ...env },
+    stdio: inherit ? 'inherit' : 'ignore',
+  });
+}
+
+/** A loopback port nobody listens on at this moment. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The real API as a child process (the built apps/api/dist), for the tiers
+ * that test something else through it: the worker, the console. Resolves
+ * once it answers /healthz; close() stops it with SIGTERM and waits.
+ */
+export async function spawnApi(env: Record<string, string> = {}, inherit = Boolean(process.env.DEBUG_CHILD)): Promise<ApiUnderTest & { child: ChildProcess }> {
+  const port = await freePort();
+  const fullEnv = { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' } as Record<string, string>;
+  const config = loadConfig(fullEnv);
+  const child = spawn(process.execPath, [join(ROOT, 'apps/api/dist/main.js')], { env: fullEnv, stdio: inherit ? 'inherit' : 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  const state: { exited: number | null } = { exited: null };
+  const gone = new Promise<void>((resolve) => child.once('exit', (code) => ((state.exited = code ?? -1), resolve())));
+  const end = Date.now() + 30_000;
+  for (;;) {
+    if (state.exited !== null) throw new Error(`the api exited with ${state.exited} before it answered (DEBUG_CHILD=1 shows its output)`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > end) {
+      child.kill('SIGKILL');
+      throw new Error('the api did not answer /healthz within 30 s');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    config,
+    url,
+    child,
+    async close() {
+      if (state.exited === null) child.kill('SIGTERM');
+      await gone;
+    },
+  };
+}
