@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from '@audit-trail/platform';
+import { ConfigError, loadConfig } from '@audit-trail/config';
 import Redis from 'ioredis';
 import { createApp } from './app.factory';
 
