@@ -59,6 +59,17 @@ export default tseslint.config(
     },
   },
   {
+    // Every SQL statement lives in a libs/data repository; the apps call them.
+    files: ['apps/*/src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'Literal[value=/^\\s*(SELECT\\s[^]*\\bFROM\\s|SELECT\\s+\\w+\\(|INSERT\\s+INTO\\s|UPDATE\\s+\\w+\\s+SET\\s|DELETE\\s+FROM\\s|WITH\\s+\\w+\\s+AS\\s*\\(|BEGIN\\b|(ALTER|CREATE|DROP)\\s+(TABLE|INDEX|ROLE|FUNCTION)\\s)/i]', message: 'SQL belongs in a libs/data repository.' },
+        { selector: 'TemplateElement[value.raw=/^\\s*(SELECT\\s[^]*\\bFROM\\s|SELECT\\s+\\w+\\(|INSERT\\s+INTO\\s|UPDATE\\s+\\w+\\s+SET\\s|DELETE\\s+FROM\\s|WITH\\s+\\w+\\s+AS\\s*\\(|BEGIN\\b|(ALTER|CREATE|DROP)\\s+(TABLE|INDEX|ROLE|FUNCTION)\\s)/i]', message: 'SQL belongs in a libs/data repository.' },
+      ],
+    },
+  },
+  {
     // Generated migrations are async by MikroORM's contract.
     files: ['libs/data/src/migrations/*.ts'],
     rules: { '@typescript-eslint/require-await': 'off' },

@@ -1,7 +1,7 @@
 import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
 import { type AppConfig } from '@audit-trail/config';
-import { Database } from '@audit-trail/data';
+import { Database, deliveriesDue } from '@audit-trail/data';
 import { type DeliverPayload, deliverJobId, JOBS, QUEUES } from '@audit-trail/queues';
 import { type DeliveryOptions, type DeliveryOutcome, deliverNext, deliverReplay, EventWriter, recordSystemEvent, SecretBox } from '@audit-trail/engines';
 import type { Job, Queue } from 'bullmq';
@@ -61,13 +61,7 @@ export class ForwardingProcessor extends WorkerHost {
   }
 
   async tick(): Promise<{ enqueued: number }> {
-    const client = await this.db.connect();
-    let due: { destination_id: string; account_id: string; replay_id: string | null }[];
-    try {
-      due = (await client.query<(typeof due)[number]>('SELECT * FROM app_forwarding_due(now())')).rows;
-    } finally {
-      client.release();
-    }
+    const due = await deliveriesDue(this.db);
     for (const d of due) {
       const payload: DeliverPayload = { destinationId: d.destination_id, accountId: d.account_id, ...(d.replay_id ? { replayId: d.replay_id } : {}) };
       await this.queue.add(JOBS.deliver, payload, { jobId: deliverJobId(payload), removeOnComplete: true, removeOnFail: true, attempts: 1 });

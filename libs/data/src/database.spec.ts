@@ -13,4 +13,14 @@ describe('beginTenantSql', () => {
     expect(() => beginTenantSql("x'; DROP TABLE accounts; --")).toThrow();
     expect(beginTenantSql('01a204a3-4625-779d-ade2-86f08b3aa060')).toContain("'01a204a3-4625-779d-ade2-86f08b3aa060'");
   });
+
+  it('opens the transaction the options ask for, and checks a snapshot id before writing it', () => {
+    const id = '01a204a3-4625-779d-ade2-86f08b3aa060';
+    expect(beginTenantSql(id)).toMatch(/^BEGIN; SELECT set_config/);
+    expect(beginTenantSql(id, undefined, { isolation: 'repeatable read', readOnly: true })).toMatch(/^BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT/);
+    expect(beginTenantSql(id, undefined, { snapshot: '00000003-0000001B-1', readOnly: true })).toMatch(
+      /^BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '00000003-0000001B-1'; SELECT/,
+    );
+    expect(() => beginTenantSql(id, undefined, { snapshot: "x'; DROP TABLE accounts; --" })).toThrow(/snapshot/);
+  });
 });

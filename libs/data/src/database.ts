@@ -55,16 +55,34 @@ export class Database {
     }
   }
 
-  /** Run `fn` in a transaction scoped to one tenant. */
-  async tenant<T>(accountId: string, fn: (client: PoolClient) => Promise<T>, userId?: string): Promise<T> {
+  /**
+   * Run `fn` in a transaction scoped to one tenant: the one way every tenant
+   * statement runs. Options: the person acting (`userId`), a snapshot that
+   * must not move while a long read streams (`isolation: 'repeatable read'`,
+   * `readOnly`), or another transaction's exported snapshot to share.
+   */
+  async tenant<T>(accountId: string, fn: (client: PoolClient) => Promise<T>, opts: TenantOptions | string = {}): Promise<T> {
+    const o = typeof opts === 'string' ? { userId: opts } : opts;
     const client = await this.connect();
     try {
-      await client.query(beginTenantSql(accountId, userId));
+      await client.query(beginTenantSql(accountId, o.userId, o));
       const result = await fn(client);
       await client.query('COMMIT');
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
+      throw isConnectionError(err) ? new DatabaseUnavailableError(err) : err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** One statement or a few outside any tenant (the SECURITY DEFINER look-ups made before the tenant is known). */
+  async withClient<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.connect();
+    try {
+      return await fn(client);
+    } catch (err) {
       throw isConnectionError(err) ? new DatabaseUnavailableError(err) : err;
     } finally {
       client.release();
@@ -87,14 +105,29 @@ export class Database {
   }
 }
 
+export interface TenantOptions {
+  /** The person acting, for the statements that record who did it. */
+  userId?: string;
+  /** Default: PostgreSQL's read committed. */
+  isolation?: 'read committed' | 'repeatable read';
+  readOnly?: boolean;
+  /** Share the snapshot another transaction exported (pg_export_snapshot()); implies repeatable read. */
+  snapshot?: string;
+}
+
+const SNAPSHOT_RE = /^[0-9A-F]+-[0-9A-F]+-[0-9]+$/i;
+
 /**
- * `BEGIN` plus the tenant settings in one round trip. Ids are checked to be
- * UUIDs before they are written into the statement.
+ * `BEGIN` (with the transaction's isolation and snapshot) plus the tenant
+ * settings, in one round trip. Ids and the snapshot name are checked before
+ * they are written into the statement.
  */
-export function beginTenantSql(accountId: string, userId?: string): string {
-  if (!UUID_RE.test(accountId)) throw new Error('tenant id must be a uuid');
-  if (userId !== undefined && !UUID_RE.test(userId)) throw new Error('user id must be a uuid');
-  return `BEGIN; SELECT set_config('app.account_id', '${accountId}', true), set_config('app.user_id', '${userId ?? ''}', true)`;
+export function beginTenantSql(accountId: string, userId?: string, o: Omit<TenantOptions, 'userId'> = {}): string {
+  if (o.snapshot !== undefined && !SNAPSHOT_RE.test(o.snapshot)) throw new Error('not a snapshot id');
+  const isolation = o.snapshot !== undefined ? 'repeatable read' : o.isolation;
+  const begin = `BEGIN${isolation ? ` ISOLATION LEVEL ${isolation.toUpperCase()}` : ''}${o.readOnly ? ' READ ONLY' : ''};`;
+  const snapshot = o.snapshot !== undefined ? ` SET TRANSACTION SNAPSHOT '${o.snapshot}';` : '';
+  return `${begin}${snapshot} ${setTenantSql(accountId, userId)}`;
 }
 
 /** The same settings for a connection that is already in a transaction. */

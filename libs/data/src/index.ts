@@ -3,3 +3,4 @@ export * from './entities';
 export * from './migrate';
 export * from './orm.config';
 export * from './repositories';
+export * from './tenant-orm';

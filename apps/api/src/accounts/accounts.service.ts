@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Account, Workspace } from '@audit-trail/data';
+import { Account, emExecutor, TenantOrm, Workspace } from '@audit-trail/data';
 import { entitlementsOf, getPlan, hasEntitlement, PLAN_IDS } from '@audit-trail/plans';
 import { Inject } from '@nestjs/common';
 import { CONFIG } from '../core/tokens';
@@ -7,7 +7,6 @@ import type { AppConfig } from '@audit-trail/config';
 import { newId as uuidv7 } from '@audit-trail/audit-core';
 import { AppError, ErrorCode, notFound } from '../common/errors';
 import type { Principal, RequestMeta } from '../common/principal';
-import { emExecutor, TenantOrm } from '../core/tenant-orm';
 import { SelfAuditService } from '../self-audit/self-audit.service';
 import { WorkspaceDirectory } from '../events/workspace-directory';
 import { RetentionService } from '../retention/retention.service';

@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { API_KEY_SCOPES, ApiKey, Workspace } from '@audit-trail/data';
+import { API_KEY_SCOPES, ApiKey, emExecutor, TenantOrm, Workspace } from '@audit-trail/data';
 import { newId as uuidv7 } from '@audit-trail/audit-core';
 import { z } from 'zod';
 import { PrincipalResolver } from '../auth/principal.resolver';
 import { newApiKey } from '../auth/secrets';
 import { AppError, ErrorCode, notFound } from '../common/errors';
 import type { Principal, RequestMeta } from '../common/principal';
-import { emExecutor, TenantOrm } from '../core/tenant-orm';
 import { SelfAuditService } from '../self-audit/self-audit.service';
 
 export const createKeySchema = z.strictObject({

@@ -1,12 +1,11 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { Injectable } from '@nestjs/common';
-import { Account, Database, Invitation, Membership, Session, User, Workspace } from '@audit-trail/data';
+import { Account, Database, emExecutor, Invitation, invitationByHash, loginByEmail, Membership, membershipsOfUser, type MembershipSummary, Session, TenantOrm, User, userIdByEmail, Workspace } from '@audit-trail/data';
 import { DEFAULT_PLAN, planOrFree } from '@audit-trail/plans';
 import { newId as uuidv7 } from '@audit-trail/audit-core';
 import type { z } from 'zod';
 import { AppError, ErrorCode } from '../common/errors';
 import type { Principal, RequestMeta } from '../common/principal';
-import { emExecutor, TenantOrm } from '../core/tenant-orm';
 import { SelfAuditService } from '../self-audit/self-audit.service';
 import type { acceptInvitationSchema, loginSchema, signupSchema, switchAccountSchema } from './auth.schemas';
 import { hashPassword, verifyPassword } from './passwords';
@@ -44,13 +43,7 @@ export class AuthService {
   }
 
   private async emailTaken(email: string): Promise<boolean> {
-    const client = await this.db.connect();
-    try {
-      const { rows } = await client.query<{ id: string | null }>('SELECT app_user_id_by_email($1) AS id', [email]);
-      return rows[0]?.id != null;
-    } finally {
-      client.release();
-    }
+    return (await userIdByEmail(this.db, email)) !== null;
   }
 
   async signup(input: z.infer<typeof signupSchema>, meta: RequestMeta): Promise<NewSession & { workspaceId: string }> {
@@ -93,12 +86,7 @@ export class AuthService {
 
   /** The person behind an email at sign-in (password hash, default account and its plan), if any. */
   private async lookupLogin(email: string) {
-    const client = await this.db.connect();
-    try {
-      return (await client.query<{ user_id: string; password_hash: string; name: string | null; account_id: string | null; plan: string | null }>('SELECT * FROM app_login_lookup($1)', [email])).rows[0];
-    } finally {
-      client.release();
-    }
+    return loginByEmail(this.db, email);
   }
 
   /** A refused sign-in, in the person's account log (when the account records). */
@@ -138,13 +126,8 @@ export class AuthService {
     }
     let accountId = user.account_id;
     if (input.account_id) {
-      const client2 = await this.db.connect();
-      try {
-        const { rows: ms } = await client2.query<{ account_id: string }>('SELECT account_id FROM app_user_memberships($1)', [user.user_id]);
-        if (!ms.some((m) => m.account_id === input.account_id)) throw new AppError(ErrorCode.NotFound, 'Account was not found.');
-      } finally {
-        client2.release();
-      }
+      const ms = await membershipsOfUser(this.db, user.user_id);
+      if (!ms.some((m) => m.account_id === input.account_id)) throw new AppError(ErrorCode.NotFound, 'Account was not found.');
       accountId = input.account_id;
     }
     if (!accountId) throw new AppError(ErrorCode.Forbidden, 'This user is not a member of any account.');
@@ -179,13 +162,8 @@ export class AuthService {
   }
 
   /** Every account a person belongs to, oldest membership first (they are global; the lookup bypasses tenancy on purpose). */
-  async memberships(userId: string): Promise<{ account_id: string; account_name: string; role: string; plan: string }[]> {
-    const client = await this.db.connect();
-    try {
-      return (await client.query<{ account_id: string; account_name: string; role: string; plan: string }>('SELECT * FROM app_user_memberships($1)', [userId])).rows;
-    } finally {
-      client.release();
-    }
+  memberships(userId: string): Promise<MembershipSummary[]> {
+    return membershipsOfUser(this.db, userId);
   }
 
   /**
@@ -234,15 +212,8 @@ export class AuthService {
    * password. Then the membership and a session in the inviting account.
    */
   async acceptInvitation(token: string, input: z.infer<typeof acceptInvitationSchema>, meta: RequestMeta): Promise<NewSession> {
-    const client = await this.db.connect();
-    let inv: { id: string; account_id: string; email: string; expires_at: Date; accepted_at: Date | null } | undefined;
-    let existing: { user_id: string; password_hash: string; name: string | null } | undefined;
-    try {
-      inv = (await client.query<NonNullable<typeof inv>>('SELECT * FROM app_invitation_lookup($1)', [sha256(token)])).rows[0];
-      if (inv) existing = (await client.query<NonNullable<typeof existing>>('SELECT user_id, password_hash, name FROM app_login_lookup($1)', [inv.email])).rows[0];
-    } finally {
-      client.release();
-    }
+    const inv = await invitationByHash(this.db, sha256(token));
+    const existing = inv ? await loginByEmail(this.db, inv.email) : undefined;
     if (!inv || inv.accepted_at || inv.expires_at.getTime() < Date.now()) {
       throw new AppError(ErrorCode.NotFound, 'The invitation was not found, was already used, or has expired.');
     }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { API_KEY_SCOPES, type ApiKeyScope, Database, type Role } from '@audit-trail/data';
+import { API_KEY_SCOPES, apiKeyByHash, type ApiKeyScope, Database, sessionByHash, touchApiKey } from '@audit-trail/data';
 import { planOrFree } from '@audit-trail/plans';
 import type { Principal } from '../common/principal';
 import { sha256 } from './secrets';
@@ -50,79 +50,48 @@ export class PrincipalResolver {
   }
 
   private async loadKey(hash: Buffer): Promise<Principal | null> {
-    const client = await this.db.connect();
-    try {
-      const { rows } = await client.query<{
-        id: string;
-        account_id: string;
-        scopes: ApiKeyScope[];
-        workspace_id: string | null;
-        plan: string;
-        last_used_at: Date | null;
-      }>('SELECT * FROM app_auth_api_key($1)', [hash]);
-      const row = rows[0];
-      if (!row) return null;
-      if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > TOUCH_EVERY_MS) {
-        client.query('SELECT app_touch_api_key($1)', [row.id]).catch(() => undefined);
-      }
-      return {
-        kind: 'api_key',
-        accountId: row.account_id,
-        plan: planOrFree(row.plan).id,
-        scopes: new Set(row.scopes),
-        boundWorkspaceId: row.workspace_id,
-        apiKeyId: row.id,
-        userId: null,
-        email: null,
-        name: null,
-        role: null,
-        adminWorkspaceIds: [],
-        sessionId: null,
-      };
-    } finally {
-      client.release();
-    }
+    const row = await apiKeyByHash(this.db, hash);
+    if (!row) return null;
+    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > TOUCH_EVERY_MS) touchApiKey(this.db, row.id);
+    return {
+      kind: 'api_key',
+      accountId: row.account_id,
+      plan: planOrFree(row.plan).id,
+      scopes: new Set(row.scopes),
+      boundWorkspaceId: row.workspace_id,
+      apiKeyId: row.id,
+      userId: null,
+      email: null,
+      name: null,
+      role: null,
+      adminWorkspaceIds: [],
+      sessionId: null,
+    };
   }
 
   async session(token: string): Promise<(Principal & { csrfToken: string }) | null> {
-    const client = await this.db.connect();
-    try {
-      const { rows } = await client.query<{
-        session_id: string;
-        user_id: string;
-        account_id: string;
-        csrf_token: string;
-        role: Role;
-        workspace_ids: string[];
-        plan: string;
-        email: string;
-        name: string | null;
-      }>('SELECT * FROM app_auth_session($1)', [sha256(token)]);
-      const row = rows[0];
-      if (!row) return null;
-      const isAdmin = row.role === 'owner' || row.role === 'admin';
-      const scopes: ReadonlySet<ApiKeyScope> = isAdmin
-        ? ALL_SCOPES
-        : row.workspace_ids.length > 0
-          ? new Set<ApiKeyScope>(['events:read', 'exports:write'])
-          : NO_SCOPES;
-      return {
-        kind: 'session',
-        accountId: row.account_id,
-        plan: planOrFree(row.plan).id,
-        scopes: new Set([...scopes].filter((s) => s !== 'events:write')),
-        boundWorkspaceId: null,
-        apiKeyId: null,
-        userId: row.user_id,
-        email: row.email,
-        name: row.name,
-        role: row.role,
-        adminWorkspaceIds: row.workspace_ids,
-        sessionId: row.session_id,
-        csrfToken: row.csrf_token,
-      };
-    } finally {
-      client.release();
-    }
+    const row = await sessionByHash(this.db, sha256(token));
+    if (!row) return null;
+    const isAdmin = row.role === 'owner' || row.role === 'admin';
+    const scopes: ReadonlySet<ApiKeyScope> = isAdmin
+      ? ALL_SCOPES
+      : row.workspace_ids.length > 0
+        ? new Set<ApiKeyScope>(['events:read', 'exports:write'])
+        : NO_SCOPES;
+    return {
+      kind: 'session',
+      accountId: row.account_id,
+      plan: planOrFree(row.plan).id,
+      scopes: new Set([...scopes].filter((s) => s !== 'events:write')),
+      boundWorkspaceId: null,
+      apiKeyId: null,
+      userId: row.user_id,
+      email: row.email,
+      name: row.name,
+      role: row.role,
+      adminWorkspaceIds: row.workspace_ids,
+      sessionId: row.session_id,
+      csrfToken: row.csrf_token,
+    };
   }
 }

@@ -1,12 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type AppConfig } from '@audit-trail/config';
-import { Account, Database } from '@audit-trail/data';
+import { Account, accountForStripe, claimStripeEvent, Database, emExecutor, setStripeEventOutcome, TenantOrm } from '@audit-trail/data';
 import { type PlanId, planFromLookupKey, planOrFree } from '@audit-trail/plans';
 import Stripe from 'stripe';
 import { AppError, ErrorCode, RouteHiddenError } from '../common/errors';
 import type { Principal } from '../common/principal';
-import { emExecutor, TenantOrm } from '../core/tenant-orm';
 import { CONFIG } from '../core/tokens';
 import { SelfAuditService } from '../self-audit/self-audit.service';
 import { PlanService } from './plan.service';
@@ -114,7 +113,7 @@ export class BillingService {
       return { received: true, duplicate: !fresh, outcome: 'ignored: unknown account' };
     }
     const result = await this.tenant.run(accountId, async (em) => {
-      const fresh = await this.rememberIn(em, event, accountId, created);
+      const fresh = await claimStripeEvent(emExecutor(em), { id: event.id, type: event.type, accountId, createdAt: created });
       if (!fresh) return { received: true, duplicate: true, outcome: 'duplicate' };
       const account = await em.findOneOrFail(Account, { id: accountId });
       let outcome = 'applied';
@@ -142,7 +141,7 @@ export class BillingService {
         if (decision.kind === 'ignore') this.logger.warn(`stripe event ${event.id}: ${decision.why}`);
       }
       await em.flush();
-      await em.execute(`UPDATE stripe_events SET outcome = ? WHERE id = ?`, [outcome, event.id]);
+      await setStripeEventOutcome(emExecutor(em), event.id, outcome);
       return { received: true, duplicate: false, outcome, plan: planOrFree(account.plan).id };
     });
     this.resolver.forgetKeys();
@@ -228,34 +227,11 @@ export class BillingService {
   private async findAccount(hint: string | null, customer: string | null): Promise<string | null> {
     const uuid = hint && /^[0-9a-f-]{36}$/i.test(hint) ? hint : null;
     if (!uuid && !customer) return null;
-    const client = await this.db.connect();
-    try {
-      const { rows } = await client.query<{ id: string | null }>('SELECT app_account_for_stripe($1::uuid, $2) AS id', [uuid, customer]);
-      return rows[0]?.id ?? null;
-    } finally {
-      client.release();
-    }
+    return accountForStripe(this.db, uuid, customer);
   }
 
-  private async rememberIn(em: EntityManager, event: Stripe.Event, accountId: string, created: Date): Promise<boolean> {
-    const rows = await em.execute<{ id: string }[]>(
-      `INSERT INTO stripe_events (id, type, account_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [event.id, event.type, accountId, created],
-    );
-    return rows.length > 0;
-  }
-
-  private async remember(event: Stripe.Event, accountId: string | null, created: Date, outcome: string): Promise<boolean> {
-    const client = await this.db.connect();
-    try {
-      const { rowCount } = await client.query(
-        `INSERT INTO stripe_events (id, type, account_id, created_at, outcome) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
-        [event.id, event.type, accountId, created, outcome],
-      );
-      return (rowCount ?? 0) > 0;
-    } finally {
-      client.release();
-    }
+  private remember(event: Stripe.Event, accountId: string | null, created: Date, outcome: string): Promise<boolean> {
+    return this.db.withClient((c) => claimStripeEvent(c, { id: event.id, type: event.type, accountId, createdAt: created, outcome }));
   }
 
 

@@ -1,10 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
 import { type AppConfig } from '@audit-trail/config';
-import { Account } from '@audit-trail/data';
+import { Account, emExecutor, TenantOrm } from '@audit-trail/data';
 import { hasEntitlement, type PlanId, planChangeRetention, planOrFree } from '@audit-trail/plans';
 import { notFound } from '../common/errors';
-import { emExecutor, TenantOrm } from '../core/tenant-orm';
 import { CONFIG } from '../core/tokens';
 import { SelfAuditService } from '../self-audit/self-audit.service';
 import { PrincipalResolver } from '../auth/principal.resolver';

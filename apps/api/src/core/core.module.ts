@@ -2,13 +2,13 @@ import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { BullModule } from '@nestjs/bullmq';
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { type AppConfig } from '@audit-trail/config';
-import { Database, ormOptions } from '@audit-trail/data';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { Database, ormOptions, TenantOrm } from '@audit-trail/data';
 import { DEFAULT_JOB_OPTIONS, QUEUES, redisConnection } from '@audit-trail/queues';
 import { EventWriter } from '@audit-trail/engines';
 import Redis from 'ioredis';
 import { MetricsService } from './metrics.service';
 import { CONFIG, REDIS } from './tokens';
-import { TenantOrm } from './tenant-orm';
 
 @Global()
 @Module({})
@@ -49,7 +49,7 @@ export class CoreModule implements OnApplicationShutdown {
             return redis;
           },
         },
-        TenantOrm,
+        { provide: TenantOrm, inject: [MikroORM], useFactory: (orm: MikroORM) => new TenantOrm(orm) },
       ],
       exports: [CONFIG, Database, MetricsService, EventWriter, REDIS, TenantOrm, BullModule],
     };

@@ -3,7 +3,7 @@ import {
   activityInterval, CATEGORIES, categoryOf, type EventActivityQuery, type EventInput, type EventQuery, type KeyActivityQuery, MAX_ACTIVITY_BUCKETS, type EventRecord, type FieldError, PLATFORM_ACTIONS, decodeCursor, encodeCursor,
   normalizeEvent, toApiEvent, uuidv7Time,
 } from '@audit-trail/audit-core';
-import { countByAction, countByInterval, Database, findEvent, type LogSelector, queryEvents, tenantActions } from '@audit-trail/data';
+import { apiKeyExists, countByAction, countByInterval, Database, findEvent, type LogSelector, queryEvents, sealedEventIds, tenantActions } from '@audit-trail/data';
 import { EventWriter } from '@audit-trail/engines';
 import { clampToViewWindow, describeViewWindow, hasEntitlement, isViewable } from '@audit-trail/plans';
 import { AppError, ErrorCode, forbidden, notFound } from '../common/errors';
@@ -116,7 +116,7 @@ export class EventsService {
    */
   async keyActivity(p: Principal, keyId: string, q: KeyActivityQuery, meta?: RequestMeta) {
     if (p.kind === 'api_key' && p.boundWorkspaceId) throw forbidden('A key bound to a workspace cannot read other keys’ activity across the account.');
-    const known = await this.db.tenant(p.accountId, async (c) => (await c.query('SELECT 1 FROM api_keys WHERE id = $1', [keyId])).rows.length > 0);
+    const known = await this.db.tenant(p.accountId, (c) => apiKeyExists(c, keyId));
     if (!known) throw notFound('API key');
     const log: LogSelector = q.scope ? await this.resolveLog(p, q.scope, q.workspace_id) : { scope: 'all', workspaceIds: null };
     const result = await this.page(p, log, { ...q, api_key_id: keyId });
@@ -141,7 +141,7 @@ export class EventsService {
       const page = await queryEvents(c, p.accountId, { filter, log, from, to, after, limit });
       // With integrity proofs, each entry says whether it is sealed yet (one index probe per row).
       const sealed = proofs && page.rows.length
-        ? new Set((await c.query<{ event_id: string }>('SELECT event_id FROM integrity_leaves WHERE account_id = $1 AND event_id = ANY($2::uuid[])', [p.accountId, page.rows.map((r) => r.id)])).rows.map((r) => r.event_id))
+        ? await sealedEventIds(c, p.accountId, page.rows.map((r) => r.id))
         : null;
       return { page, sealed };
     });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database } from '@audit-trail/data';
+import { Database, workspaceIdsOf } from '@audit-trail/data';
 
 const TTL_MS = 2000;
 
@@ -13,10 +13,7 @@ export class WorkspaceDirectory {
   async ids(accountId: string): Promise<Set<string>> {
     const hit = this.cache.get(accountId);
     if (hit && hit.expires > Date.now()) return hit.ids;
-    const ids = await this.db.tenant(accountId, async (c) => {
-      const { rows } = await c.query<{ id: string }>('SELECT id FROM workspaces');
-      return new Set(rows.map((r) => r.id));
-    });
+    const ids = await this.db.tenant(accountId, (c) => workspaceIdsOf(c));
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(accountId, { ids, expires: Date.now() + TTL_MS });
     return ids;

@@ -2,15 +2,14 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type ExportRequest, newId } from '@audit-trail/audit-core';
 import { type AppConfig } from '@audit-trail/config';
-import { Account, Database, Export, User } from '@audit-trail/data';
+import { Account, Database, emExecutor, Export, markExportFailed, type StoredExportFilters, TenantOrm, User } from '@audit-trail/data';
 import { exportJobId, JOBS, QUEUES, type RunExportPayload } from '@audit-trail/queues';
-import { issueDownloadToken, readDownloadToken, LocalExportStorage, type StoredExportFilters } from '@audit-trail/engines';
+import { issueDownloadToken, readDownloadToken, LocalExportStorage } from '@audit-trail/engines';
 import { describeExportWindow, exportWindowStart, hasEntitlement, mayExportFrom, planOrFree } from '@audit-trail/plans';
 import type { Queue } from 'bullmq';
 import type { Readable } from 'node:stream';
 import { AppError, ErrorCode, notFound, RouteHiddenError } from '../common/errors';
 import type { Principal, RequestMeta } from '../common/principal';
-import { emExecutor, TenantOrm } from '../core/tenant-orm';
 import { CONFIG } from '../core/tokens';
 import { EventsService } from '../events/events.service';
 import { SelfAuditService } from '../self-audit/self-audit.service';
@@ -35,7 +34,7 @@ export class ExportsService {
 
   /** Which log an export's self-audit events go to: its workspace's, or the account log. */
   private logOf(e: Export): string | null {
-    const ids = (e.filters as unknown as StoredExportFilters).log.workspaceIds;
+    const ids = e.filters.log.workspaceIds;
     return e.scope === 'workspace' && ids && ids.length === 1 ? ids[0] : null;
   }
 
@@ -56,8 +55,7 @@ export class ExportsService {
       if (e.manifestKey) manifest_url = `${baseUrl}/v1/exports/${e.id}/manifest?token=${token}`;
       link_expires_at = new Date(expires * 1000).toISOString();
     }
-    const f = e.filters as unknown as StoredExportFilters;
-    const { log: _log, requested_at: _r, ...filters } = f;
+    const { log: _log, requested_at: _r, ...filters } = e.filters;
     return {
       id: e.id,
       status: e.status,
@@ -127,7 +125,7 @@ export class ExportsService {
       ]);
     } catch (err) {
       this.logger.error(`could not enqueue export ${created.id}: ${(err as Error).message}`);
-      await this.db.tenant(p.accountId, (c) => c.query(`UPDATE exports SET status = 'failed', error = $2 WHERE id = $1`, [created.id, 'The job queue was unavailable; request the export again.']));
+      await this.db.tenant(p.accountId, (c) => markExportFailed(c, created.id, 'The job queue was unavailable; request the export again.'));
       throw new AppError(ErrorCode.Unavailable, 'The job queue is unavailable; try again shortly.');
     }
     return this.view(created, p, baseUrl);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AppConfig } from '@audit-trail/config';
-import { Database } from '@audit-trail/data';
-import { type CheckpointRow, checkpointView, proveConsistency, proveInclusion, verifyLog } from '@audit-trail/engines';
+import { Database, listCheckpoints, listSigningKeys } from '@audit-trail/data';
+import { checkpointView, proveConsistency, proveInclusion, verifyLog } from '@audit-trail/engines';
 import { describeMissingEntitlement, hasEntitlement } from '@audit-trail/plans';
 import { AppError, ErrorCode, notFound } from '../common/errors';
 import type { Principal } from '../common/principal';
@@ -43,37 +43,21 @@ export class IntegrityService {
   }
 
   private async keyMap(): Promise<Map<string, string>> {
-    const client = await this.db.connect();
-    try {
-      const { rows } = await client.query<{ key_id: string; public_key: string }>('SELECT key_id, public_key FROM integrity_keys');
-      return new Map(rows.map((r) => [r.key_id, r.public_key]));
-    } finally {
-      client.release();
-    }
+    const keys = await this.db.withClient((c) => listSigningKeys(c));
+    return new Map(keys.map((r) => [r.key_id, r.public_key]));
   }
 
   async publicKeys(p: Principal) {
     this.entitled(p);
-    const client = await this.db.connect();
-    try {
-      const { rows } = await client.query<{ key_id: string; algorithm: string; public_key: string; valid_from: Date; valid_to: Date | null }>('SELECT * FROM integrity_keys ORDER BY valid_from DESC');
-      return rows.map((r) => ({ key_id: r.key_id, algorithm: r.algorithm, public_key: r.public_key, valid_from: r.valid_from.toISOString(), valid_to: r.valid_to?.toISOString() ?? null }));
-    } finally {
-      client.release();
-    }
+    const keys = await this.db.withClient((c) => listSigningKeys(c));
+    return keys.map((r) => ({ key_id: r.key_id, algorithm: r.algorithm, public_key: r.public_key, valid_from: r.valid_from.toISOString(), valid_to: r.valid_to?.toISOString() ?? null }));
   }
 
   async digests(p: Principal, q: LogChoice & { from?: string; to?: string; limit: number }) {
     this.entitled(p);
     const ref = await this.logOf(p, q);
-    return this.db.tenant(p.accountId, async (c) => {
-      const { rows } = await c.query<CheckpointRow>(
-        `SELECT * FROM integrity_checkpoints WHERE log_id = $1 AND created_at >= coalesce($2::timestamptz, '-infinity') AND created_at < coalesce($3::timestamptz, 'infinity')
-         ORDER BY created_at DESC LIMIT $4`,
-        [ref.workspaceId ?? ref.accountId, q.from ?? null, q.to ?? null, q.limit],
-      );
-      return rows.map(checkpointView);
-    });
+    const rows = await this.db.tenant(p.accountId, (c) => listCheckpoints(c, ref.workspaceId ?? ref.accountId, q));
+    return rows.map(checkpointView);
   }
 
   async verify(p: Principal, q: LogChoice & { from?: string; to?: string }) {

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { Invitation, Membership, ROLES, User, Workspace } from '@audit-trail/data';
+import { emExecutor, endSessionsOf, Invitation, Membership, ROLES, TenantOrm, User, Workspace } from '@audit-trail/data';
 import { newId as uuidv7 } from '@audit-trail/audit-core';
 import { z } from 'zod';
 import { randomToken, sha256 } from '../auth/secrets';
 import { AppError, ErrorCode, notFound } from '../common/errors';
 import type { Principal, RequestMeta } from '../common/principal';
-import { emExecutor, TenantOrm } from '../core/tenant-orm';
 import { SelfAuditService } from '../self-audit/self-audit.service';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
@@ -130,7 +129,7 @@ export class MembersService {
       em.remove(m);
       await em.flush();
       // Their sessions in this account end with the membership.
-      await em.execute(`DELETE FROM sessions WHERE user_id = ? AND account_id = ?`, [m.user, p.accountId]);
+      await endSessionsOf(emExecutor(em), m.user, p.accountId);
       await this.audit.record(emExecutor(em), {
         accountId: p.accountId, plan: p.plan, action: 'member.removed', actor: { kind: 'principal', principal: p }, meta,
         target: { type: 'user', id: m.user, name: user?.email ?? undefined }, metadata: { role: m.role },

@@ -1,5 +1,6 @@
 import { BigIntType, Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Account } from './account.entity';
+import type { StoredExportFilters } from '../repositories/exports.repository';
 
 import type { EXPORT_FORMATS } from '@audit-trail/audit-core';
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -33,7 +34,7 @@ export class Export {
 
   /** The query filters, with from/to resolved at request time. */
   @Property({ type: 'jsonb' })
-  filters!: Record<string, unknown>;
+  filters!: StoredExportFilters;
 
   @Property({ type: 'text', default: 'queued' })
   status: ExportStatus = 'queued';

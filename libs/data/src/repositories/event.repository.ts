@@ -8,7 +8,9 @@ export const EVENT_COLUMNS = [
   'outcome', 'metadata', 'changes', 'idempotency_key', 'source', 'api_key_id',
 ] as const;
 
-const SELECT_COLUMNS = EVENT_COLUMNS.map((c) => (c === 'ip' ? 'host(ip) AS ip' : c)).join(', ');
+/** The columns of an event as the API shows them (the address as text): every read of events selects this. */
+export const EVENT_SELECT_LIST = EVENT_COLUMNS.map((c) => (c === 'ip' ? 'host(ip) AS ip' : c)).join(', ');
+const SELECT_COLUMNS = EVENT_SELECT_LIST;
 
 /**
  * The statements that store one tenant's batch, as text with the batch as an

@@ -34,3 +34,12 @@ export class PartitionCache {
 export function isMissingPartition(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: string }).code === '23514' && /no partition/i.test(String((err as Error).message));
 }
+
+/** Make sure the partitions of this month and the next `monthsAhead` exist; returns their names. Idempotent. */
+export async function ensurePartitionsAhead(exec: SqlExecutor, monthsAhead: number): Promise<string[]> {
+  const { rows } = await exec.query<{ name: string }>(
+    'SELECT audit_ensure_partition(now() + make_interval(months => m)) AS name FROM generate_series(0, $1::int) AS m',
+    [monthsAhead],
+  );
+  return rows.map((r) => r.name);
+}

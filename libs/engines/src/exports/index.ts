@@ -1,3 +1,4 @@
 export * from './run-export';
 export * from './storage';
 export * from './download-token';
+export * from './sweep';

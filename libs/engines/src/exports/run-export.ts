@@ -1,33 +1,26 @@
-import { CSV_COLUMNS, type EventFilter, type EventRecord, type ExportManifest, manifestSigningBytes, type ManifestLog, type ManifestRow, toApiEvent, type UnsignedManifest } from '@audit-trail/audit-core';
+import { CSV_COLUMNS, type EventRecord, type ExportManifest, manifestSigningBytes, type ManifestLog, type ManifestRow, toApiEvent, type UnsignedManifest } from '@audit-trail/audit-core';
 import { sign } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { to as copyTo } from 'pg-copy-streams';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { beginTenantSql, type Database, escapeLiteral } from '@audit-trail/data';
-import { buildEventWhere, EVENT_COLUMNS, type LogSelector } from '@audit-trail/data';
-import { type CheckpointRow, checkpointBody } from '../integrity/verify';
+import {
+  buildEventWhere,
+  completeExport,
+  type Database,
+  EVENT_SELECT_LIST,
+  escapeLiteral,
+  type ExportJobRow,
+  findExportForRun,
+  latestCheckpoint,
+  markExportFailed,
+  setExportProgress,
+  startExportRun,
+} from '@audit-trail/data';
+import { checkpointBody } from '../integrity/verify';
 import type { SigningKey } from '../integrity/signing';
 import type { ExportStorage } from './storage';
-
-/** The export's filters as stored at request time (from/to resolved). */
-export interface StoredExportFilters extends Omit<EventFilter, 'scope' | 'workspace_id'> {
-  log: LogSelector;
-  from: string;
-  to: string;
-  /** Events received after the request are not part of it: retries produce the same file. */
-  requested_at: string;
-}
-
-export interface ExportJobRow {
-  id: string;
-  account_id: string;
-  format: 'csv' | 'ndjson';
-  gzip: boolean;
-  filters: StoredExportFilters;
-  status: string;
-}
 
 export interface RunExportOptions {
   fetchRows?: number;
@@ -55,7 +48,6 @@ class Digest extends Transform {
   }
 }
 
-const SELECT = EVENT_COLUMNS.map((c) => (c === 'ip' ? 'host(ip) AS ip' : c)).join(', ');
 
 /** ISO 8601 in UTC with milliseconds, exactly as the API's JSON shows times. */
 const isoUtc = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
@@ -156,14 +148,7 @@ export async function runExport(
 ): Promise<{ rows: number; bytes: number; sha256: string; fileKey: string } | null> {
   const fetchRows = opts.fetchRows ?? 5000;
   const every = opts.progressEveryMs ?? 1000;
-  const row = await db.tenant(accountId, async (c) => {
-    const { rows } = await c.query<ExportJobRow>(
-      `UPDATE exports SET status = 'running', started_at = coalesce(started_at, now()), attempts = attempts + 1, error = NULL
-       WHERE id = $1 AND status IN ('queued', 'running', 'failed') RETURNING id, account_id, format, gzip, filters, status`,
-      [exportId],
-    );
-    return rows[0];
-  });
+  const row = await db.tenant(accountId, (c) => startExportRun(c, exportId));
   if (!row) return null; // completed, expired or gone: nothing to do (a duplicate run).
 
   const f = row.filters;
@@ -173,80 +158,83 @@ export async function runExport(
   const fullWhere = `${where} AND received_at <= $${params.length}`;
   const fileKey = exportFileKey(row);
 
-  const reader = await db.connect();
   const pending = await storage.create(fileKey);
   try {
-    await reader.query(beginTenantSql(accountId).replace('BEGIN;', 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;'));
-    const { rows: countRows } = await reader.query<{ n: string }>(`SELECT count(*) AS n FROM audit_events WHERE ${fullWhere}`, params);
-    const total = Number(countRows[0].n);
-    let done = 0;
-    let lastProgress = 0;
-    const reportProgress = async (force = false) => {
-      const now = Date.now();
-      if (!force && now - lastProgress < every) return;
-      lastProgress = now;
-      await db.tenant(accountId, (c) =>
-        c.query('UPDATE exports SET progress = $2, row_count = $3 WHERE id = $1', [exportId, total === 0 ? 1 : Math.min(1, done / total), done]),
-      );
-    };
-    await reportProgress(true);
+    // One snapshot for the count, the rows and the manifest: a long read that never sees the log move.
+    const { done, total, bytes, sha256, manifest } = await db.tenant(
+      accountId,
+      async (reader) => {
+        const { rows: countRows } = await reader.query<{ n: string }>(`SELECT count(*) AS n FROM audit_events WHERE ${fullWhere}`, params);
+        const total = Number(countRows[0].n);
+        let done = 0;
+        let lastProgress = 0;
+        const reportProgress = async (force = false) => {
+          const now = Date.now();
+          if (!force && now - lastProgress < every) return;
+          lastProgress = now;
+          await db.tenant(accountId, (c) => setExportProgress(c, exportId, total === 0 ? 1 : Math.min(1, done / total), done));
+        };
+        await reportProgress(true);
 
-    async function* batches(): AsyncGenerator<EventRecord[]> {
-      for (;;) {
-        const { rows } = await reader.query<EventRecord>(`FETCH ${fetchRows} FROM export_cursor`);
-        if (rows.length === 0) return;
-        yield rows;
-      }
-    }
-
-    const digest = new Digest();
-    const logIndex = new Map<string, number>();
-    const leafAt: number[] = [];
-    const source = async function* () {
-      if (row.format === 'csv') {
-        // PostgreSQL writes the CSV itself (quoting, header, NULL as empty): the
-        // worker only fixes record ends, counts rows, hashes and stores.
-        const ends = new CsvRecordEnds();
-        const copy = reader.query(copyTo(`COPY (SELECT ${CSV_SELECT} FROM audit_events WHERE ${inlineParams(fullWhere, params)} ORDER BY occurred_at, id) TO STDOUT WITH (FORMAT csv, HEADER)`));
-        for await (const chunk of copy as AsyncIterable<Buffer>) {
-          const out = ends.convert(chunk);
-          done = Math.max(0, ends.records - 1);
-          await reportProgress();
-          yield out;
-        }
-      } else {
-        // Each row's sealed position comes along, for the manifest.
-        await reader.query(
-          `DECLARE export_cursor NO SCROLL CURSOR FOR
-           SELECT e.*, l.log_id AS leaf_log, l.seq AS leaf_seq, l.leaf_version AS leaf_version FROM (SELECT ${SELECT} FROM audit_events WHERE ${fullWhere}) e
-           LEFT JOIN integrity_leaves l ON l.account_id = e.account_id AND l.event_id = e.id
-           ORDER BY e.occurred_at, e.id`,
-          params,
-        );
-        for await (const rows of batches()) {
-          yield Buffer.from(rows.map((r) => JSON.stringify(toApiEvent(r))).join('\n') + '\n');
-          for (const r of rows as (EventRecord & { leaf_log: string | null; leaf_seq: string | null; leaf_version: number | null })[]) {
-            if (r.leaf_log === null) {
-              leafAt.push(-1, -1, 0);
-              continue;
-            }
-            let li = logIndex.get(r.leaf_log);
-            if (li === undefined) logIndex.set(r.leaf_log, (li = logIndex.size));
-            leafAt.push(li, Number(r.leaf_seq), Number(r.leaf_version));
+        async function* batches(): AsyncGenerator<EventRecord[]> {
+          for (;;) {
+            const { rows } = await reader.query<EventRecord>(`FETCH ${fetchRows} FROM export_cursor`);
+            if (rows.length === 0) return;
+            yield rows;
           }
-          done += rows.length;
-          await reportProgress();
         }
-      }
-    };
-    if (row.gzip) await pipeline(source, createGzip(), digest, pending.stream);
-    else await pipeline(source, digest, pending.stream);
-    const sha256 = digest.hash.digest('hex');
-    let manifest: UnsignedManifest | null = null;
-    if (opts.manifestKey) {
-      manifest = await buildManifest(reader, row, accountId, { sha256, rows: done, logIndex, leafAt, keyId: opts.manifestKey.keyId });
-    }
-    await reader.query('COMMIT');
+
+        const digest = new Digest();
+        const logIndex = new Map<string, number>();
+        const leafAt: number[] = [];
+        const source = async function* () {
+          if (row.format === 'csv') {
+            // PostgreSQL writes the CSV itself (quoting, header, NULL as empty): the
+            // worker only fixes record ends, counts rows, hashes and stores.
+            const ends = new CsvRecordEnds();
+            const copy = reader.query(copyTo(`COPY (SELECT ${CSV_SELECT} FROM audit_events WHERE ${inlineParams(fullWhere, params)} ORDER BY occurred_at, id) TO STDOUT WITH (FORMAT csv, HEADER)`));
+            for await (const chunk of copy as AsyncIterable<Buffer>) {
+              const out = ends.convert(chunk);
+              done = Math.max(0, ends.records - 1);
+              await reportProgress();
+              yield out;
+            }
+          } else {
+            // Each row's sealed position comes along, for the manifest.
+            await reader.query(
+              `DECLARE export_cursor NO SCROLL CURSOR FOR
+               SELECT e.*, l.log_id AS leaf_log, l.seq AS leaf_seq, l.leaf_version AS leaf_version FROM (SELECT ${EVENT_SELECT_LIST} FROM audit_events WHERE ${fullWhere}) e
+               LEFT JOIN integrity_leaves l ON l.account_id = e.account_id AND l.event_id = e.id
+               ORDER BY e.occurred_at, e.id`,
+              params,
+            );
+            for await (const rows of batches()) {
+              yield Buffer.from(rows.map((r) => JSON.stringify(toApiEvent(r))).join('\n') + '\n');
+              for (const r of rows as (EventRecord & { leaf_log: string | null; leaf_seq: string | null; leaf_version: number | null })[]) {
+                if (r.leaf_log === null) {
+                  leafAt.push(-1, -1, 0);
+                  continue;
+                }
+                let li = logIndex.get(r.leaf_log);
+                if (li === undefined) logIndex.set(r.leaf_log, (li = logIndex.size));
+                leafAt.push(li, Number(r.leaf_seq), Number(r.leaf_version));
+              }
+              done += rows.length;
+              await reportProgress();
+            }
+          }
+        };
+        if (row.gzip) await pipeline(source, createGzip(), digest, pending.stream);
+        else await pipeline(source, digest, pending.stream);
+        const sha256 = digest.hash.digest('hex');
+        let manifest: UnsignedManifest | null = null;
+        if (opts.manifestKey) {
+          manifest = await buildManifest(reader, row, accountId, { sha256, rows: done, logIndex, leafAt, keyId: opts.manifestKey.keyId });
+        }
+        return { done, total, bytes: digest.bytes, sha256, manifest };
+      },
+      { isolation: 'repeatable read', readOnly: true },
+    );
     if (done !== total) throw new Error(`export counted ${total} rows but wrote ${done}`);
     let manifestKey: string | null = null;
     if (manifest && opts.manifestKey) {
@@ -258,19 +246,11 @@ export async function runExport(
     }
     await pending.commit();
     const expiresAt = new Date(Date.now() + (opts.keepForMs ?? 7 * 86_400_000));
-    await db.tenant(accountId, (c) =>
-      c.query(
-        `UPDATE exports SET status = 'completed', progress = 1, row_count = $2, bytes = $3, sha256 = $4, file_key = $5, completed_at = now(), expires_at = $6, manifest_key = $7 WHERE id = $1`,
-        [exportId, done, digest.bytes, sha256, fileKey, expiresAt, manifestKey],
-      ),
-    );
-    return { rows: done, bytes: digest.bytes, sha256, fileKey };
+    await db.tenant(accountId, (c) => completeExport(c, exportId, { rows: done, bytes: bytes, sha256, fileKey, expiresAt, manifestKey }));
+    return { rows: done, bytes: bytes, sha256, fileKey };
   } catch (err) {
-    await reader.query('ROLLBACK').catch(() => undefined);
     await pending.abort().catch(() => undefined);
     throw err;
-  } finally {
-    reader.release();
   }
 }
 
@@ -281,13 +261,11 @@ export async function runExport(
  * left as it is.
  */
 export async function failExport(db: Database, storage: ExportStorage, exportId: string, accountId: string, message: string): Promise<void> {
-  const row = await db.tenant(accountId, async (c) =>
-    (await c.query<Pick<ExportJobRow, 'id' | 'account_id' | 'format' | 'gzip' | 'status'>>('SELECT id, account_id, format, gzip, status FROM exports WHERE id = $1', [exportId])).rows[0],
-  );
+  const row = await db.tenant(accountId, (c) => findExportForRun(c, exportId));
   if (!row || row.status === 'completed') return;
   // The partial file goes first: whoever sees `failed` never finds it still there.
   await storage.discard(exportFileKey(row));
-  await db.tenant(accountId, (c) => c.query(`UPDATE exports SET status = 'failed', error = $2 WHERE id = $1 AND status <> 'completed'`, [exportId, message.slice(0, 1000)]));
+  await db.tenant(accountId, (c) => markExportFailed(c, exportId, message));
 }
 
 
@@ -305,7 +283,7 @@ async function buildManifest(
   const logs: ManifestLog[] = [];
   const sizes: number[] = [];
   for (const [logId] of [...x.logIndex.entries()].sort((a, b) => a[1] - b[1])) {
-    const cp = (await reader.query<CheckpointRow>('SELECT * FROM integrity_checkpoints WHERE log_id = $1 ORDER BY created_at DESC LIMIT 1', [logId])).rows[0];
+    const cp = await latestCheckpoint(reader, logId);
     const size = cp ? Number(cp.tree_size) : 0;
     const leaves = cp ? (await reader.query<{ leaf_hash: Buffer }>('SELECT leaf_hash FROM integrity_leaves WHERE log_id = $1 AND seq < $2 ORDER BY seq', [logId, size])).rows : [];
     sizes.push(size);

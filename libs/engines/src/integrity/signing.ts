@@ -3,6 +3,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, typ
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SqlExecutor } from '@audit-trail/data';
+import { publishSigningKey } from '@audit-trail/data';
 
 export interface SigningKey {
   keyId: string;
@@ -46,8 +47,7 @@ export function loadSigningKey(signingKey: string | undefined, file: string): Si
 
 /** Publish the key: it becomes the valid one, and every older key keeps its record with the end of its validity. */
 export async function registerKey(exec: SqlExecutor, key: SigningKey): Promise<void> {
-  await exec.query(`INSERT INTO integrity_keys (key_id, public_key) VALUES ($1, $2) ON CONFLICT (key_id) DO UPDATE SET valid_to = NULL`, [key.keyId, key.publicKeyPem]);
-  await exec.query(`UPDATE integrity_keys SET valid_to = now() WHERE key_id <> $1 AND valid_to IS NULL`, [key.keyId]);
+  await publishSigningKey(exec, key.keyId, key.publicKeyPem);
 }
 
 export function signCheckpoint(key: SigningKey, body: CheckpointBody): string {

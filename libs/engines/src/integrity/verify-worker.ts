@@ -5,8 +5,7 @@
  * verification; this puts it on a second core.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Client } from 'pg';
-import { setTenantSql } from '@audit-trail/data';
+import { Database } from '@audit-trail/data';
 import { checkPairs, type PairsArgs } from './verify-pairs';
 
 interface Job {
@@ -16,16 +15,11 @@ interface Job {
 }
 
 async function run({ url, snapshot, args }: Job) {
-  if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error('not a snapshot id');
-  const c = new Client({ connectionString: url, application_name: 'audit-trail-verify' });
-  await c.connect();
+  const db = new Database(url, 1);
   try {
-    await c.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '${snapshot}'; ${setTenantSql(args.accountId)}`);
-    const result = await checkPairs(c, args);
-    await c.query('COMMIT');
-    return result;
+    return await db.tenant(args.accountId, (c) => checkPairs(c, args), { snapshot, readOnly: true });
   } finally {
-    await c.end();
+    await db.close();
   }
 }
 

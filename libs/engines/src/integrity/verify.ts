@@ -3,27 +3,14 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { PoolClient } from 'pg';
-import { beginTenantSql, type Database } from '@audit-trail/data';
+import { type CheckpointRow, type Database } from '@audit-trail/data';
 import { type LogRef, logIdOf } from './sealer';
 import { verifyCheckpointSignature } from './signing';
 import { type BadEvent, checkPairs, fetchAll, isoTime, type PairsArgs, type PairsResult } from './verify-pairs';
 
 export type { BadEvent } from './verify-pairs';
 
-export interface CheckpointRow {
-  id: string;
-  log_id: string;
-  account_id: string;
-  workspace_id: string | null;
-  tree_size: string;
-  root_hash: string;
-  created_at: Date;
-  previous_hash: string | null;
-  hash: string;
-  key_id: string;
-  signature: string;
-  purge_before: Date | null;
-}
+export type { CheckpointRow } from '@audit-trail/data';
 
 /** The body a checkpoint row's signature covers. */
 export function checkpointBody(r: CheckpointRow): CheckpointBody {
@@ -102,7 +89,6 @@ export async function verifyLog(
   const logId = logIdOf(ref);
   const from = range.from ?? new Date(0);
   const to = range.to ?? new Date('9999-12-31T23:59:59.999Z');
-  const client = await db.connect();
   const problems: BadEvent[] = [];
   const bad = (b: BadEvent) => problems.push(b);
   let checked = 0;
@@ -111,105 +97,105 @@ export async function verifyLog(
   let checkpointsCount = 0;
   let other: ReturnType<typeof pairsOnWorker> | null = null;
   try {
-    await client.query(beginTenantSql(ref.accountId).replace('BEGIN;', 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;'));
-    const args = { accountId: ref.accountId, workspaceId: ref.workspaceId, logId, from: from.toISOString(), to: to.toISOString() };
-    const file = opts.workerThread === false ? null : workerFile();
-    if (file) {
-      const snapshot = (await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
-      other = pairsOnWorker(file, db.url, snapshot, { ...args, shares: WORKER_SHARES, parts: PARTS });
-    }
-    const log = (await client.query<{ tree_size: string; cursor_txid: string | null; cursor_id: string | null }>('SELECT tree_size, cursor_txid::text, cursor_id FROM integrity_logs WHERE log_id = $1', [logId])).rows[0];
-    const checkpoints = (await client.query<CheckpointRow>('SELECT * FROM integrity_checkpoints WHERE log_id = $1 ORDER BY created_at, tree_size', [logId])).rows;
-    checkpointsCount = checkpoints.length;
+    await db.tenant(
+      ref.accountId,
+      async (client) => {
+        const args = { accountId: ref.accountId, workspaceId: ref.workspaceId, logId, from: from.toISOString(), to: to.toISOString() };
+        const file = opts.workerThread === false ? null : workerFile();
+        if (file) {
+          const snapshot = (await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
+          other = pairsOnWorker(file, db.url, snapshot, { ...args, shares: WORKER_SHARES, parts: PARTS });
+        }
+        const log = (await client.query<{ tree_size: string; cursor_txid: string | null; cursor_id: string | null }>('SELECT tree_size, cursor_txid::text, cursor_id FROM integrity_logs WHERE log_id = $1', [logId])).rows[0];
+        const checkpoints = (await client.query<CheckpointRow>('SELECT * FROM integrity_checkpoints WHERE log_id = $1 ORDER BY created_at, tree_size', [logId])).rows;
+        checkpointsCount = checkpoints.length;
 
-    // 1. The chain of checkpoints.
-    let prevHash: string | null = null;
-    for (const cp of checkpoints) {
-      const body = checkpointBody(cp);
-      const key = keys.get(cp.key_id);
-      if (!key || !verifyCheckpointSignature(key, body, cp.signature)) bad({ event_id: null, seq: Number(cp.tree_size), occurred_at: null, reason: `checkpoint ${cp.id} (size ${cp.tree_size}) has no valid signature from a published key` });
-      else if (checkpointHash(body) !== cp.hash) bad({ event_id: null, seq: Number(cp.tree_size), occurred_at: null, reason: `checkpoint ${cp.id} does not match its recorded hash` });
-      if (cp.previous_hash !== prevHash) bad({ event_id: null, seq: Number(cp.tree_size), occurred_at: null, reason: `checkpoint ${cp.id} does not follow the previous checkpoint: one was removed or replaced` });
-      prevHash = cp.hash;
-    }
+        // 1. The chain of checkpoints.
+        let prevHash: string | null = null;
+        for (const cp of checkpoints) {
+          const body = checkpointBody(cp);
+          const key = keys.get(cp.key_id);
+          if (!key || !verifyCheckpointSignature(key, body, cp.signature)) bad({ event_id: null, seq: Number(cp.tree_size), occurred_at: null, reason: `checkpoint ${cp.id} (size ${cp.tree_size}) has no valid signature from a published key` });
+          else if (checkpointHash(body) !== cp.hash) bad({ event_id: null, seq: Number(cp.tree_size), occurred_at: null, reason: `checkpoint ${cp.id} does not match its recorded hash` });
+          if (cp.previous_hash !== prevHash) bad({ event_id: null, seq: Number(cp.tree_size), occurred_at: null, reason: `checkpoint ${cp.id} does not follow the previous checkpoint: one was removed or replaced` });
+          prevHash = cp.hash;
+        }
 
-    // 2. Leaves in order: contiguous positions, and the root at each checkpoint's size.
-    const bySize = new Map<number, CheckpointRow[]>();
-    for (const cp of checkpoints) bySize.set(Number(cp.tree_size), [...(bySize.get(Number(cp.tree_size)) ?? []), cp]);
-    const frontier = new MerkleFrontier();
-    const checkRoots = () => {
-      for (const cp of bySize.get(frontier.size) ?? []) {
-        if (frontier.root().toString('hex') !== cp.root_hash) bad({ event_id: null, seq: frontier.size, occurred_at: null, reason: `the leaves no longer produce the root signed in checkpoint ${cp.id} (size ${cp.tree_size})` });
-      }
-    };
-    checkRoots();
-    // Only positions and hashes: the event id is looked up for the rare gap.
-    for await (const l of fetchAll<{ seq: string; leaf_hash: Buffer }>(client, 'leaves', 'SELECT seq, leaf_hash FROM integrity_leaves WHERE log_id = $1 ORDER BY seq', [logId])) {
-      const seq = Number(l.seq);
-      if (seq !== frontier.size) {
-        const next = (await client.query<{ event_id: string }>('SELECT event_id FROM integrity_leaves WHERE log_id = $1 AND seq = $2', [logId, seq])).rows[0];
-        bad({ event_id: next?.event_id ?? null, seq: frontier.size, occurred_at: null, reason: `sealed position ${frontier.size} is missing` });
-        while (frontier.size < seq) frontier.append(Buffer.alloc(32));
-      }
-      frontier.append(l.leaf_hash);
-      sealed++;
-      checkRoots();
-    }
-    if (log && frontier.size !== Number(log.tree_size)) bad({ event_id: null, seq: frontier.size, occurred_at: null, reason: `the log says ${log.tree_size} events are sealed, but ${frontier.size} leaves exist` });
+        // 2. Leaves in order: contiguous positions, and the root at each checkpoint's size.
+        const bySize = new Map<number, CheckpointRow[]>();
+        for (const cp of checkpoints) bySize.set(Number(cp.tree_size), [...(bySize.get(Number(cp.tree_size)) ?? []), cp]);
+        const frontier = new MerkleFrontier();
+        const checkRoots = () => {
+          for (const cp of bySize.get(frontier.size) ?? []) {
+            if (frontier.root().toString('hex') !== cp.root_hash) bad({ event_id: null, seq: frontier.size, occurred_at: null, reason: `the leaves no longer produce the root signed in checkpoint ${cp.id} (size ${cp.tree_size})` });
+          }
+        };
+        checkRoots();
+        // Only positions and hashes: the event id is looked up for the rare gap.
+        for await (const l of fetchAll<{ seq: string; leaf_hash: Buffer }>(client, 'leaves', 'SELECT seq, leaf_hash FROM integrity_leaves WHERE log_id = $1 ORDER BY seq', [logId])) {
+          const seq = Number(l.seq);
+          if (seq !== frontier.size) {
+            const next = (await client.query<{ event_id: string }>('SELECT event_id FROM integrity_leaves WHERE log_id = $1 AND seq = $2', [logId, seq])).rows[0];
+            bad({ event_id: next?.event_id ?? null, seq: frontier.size, occurred_at: null, reason: `sealed position ${frontier.size} is missing` });
+            while (frontier.size < seq) frontier.append(Buffer.alloc(32));
+          }
+          frontier.append(l.leaf_hash);
+          sealed++;
+          checkRoots();
+        }
+        if (log && frontier.size !== Number(log.tree_size)) bad({ event_id: null, seq: frontier.size, occurred_at: null, reason: `the log says ${log.tree_size} events are sealed, but ${frontier.size} leaves exist` });
 
-    // 3. Events against leaves, matched by PostgreSQL (a hash join, no order
-    // needed). Rows the sealer refused are reported with its reason.
-    const anomalies = await client.query<{ event_id: string; occurred_at: Date; reason: string }>(
-      'SELECT event_id, occurred_at, reason FROM integrity_anomalies WHERE log_id = $1 AND occurred_at >= $2 AND occurred_at < $3',
-      [logId, from, to],
+        // 3. Events against leaves, matched by PostgreSQL (a hash join, no order
+        // needed). Rows the sealer refused are reported with its reason.
+        const anomalies = await client.query<{ event_id: string; occurred_at: Date; reason: string }>(
+          'SELECT event_id, occurred_at, reason FROM integrity_anomalies WHERE log_id = $1 AND occurred_at >= $2 AND occurred_at < $3',
+          [logId, from, to],
+        );
+        const refused = new Set(anomalies.rows.map((a) => a.event_id));
+        for (const a of anomalies.rows) bad({ event_id: a.event_id, seq: null, occurred_at: a.occurred_at.toISOString(), reason: a.reason });
+        // A third of the leaves are paired with their events here (this thread also
+        // walked the leaves above), two thirds on a worker thread in the same
+        // snapshot: hashing is what takes the time.
+        const own = await checkPairs(client, other ? { ...args, shares: MAIN_SHARES, parts: PARTS } : { ...args, shares: [0], parts: 1 });
+        const theirs = other ? ((await other.result) ?? (await checkPairs(client, { ...args, shares: WORKER_SHARES, parts: PARTS }))) : null;
+        const missing = [...own.missing, ...(theirs?.missing ?? [])];
+        checked += own.checked + (theirs?.checked ?? 0);
+        for (const b of [...own.bad, ...(theirs?.bad ?? [])]) bad(b);
+        const logCond = ref.workspaceId ? 'workspace_id = $2' : '(workspace_id IS NULL AND $2::uuid IS NULL)';
+        // Events of the range without a leaf in it: not sealed yet, or written into sealed history.
+        const cursor = log?.cursor_txid ? { txid: log.cursor_txid, id: log.cursor_id } : null;
+        for await (const e of fetchAll<{ id: string; occurred_at: string; behind: boolean }>(
+          client,
+          'unsealed',
+          `SELECT e.id, ${isoTime('e.occurred_at')} AS occurred_at,
+                  ($5::text IS NOT NULL AND (e.txid, e.id) <= ($5::text::xid8, $6::uuid)) AS behind
+           FROM audit_events e
+           WHERE e.account_id = $1 AND ${logCond.replaceAll('workspace_id', 'e.workspace_id')} AND e.occurred_at >= $3 AND e.occurred_at < $4
+             AND NOT EXISTS (SELECT 1 FROM integrity_leaves l WHERE l.account_id = e.account_id AND l.event_id = e.id AND l.log_id = $7 AND l.occurred_at >= $3 AND l.occurred_at < $4)`,
+          [ref.accountId, ref.workspaceId, from, to, cursor?.txid ?? null, cursor?.id ?? null, logId],
+        )) {
+          if (!e.behind) pending++;
+          else if (!refused.has(e.id)) bad({ event_id: e.id, seq: null, occurred_at: e.occurred_at, reason: 'this event is not sealed although the log was sealed past it: it was written into sealed history' });
+        }
+        // Leaves without their event: deleted, unless a purge checkpoint covers them.
+        const purges = checkpoints.filter((cp) => cp.purge_before);
+        for (const leaf of missing) {
+          const purged = purges.some((cp) => leaf.seq < Number(cp.tree_size) && Date.parse(leaf.occurred_at) < (cp.purge_before as Date).getTime());
+          if (purged) continue;
+          // Moved rather than deleted? Look for the id anywhere in the account.
+          const moved = (await client.query('SELECT 1 FROM audit_events WHERE account_id = $1 AND id = $2', [ref.accountId, leaf.event_id])).rows.length > 0;
+          bad({
+            event_id: leaf.event_id,
+            seq: leaf.seq,
+            occurred_at: leaf.occurred_at,
+            reason: moved ? 'this event was changed after it was sealed (its time or log was altered)' : 'this sealed event was deleted',
+          });
+        }
+      },
+      { isolation: 'repeatable read', readOnly: true },
     );
-    const refused = new Set(anomalies.rows.map((a) => a.event_id));
-    for (const a of anomalies.rows) bad({ event_id: a.event_id, seq: null, occurred_at: a.occurred_at.toISOString(), reason: a.reason });
-    // A third of the leaves are paired with their events here (this thread also
-    // walked the leaves above), two thirds on a worker thread in the same
-    // snapshot: hashing is what takes the time.
-    const own = await checkPairs(client, other ? { ...args, shares: MAIN_SHARES, parts: PARTS } : { ...args, shares: [0], parts: 1 });
-    const theirs = other ? ((await other.result) ?? (await checkPairs(client, { ...args, shares: WORKER_SHARES, parts: PARTS }))) : null;
-    const missing = [...own.missing, ...(theirs?.missing ?? [])];
-    checked += own.checked + (theirs?.checked ?? 0);
-    for (const b of [...own.bad, ...(theirs?.bad ?? [])]) bad(b);
-    const logCond = ref.workspaceId ? 'workspace_id = $2' : '(workspace_id IS NULL AND $2::uuid IS NULL)';
-    // Events of the range without a leaf in it: not sealed yet, or written into sealed history.
-    const cursor = log?.cursor_txid ? { txid: log.cursor_txid, id: log.cursor_id } : null;
-    for await (const e of fetchAll<{ id: string; occurred_at: string; behind: boolean }>(
-      client,
-      'unsealed',
-      `SELECT e.id, ${isoTime('e.occurred_at')} AS occurred_at,
-              ($5::text IS NOT NULL AND (e.txid, e.id) <= ($5::text::xid8, $6::uuid)) AS behind
-       FROM audit_events e
-       WHERE e.account_id = $1 AND ${logCond.replaceAll('workspace_id', 'e.workspace_id')} AND e.occurred_at >= $3 AND e.occurred_at < $4
-         AND NOT EXISTS (SELECT 1 FROM integrity_leaves l WHERE l.account_id = e.account_id AND l.event_id = e.id AND l.log_id = $7 AND l.occurred_at >= $3 AND l.occurred_at < $4)`,
-      [ref.accountId, ref.workspaceId, from, to, cursor?.txid ?? null, cursor?.id ?? null, logId],
-    )) {
-      if (!e.behind) pending++;
-      else if (!refused.has(e.id)) bad({ event_id: e.id, seq: null, occurred_at: e.occurred_at, reason: 'this event is not sealed although the log was sealed past it: it was written into sealed history' });
-    }
-    // Leaves without their event: deleted, unless a purge checkpoint covers them.
-    const purges = checkpoints.filter((cp) => cp.purge_before);
-    for (const leaf of missing) {
-      const purged = purges.some((cp) => leaf.seq < Number(cp.tree_size) && Date.parse(leaf.occurred_at) < (cp.purge_before as Date).getTime());
-      if (purged) continue;
-      // Moved rather than deleted? Look for the id anywhere in the account.
-      const moved = (await client.query('SELECT 1 FROM audit_events WHERE account_id = $1 AND id = $2', [ref.accountId, leaf.event_id])).rows.length > 0;
-      bad({
-        event_id: leaf.event_id,
-        seq: leaf.seq,
-        occurred_at: leaf.occurred_at,
-        reason: moved ? 'this event was changed after it was sealed (its time or log was altered)' : 'this sealed event was deleted',
-      });
-    }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
   } finally {
-    other?.stop();
-    client.release();
+    (other as ReturnType<typeof pairsOnWorker> | null)?.stop(); // set inside the transaction above
   }
   problems.sort((a, b) => (a.occurred_at ?? '').localeCompare(b.occurred_at ?? '') || (a.seq ?? 0) - (b.seq ?? 0));
   return { ok: problems.length === 0, checked, pending, sealed, checkpoints: checkpointsCount, first_bad: problems[0] ?? null, problems: problems.length };

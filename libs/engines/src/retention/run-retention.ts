@@ -1,5 +1,5 @@
 import { entitlementsOf, planOrFree, retentionCutoff } from '@audit-trail/plans';
-import { beginTenantSql, type Database } from '@audit-trail/data';
+import { type Database } from '@audit-trail/data';
 import type { EventWriter } from '../events/event-writer';
 import { recordSystemEvent } from '../events/system-event';
 
@@ -224,19 +224,10 @@ async function deleteInBatches(db: Database, accountId: string, statement: (afte
   let after: BatchPosition = { at: new Date('1900-01-01T00:00:00Z'), key: null };
   for (;;) {
     const started = performance.now();
-    const client = await db.connect();
-    let r: { n: number; seen: number; last_at: Date | null; last_key: string | null };
-    try {
-      await client.query(beginTenantSql(accountId));
+    const r = await db.tenant(accountId, async (c) => {
       const [sql, params] = statement(after);
-      r = (await client.query<typeof r>(sql, params)).rows[0];
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      return (await c.query<{ n: number; seen: number; last_at: Date | null; last_key: string | null }>(sql, params)).rows[0];
+    });
     total += r.n;
     if (r.seen < batch || !r.last_at) return total;
     after = { at: r.last_at, key: r.last_key };

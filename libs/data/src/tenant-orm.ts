@@ -1,13 +1,11 @@
 import { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { Injectable } from '@nestjs/common';
-import { DatabaseUnavailableError, isConnectionError, setTenantSql, type SqlExecutor } from '@audit-trail/data';
+import { DatabaseUnavailableError, isConnectionError, setTenantSql, type SqlExecutor } from './database';
 
 /**
  * The ORM, always through a forked EntityManager in a transaction that
  * carries the tenant's row-level-security setting. There is no global
  * EntityManager use anywhere.
  */
-@Injectable()
 export class TenantOrm {
   constructor(private readonly orm: MikroORM) {}
 
