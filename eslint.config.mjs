@@ -20,8 +20,6 @@ export default tseslint.config(
       '@nx/enforce-module-boundaries': [
         'error',
         {
-          // The browser tests drive the real API through the same harness as the API tests.
-          allow: ['../../api/test/harness'],
           depConstraints: [
             // Scope: the console takes only what is shared with the browser; server code never reaches into the console.
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },

@@ -1,5 +1,6 @@
-// One Jest run, three tiers: unit specs beside the code, API integration
-// tests against the real PostgreSQL and Redis, browser tests in Chromium.
+// One Jest run, four tiers: unit specs beside the code; API endpoint tests and
+// worker behaviour tests against the real PostgreSQL, Redis and processes;
+// browser tests in Chromium. Every tier takes its harness from libs/testing.
 const swc = [
   '@swc/jest',
   {
@@ -22,7 +23,8 @@ const common = { transform: { '^.+\\.(t|j)sx?$': swc }, moduleNameMapper, testEn
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/src/**/*.spec.ts', '<rootDir>/apps/*/src/**/*.spec.ts'] },
-    { ...common, displayName: 'api', testMatch: ['<rootDir>/apps/api/test/**/*.e2e-spec.ts', '<rootDir>/apps/worker/test/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/libs/testing/src/setup-env.ts'], setupFilesAfterEnv: ['<rootDir>/apps/api/test/timeouts.api.ts'] },
+    { ...common, displayName: 'api', testMatch: ['<rootDir>/apps/api/test/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/libs/testing/src/setup-env.ts'], setupFilesAfterEnv: ['<rootDir>/libs/testing/src/timeouts.integration.ts'] },
+    { ...common, displayName: 'worker', testMatch: ['<rootDir>/apps/worker/test/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/libs/testing/src/setup-env.ts'], setupFilesAfterEnv: ['<rootDir>/libs/testing/src/timeouts.integration.ts'] },
     { ...common, displayName: 'web', testMatch: ['<rootDir>/apps/web/e2e/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/libs/testing/src/setup-env.ts'], setupFilesAfterEnv: ['<rootDir>/apps/web/e2e/timeouts.web.ts'] },
   ],
 };

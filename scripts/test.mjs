@@ -48,7 +48,7 @@ const out = join(ROOT, 'test-results', 'jest.json');
 rmSync(out, { force: true });
 console.log('\n[test] jest');
 const args = ['jest', '--json', `--outputFile=${out}`, '--maxWorkers=2'];
-if (!webBuilt || !existsSync(chromium)) args.push('--selectProjects', 'unit', 'api');
+if (!webBuilt || !existsSync(chromium)) args.push('--selectProjects', 'unit', 'api', 'worker');
 const jest = spawnSync('npx', [...args, ...process.argv.slice(2)], {
   cwd: ROOT,
   stdio: 'inherit',

@@ -3,7 +3,7 @@ import { Inject, Logger } from '@nestjs/common';
 import { type AppConfig } from '@audit-trail/config';
 import { Database } from '@audit-trail/data';
 import { QUEUES } from '@audit-trail/queues';
-import { type SealOptions, type SigningKey, sealableLogs, sealLog } from '@audit-trail/engines';
+import { type SealOptions, sealAllLogs, type SigningKey } from '@audit-trail/engines';
 import { CONFIG, SIGNING_KEY } from './tokens';
 
 /**
@@ -32,15 +32,8 @@ export class IntegrityProcessor extends WorkerHost {
   }
 
   async sealAll(now?: Date): Promise<{ logs: number; sealed: number; checkpoints: number }> {
-    const logs = await sealableLogs(this.db);
-    let sealed = 0;
-    let checkpoints = 0;
-    for (const ref of logs) {
-      const r = await sealLog(this.db, this.key, ref, { ...this.options, now });
-      sealed += r.sealed;
-      if (r.checkpoint) checkpoints++;
-      if (r.anomalies) this.logger.warn(`log ${ref.workspaceId ?? ref.accountId}: ${r.anomalies} rows written into the past were not sealed`);
-    }
-    return { logs: logs.length, sealed, checkpoints };
+    const r = await sealAllLogs(this.db, this.key, { ...this.options, now });
+    for (const a of r.anomalies) this.logger.warn(`log ${a.logId}: ${a.count} rows written into the past were not sealed`);
+    return { logs: r.logs, sealed: r.sealed, checkpoints: r.checkpoints };
   }
 }

@@ -18,6 +18,45 @@ export function spawnWorker(env: Record<string, string> = {}, inherit = Boolean(
   });
 }
 
+/**
+ * The real worker as a child process, resolved once it says it is ready (its
+ * processors and schedules are up). Stop it with stopChild().
+ */
+export async function startWorker(env: Record<string, string> = {}): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'apps/worker/dist/main.js')], {
+    env: { ...process.env, WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', process.env.DEBUG_CHILD ? 'inherit' : 'ignore'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error('the worker did not say it was ready within 30 s')), 30_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the worker exited with ${code} before it was ready (DEBUG_CHILD=1 shows why)`));
+    });
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (process.env.DEBUG_CHILD) process.stdout.write(chunk);
+      if (seen === 'ready') return; // keep reading, or the child blocks on a full pipe
+      seen += chunk.toString('utf8');
+      if (seen.includes('worker ready')) {
+        seen = 'ready';
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  child.removeAllListeners('exit');
+  return child;
+}
+
+/** SIGTERM (or another signal), then wait for the process to be gone. */
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill(signal);
+  await gone;
+}
+
 /** A loopback port nobody listens on at this moment. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -208,3 +208,29 @@ export async function checkpointBeforePurge(db: Database, key: SigningKey, accou
     });
   }
 }
+
+export interface SealRoundResult {
+  logs: number;
+  sealed: number;
+  checkpoints: number;
+  /** Rows written into the past that were refused, per log id. */
+  anomalies: { logId: string; count: number }[];
+}
+
+/**
+ * One round over every log of every account: new events get their positions
+ * and leaf hashes in commit order, due checkpoints are signed. The worker's
+ * schedule runs it; a round repeated is harmless (each log is locked while
+ * it is sealed).
+ */
+export async function sealAllLogs(db: Database, key: SigningKey, opts: SealOptions = {}): Promise<SealRoundResult> {
+  const logs = await sealableLogs(db);
+  const out: SealRoundResult = { logs: logs.length, sealed: 0, checkpoints: 0, anomalies: [] };
+  for (const ref of logs) {
+    const r = await sealLog(db, key, ref, opts);
+    out.sealed += r.sealed;
+    if (r.checkpoint) out.checkpoints++;
+    if (r.anomalies) out.anomalies.push({ logId: ref.workspaceId ?? ref.accountId, count: r.anomalies });
+  }
+  return out;
+}

@@ -1,25 +1,24 @@
-import type { INestApplicationContext } from '@nestjs/common';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
-import { startWorkerContext } from './worker-harness';
-import { addMember, appRoleClient, call, createTenant, ownerClient, setPlan, type Tenant, type TestApp, startApp } from '../../api/test/harness';
+import { addMember, appRoleClient, call, createTenant, ownerClient, setPlan, startApp, startWorker, stopChild, type Tenant, type TestApp } from './harness';
 
-// The API in-process and the real worker (BullMQ, the retention role's pool) in-process too, on their own queue prefix.
+// The API in this process and the real worker (BullMQ, the retention role's pool) as a child process, on their own queue prefix.
 const env = { QUEUE_PREFIX: `test-ret-${randomUUID().slice(0, 8)}` };
 const DAY = 86_400_000;
 let t: TestApp;
-let worker: INestApplicationContext;
+let worker: ChildProcess;
 let db: Client;
 const mine: string[] = [];
 
 beforeAll(async () => {
   t = await startApp(env);
-  worker = await startWorkerContext(env);
+  worker = await startWorker(env);
   db = await ownerClient();
 });
 afterAll(async () => {
   await db?.end();
-  await worker?.close();
+  if (worker) await stopChild(worker);
   await t?.close();
 });
 

@@ -1,30 +1,34 @@
-import type { INestApplicationContext } from '@nestjs/common';
 import { type CheckpointBody, leafHash, rootFromInclusion, verifyConsistency } from '@audit-trail/audit-core';
 import { Database } from '@audit-trail/data';
-import { verifyCheckpointSignature, verifyLog } from '@audit-trail/engines';
-import { spawnSync } from 'node:child_process';
+import { loadSigningKey, sealAllLogs, type SigningKey, verifyCheckpointSignature, verifyLog } from '@audit-trail/engines';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'pg';
-import { IntegrityProcessor } from '../src/integrity.processor';
-import { startWorkerContext } from './worker-harness';
-import { call, createTenant, ownerClient, setPlan, startApp, type Tenant, type TestApp } from '../../api/test/harness';
+import { call, createTenant, ownerClient, setPlan, startApp, startWorker, stopChild, type Tenant, type TestApp } from './harness';
 
+// The API in this process; the real worker as a child process, for the export jobs. The tests seal on
+// demand with the sealing engine and the key the worker signs with (the worker's own schedule is off).
 const env = { QUEUE_PREFIX: `test-int-${randomUUID().slice(0, 8)}`, INTEGRITY_CHECKPOINT_MS: '0', EXPORT_DIR: mkdtempSync(join(tmpdir(), 'int-exports-')) };
 let t: TestApp;
-let worker: INestApplicationContext;
+let worker: ChildProcess;
 let db: Client;
+let appDb: Database;
+let key: SigningKey;
 
 beforeAll(async () => {
   t = await startApp(env);
-  worker = await startWorkerContext(env);
+  worker = await startWorker(env);
   db = await ownerClient();
+  appDb = new Database(t.config.APP_DATABASE_URL, 4);
+  key = loadSigningKey(t.config.SIGNING_KEY, t.config.SIGNING_KEY_FILE);
 });
 afterAll(async () => {
   await db?.end();
-  await worker?.close();
+  await appDb?.close();
+  if (worker) await stopChild(worker);
   await t?.close();
 });
 
@@ -40,7 +44,7 @@ jest.setTimeout(120_000);
 async function sealed(x: Tenant, stillPending = 0): Promise<void> {
   const end = Date.now() + 30_000;
   for (;;) {
-    await worker.get(IntegrityProcessor).sealAll();
+    await sealAllLogs(appDb, key, { checkpointEveryMs: 0, quietCheckpointMs: 3_600_000 });
     const { rows } = await db.query<{ pending: number }>(
       `SELECT ((SELECT count(*) FROM audit_events WHERE account_id = $1) - (SELECT count(*) FROM integrity_leaves l WHERE l.account_id = $1 AND EXISTS (SELECT 1 FROM audit_events e WHERE e.account_id = $1 AND e.id = l.event_id))
                - (SELECT count(*) FROM integrity_anomalies WHERE account_id = $1))::int AS pending`,
