@@ -16,6 +16,7 @@ const swc = [
 const moduleNameMapper = {
   '^@audit-trail/plans$': '<rootDir>/libs/plans/src/index.ts',
   '^@audit-trail/audit-core$': '<rootDir>/libs/audit-core/src/index.ts',
+  '^@audit-trail/audit-core/browser$': '<rootDir>/libs/audit-core/src/browser.ts',
   '^@audit-trail/(config|data|queues|engines|testing)$': '<rootDir>/libs/$1/src/index.ts',
 };
 const common = { transform: { '^.+\\.(t|j)sx?$': swc }, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };

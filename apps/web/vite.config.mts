@@ -8,7 +8,8 @@ export default defineConfig({
   resolve: {
     alias: {
       '@audit-trail/plans': resolve(import.meta.dirname, '../../libs/plans/src/index.ts'),
-      '@audit-trail/audit-core': resolve(import.meta.dirname, '../../libs/audit-core/src/index.ts'),
+      // The console takes only the browser-safe entry of the domain library.
+      '@audit-trail/audit-core/browser': resolve(import.meta.dirname, '../../libs/audit-core/src/browser.ts'),
     },
   },
   build: { outDir: resolve(import.meta.dirname, 'dist'), emptyOutDir: true, sourcemap: true, manifest: true, chunkSizeWarningLimit: 800 },

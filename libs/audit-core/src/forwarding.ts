@@ -2,25 +2,33 @@ import { OCSF_CLASSES, ocsfMappingOf } from './ocsf';
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import type { ApiEvent } from './normalize';
+import { DESTINATION_SPECS, type DestinationFormat, type DestinationType, destinationSpec, type OutgoingRequest } from './destinations';
 
 /**
  * Forwarding, the pure part: destination types and formats, the filter a
  * destination applies, each receiver's request shape, and the webhook
  * signature. The worker sends; this decides what is sent.
  */
-export const DESTINATION_TYPES = ['webhook', 'segment', 'splunk_hec', 'datadog', 'slack'] as const;
-export type DestinationType = (typeof DESTINATION_TYPES)[number];
-export const DESTINATION_FORMATS = ['native', 'ocsf', 'cloudevents'] as const;
-export type DestinationFormat = (typeof DESTINATION_FORMATS)[number];
+export {
+  type CredentialField,
+  DESTINATION_FORMATS,
+  DESTINATION_SPECS,
+  DESTINATION_TYPES,
+  defineDestinationType,
+  destinationSpec,
+  type DestinationFormat,
+  type DestinationType,
+  type DestinationTypeSpec,
+  type OutgoingRequest,
+  type RequestContext,
+  slackText,
+} from './destinations';
 
-/** Most events one request may carry, per receiver (Datadog's intake takes 1,000; Slack gets one message each). */
-export const BATCH_LIMIT: Record<DestinationType, number> = { webhook: 100, segment: 100, splunk_hec: 100, datadog: 1000, slack: 1 };
+/** Most events one request may carry, per receiver (from each type's spec). */
+export const BATCH_LIMIT = Object.fromEntries(DESTINATION_SPECS.map((s) => [s.type, s.batchLimit])) as Record<DestinationType, number>;
 
-/** Where a receiver listens when the destination names no URL. */
-export const DEFAULT_URL: Partial<Record<DestinationType, string>> = {
-  segment: 'https://api.segment.io/v1/batch',
-  datadog: 'https://http-intake.logs.datadoghq.com/api/v2/logs',
-};
+/** Where a receiver listens when the destination names no URL (from each type's spec). */
+export const DEFAULT_URL = Object.fromEntries(DESTINATION_SPECS.flatMap((s) => (s.defaultUrl ? [[s.type, s.defaultUrl]] : []))) as Partial<Record<DestinationType, string>>;
 
 const actionPattern = z.string().regex(/^[a-z0-9_.]+\*?$/, 'must be an action, optionally ending in *').max(128);
 export const destinationFilterSchema = z.strictObject({
@@ -111,27 +119,12 @@ export function formatEvent(e: ApiEvent, format: DestinationFormat): Record<stri
   }
 }
 
-/** One line a person reads in Slack. */
-export function slackText(e: ApiEvent): string {
-  const who = e.actor_email ?? e.actor_name ?? e.actor_id ?? e.actor_type;
-  const what = e.target_name ?? e.target_id;
-  const where = e.ip ? ` from ${e.ip}` : '';
-  const failed = e.outcome !== 'success' ? ` (${e.outcome})` : '';
-  return `*${e.action}*${failed} by ${who}${what ? ` on ${e.target_type ?? 'target'} ${what}` : ''}${where} at ${e.occurred_at}`;
-}
-
-export interface OutgoingRequest {
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
 export interface DestinationSecrets {
   /** webhook: current signing secret, then the previous one while rotating; others: the token or write key. */
   secrets: string[];
 }
 
-/** The HTTP request that carries `events` to a receiver of this type. */
+/** The HTTP request that carries `events` to a receiver of this type (its spec builds it). */
 export function buildRequest(
   type: DestinationType,
   url: string,
@@ -140,53 +133,18 @@ export function buildRequest(
   secrets: string[],
   opts: { deliveryId: string; now?: number; replay?: boolean; test?: boolean },
 ): OutgoingRequest {
-  const items = events.map((e) => formatEvent(e, format));
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'AuditTrail-Forwarder/1.0' };
   const now = opts.now ?? Date.now();
-  switch (type) {
-    case 'webhook': {
-      // CloudEvents go in their batch mode (a JSON array); the other formats in {"events": [...]}.
-      const body = format === 'cloudevents' ? JSON.stringify(items) : JSON.stringify({ events: items });
-      if (format === 'cloudevents') headers['content-type'] = 'application/cloudevents-batch+json';
-      headers['audit-signature'] = signatureHeader(secrets, Math.floor(now / 1000), body);
-      headers['audit-delivery-id'] = opts.deliveryId;
-      if (opts.replay) headers['audit-replay'] = 'true';
-      if (opts.test) headers['audit-test'] = 'true';
-      return { url, headers, body };
-    }
-    case 'segment': {
-      headers.authorization = `Basic ${Buffer.from(`${secrets[0] ?? ''}:`).toString('base64')}`;
-      const batch = events.map((e, i) => ({
-        type: 'track',
-        event: e.action,
-        messageId: e.id,
-        ...(e.actor_id || e.actor_email ? { userId: e.actor_id ?? e.actor_email } : { anonymousId: e.actor_type }),
-        timestamp: e.occurred_at,
-        properties: items[i],
-        context: { ip: e.ip ?? undefined, userAgent: e.user_agent ?? undefined, library: { name: 'audit-trail' } },
-      }));
-      return { url, headers, body: JSON.stringify({ batch, context: { replay: opts.replay ?? false } }) };
-    }
-    case 'splunk_hec': {
-      headers.authorization = `Splunk ${secrets[0] ?? ''}`;
-      const target = /\/services\/collector(\/event)?\/?$/.test(url) ? url : `${url.replace(/\/+$/, '')}/services/collector/event`;
-      const body = events.map((e, i) => JSON.stringify({ time: Date.parse(e.occurred_at) / 1000, source: 'audit-trail', sourcetype: '_json', event: items[i] })).join('\n');
-      return { url: target, headers, body };
-    }
-    case 'datadog': {
-      headers['dd-api-key'] = secrets[0] ?? '';
-      const body = JSON.stringify(
-        events.map((e, i) => ({
-          ddsource: 'audit-trail',
-          service: 'audit-trail',
-          ddtags: `category:${e.category},outcome:${e.outcome}${opts.replay ? ',replay:true' : ''}`,
-          message: JSON.stringify(items[i]),
-          timestamp: Date.parse(e.occurred_at),
-        })),
-      );
-      return { url, headers, body };
-    }
-    case 'slack':
-      return { url, headers, body: JSON.stringify({ text: events.map(slackText).join('\n') }) };
-  }
+  return destinationSpec(type).buildRequest({
+    url,
+    format,
+    events,
+    items: events.map((e) => formatEvent(e, format)),
+    secrets,
+    headers: { 'content-type': 'application/json', 'user-agent': 'AuditTrail-Forwarder/1.0' },
+    now,
+    deliveryId: opts.deliveryId,
+    replay: opts.replay ?? false,
+    test: opts.test ?? false,
+    sign: (body) => signatureHeader(secrets, Math.floor(now / 1000), body),
+  });
 }

@@ -1,9 +1,18 @@
-import { DEFAULT_URL, DESTINATION_FORMATS, DESTINATION_TYPES, destinationFilterSchema } from '@audit-trail/audit-core';
+import { type CredentialField, DESTINATION_FORMATS, DESTINATION_TYPES, destinationFilterSchema, destinationSpec } from '@audit-trail/audit-core';
 import { z } from 'zod';
 
 const url = z.string().max(2048);
 const secret = z.string().min(16, 'must be at least 16 characters').max(512);
 const token = z.string().min(1).max(512);
+
+export const CREDENTIAL_FIELDS: CredentialField[] = ['secret', 'token', 'write_key'];
+
+/** Why a credential field does not belong to a type: it takes another one, or none. */
+export function credentialRefusal(type: (typeof DESTINATION_TYPES)[number], field: CredentialField): string {
+  const cred = destinationSpec(type).credential;
+  if (field === 'secret') return 'only webhooks have a signing secret';
+  return cred ? `${type} takes its credential as \`${cred.field}\`` : `${type} takes no credential (its URL is the secret)`;
+}
 
 export const createDestinationSchema = z
   .strictObject({
@@ -20,10 +29,15 @@ export const createDestinationSchema = z
     enabled: z.boolean().default(true),
   })
   .superRefine((d, ctx) => {
-    if (!d.url && !DEFAULT_URL[d.type]) ctx.addIssue({ code: 'custom', path: ['url'], message: `is required for ${d.type}` });
-    if ((d.type === 'splunk_hec' || d.type === 'datadog') && !d.token) ctx.addIssue({ code: 'custom', path: ['token'], message: `is required for ${d.type}` });
-    if (d.type === 'segment' && !d.write_key) ctx.addIssue({ code: 'custom', path: ['write_key'], message: 'is required for segment' });
-    if (d.type !== 'webhook' && d.secret) ctx.addIssue({ code: 'custom', path: ['secret'], message: 'only webhooks have a signing secret' });
+    // What each type needs comes from its spec (libs/audit-core/src/destinations).
+    const spec = destinationSpec(d.type);
+    if (!d.url && !spec.defaultUrl) ctx.addIssue({ code: 'custom', path: ['url'], message: `is required for ${d.type}` });
+    const cred = spec.credential;
+    const given = d as Partial<Record<CredentialField, string>>;
+    if (cred?.required && !given[cred.field]) ctx.addIssue({ code: 'custom', path: [cred.field], message: `is required for ${d.type}` });
+    for (const field of CREDENTIAL_FIELDS) {
+      if (given[field] && field !== cred?.field) ctx.addIssue({ code: 'custom', path: [field], message: credentialRefusal(d.type, field) });
+    }
     if (d.scope === 'workspace' && !d.workspace_id) ctx.addIssue({ code: 'custom', path: ['workspace_id'], message: 'is required when scope is workspace' });
     if (d.scope === 'account' && d.workspace_id) ctx.addIssue({ code: 'custom', path: ['workspace_id'], message: 'must be empty when scope is account' });
   });

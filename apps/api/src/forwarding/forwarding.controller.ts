@@ -1,3 +1,4 @@
+import { DESTINATION_SPECS } from '@audit-trail/audit-core';
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { uuidPipe } from '../accounts/accounts.controller';
 import { RequiresEntitlement, RequiresScope } from '../auth/decorators';
@@ -19,7 +20,7 @@ export class ForwardingController {
 
   @Post()
   @HttpCode(201)
-  @Doc({ summary: 'Create a forwarding destination (webhook, Segment, Splunk HEC, Datadog, Slack); secrets are write-only', body: createDestinationSchema, tag: 'Forwarding' })
+  @Doc({ summary: `Create a forwarding destination (${DESTINATION_SPECS.map((s) => s.label).join(', ')}); secrets are write-only`, body: createDestinationSchema, tag: 'Forwarding' })
   create(@CurrentPrincipal() p: Principal, @Body() body: unknown, @Meta() meta: RequestMeta) {
     return this.forwarding.create(p, parseBody(createDestinationSchema, body), meta);
   }

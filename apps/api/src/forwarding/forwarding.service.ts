@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
-import { DEFAULT_URL, newId } from '@audit-trail/audit-core';
+import { destinationSpec, newId } from '@audit-trail/audit-core';
 import { type AppConfig } from '@audit-trail/config';
 import { Database, Destination, DestinationDelivery, DestinationReplay, emExecutor, TenantOrm } from '@audit-trail/data';
 import { checkDestinationUrl, type DestinationRow, loadDestination, SecretBox, sendTest, startingCursor } from '@audit-trail/engines';
@@ -11,14 +11,15 @@ import type { Principal, RequestMeta } from '../common/principal';
 import { CONFIG } from '../core/tokens';
 import { WorkspaceDirectory } from '../events/workspace-directory';
 import { SelfAuditService } from '../self-audit/self-audit.service';
-import type { CreateDestination, UpdateDestination } from './destination.schemas';
+import { CREDENTIAL_FIELDS, credentialRefusal, type CreateDestination, type UpdateDestination } from './destination.schemas';
 
 /** How long the previous webhook secret keeps signing after a rotation. */
 const ROTATION_OVERLAP_MS = 24 * 3_600_000;
 
-/** What a destination shows: never a secret. Slack webhook URLs are secrets themselves, so their path is masked. */
+/** What a destination shows: never a secret. A URL that is a secret itself (Slack's) is masked by its type's spec. */
 export function destinationView(d: Destination) {
-  const url = d.type === 'slack' ? d.url.replace(/(\/services\/)[^?]*/, '$1…') : d.url;
+  const mask = destinationSpec(d.type).maskUrl;
+  const url = mask ? mask(d.url) : d.url;
   return {
     id: d.id,
     type: d.type,
@@ -95,12 +96,14 @@ export class ForwardingService {
       throw new AppError(ErrorCode.Forbidden, 'This API key is bound to one workspace; it can only forward that workspace’s log.');
     }
     if (workspaceId && !(await this.directory.ids(p.accountId)).has(workspaceId)) throw notFound('Workspace');
-    // The schema requires a URL unless the type has a default.
-    const url = input.url ?? DEFAULT_URL[input.type] ?? '';
+    // The schema requires a URL unless the type has a default, and the credential the type's spec asks for.
+    const spec = destinationSpec(input.type);
+    const url = input.url ?? spec.defaultUrl ?? '';
     await this.checkUrl(url);
-    // A webhook without a secret gets one, shown in this answer only.
-    const generated = input.type === 'webhook' && !input.secret ? `whsec_${randomBytes(24).toString('base64url')}` : null;
-    const secret = input.secret ?? input.token ?? input.write_key ?? generated;
+    const given = spec.credential ? input[spec.credential.field] : undefined;
+    // A type whose credential we generate (webhooks) gets one when none was given, shown in this answer only.
+    const generated = spec.credential?.generated && !given ? `whsec_${randomBytes(24).toString('base64url')}` : null;
+    const secret = given ?? generated;
     return this.tenant.run(p.accountId, async (em) => {
       const count = await em.count(Destination, { deletedAt: null });
       if (!mayAddDestination(p.plan, count)) throw new AppError(ErrorCode.PlanLimit, describeDestinationLimit(p.plan));
@@ -144,10 +147,12 @@ export class ForwardingService {
       if (input.url !== undefined) d.url = input.url;
       if (input.format !== undefined) d.format = input.format;
       if (input.filter !== undefined) d.filter = input.filter;
-      const rotated = input.secret ?? input.token ?? input.write_key;
+      const cred = destinationSpec(d.type).credential;
+      const wrong = CREDENTIAL_FIELDS.filter((f) => input[f] && f !== cred?.field);
+      if (wrong.length) throw new AppError(ErrorCode.Validation, 'The request body is not valid.', wrong.map((f) => ({ path: f, message: credentialRefusal(d.type, f) })));
+      const rotated = cred ? input[cred.field] : undefined;
       if (rotated) {
-        if (input.secret && d.type !== 'webhook') throw new AppError(ErrorCode.Validation, 'The request body is not valid.', [{ path: 'secret', message: 'only webhooks have a signing secret' }]);
-        if (d.type === 'webhook' && d.secretEnc) {
+        if (cred?.overlap && d.secretEnc) {
           // Both secrets sign for a day, so receivers can switch without losing a delivery.
           d.previousSecretEnc = d.secretEnc;
           d.previousSecretUntil = new Date(Date.now() + ROTATION_OVERLAP_MS);

@@ -1,6 +1,7 @@
 import { Alert, Badge, Button, Code, Drawer, Group, Modal, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
+import { DESTINATION_SPECS, type DestinationType, destinationSpec } from '@audit-trail/audit-core/browser';
 import { Confirm } from '../admin/confirm';
 import { type Account, api, ApiError, type WorkspaceView, problemText } from '../lib/api';
 import { localInputToIso } from '../lib/local-time';
@@ -9,7 +10,7 @@ import { useToast } from '../lib/toast';
 
 export interface DestinationView {
   id: string;
-  type: 'webhook' | 'segment' | 'splunk_hec' | 'datadog' | 'slack';
+  type: DestinationType;
   name: string;
   url: string;
   format: 'native' | 'ocsf' | 'cloudevents';
@@ -41,14 +42,8 @@ interface DeliveryView {
   test: boolean;
 }
 
-/** Each receiver type: what to call it, where it listens, and which credential it takes. */
-const TYPES: Record<DestinationView['type'], { label: string; url: string; credential?: { field: 'secret' | 'token' | 'write_key'; label: string; optional?: boolean } }> = {
-  webhook: { label: 'Webhook', url: 'https://siem.example.com/audit', credential: { field: 'secret', label: 'Signing secret (empty: we generate one)', optional: true } },
-  segment: { label: 'Segment', url: 'https://api.segment.io/v1/batch', credential: { field: 'write_key', label: 'Write key' } },
-  splunk_hec: { label: 'Splunk HEC', url: 'https://splunk.example.com:8088', credential: { field: 'token', label: 'HEC token' } },
-  datadog: { label: 'Datadog', url: 'https://http-intake.logs.datadoghq.com/api/v2/logs', credential: { field: 'token', label: 'API key' } },
-  slack: { label: 'Slack', url: 'https://hooks.slack.com/services/…' },
-};
+/** Each receiver type's label, example URL and credential come from its spec in the domain library. */
+const spec = (type: DestinationType) => destinationSpec(type);
 
 /** A text field of a submitted form ('' when absent). */
 const text = (f: FormData, name: string) => {
@@ -62,8 +57,8 @@ const list = (v: string) =>
     .filter(Boolean);
 
 /** The credential field of a submitted form, when one was typed. */
-function credentialOf(f: FormData, type: DestinationView['type']): Record<string, string> {
-  const field = TYPES[type].credential?.field;
+function credentialOf(f: FormData, type: DestinationType): Record<string, string> {
+  const field = spec(type).credential?.field;
   const v = field ? text(f, field) : '';
   return field && v ? { [field]: v } : {};
 }
@@ -132,7 +127,7 @@ export function ForwardingPage({ account }: { account: Account }) {
         </Alert>
       )}
       {destinations.isLoading && <ListSkeleton label="Loading destinations" />}
-      {!destinations.isLoading && rows.length === 0 && <Text c="dimmed">No destinations yet. Add a webhook, Segment, Splunk, Datadog or Slack.</Text>}
+      {!destinations.isLoading && rows.length === 0 && <Text c="dimmed">No destinations yet. Add one: {DESTINATION_SPECS.map((s) => s.label).join(', ')}.</Text>}
       {rows.length > 0 && (
         <Table withTableBorder aria-label="Destinations">
           <Table.Thead>
@@ -155,7 +150,7 @@ export function ForwardingPage({ account }: { account: Account }) {
                   </Text>
                 </Table.Td>
                 <Table.Td>
-                  {TYPES[d.type].label} · {d.format}
+                  {spec(d.type).label} · {d.format}
                 </Table.Td>
                 <Table.Td>{d.scope === 'account' ? 'Account' : 'Workspace'}</Table.Td>
                 <Table.Td>
@@ -229,13 +224,13 @@ export function ForwardingPage({ account }: { account: Account }) {
 }
 
 function CreateDestination({ opened, onClose, onCreated }: { opened: boolean; onClose: () => void; onCreated: (d: DestinationView) => void }) {
-  const [type, setType] = useState<DestinationView['type']>('webhook');
+  const [type, setType] = useState<DestinationType>('webhook');
   const [scope, setScope] = useState<'account' | 'workspace'>('account');
   const [workspaceId, setWorkspaceId] = useState<string | null>(null);
   const [format, setFormat] = useState<string | null>('native');
   const workspaces = useQuery({ queryKey: ['workspaces'], queryFn: () => api<{ data: WorkspaceView[] }>('GET', '/v1/workspaces'), enabled: opened });
   const create = useMutation({ mutationFn: (body: Record<string, unknown>) => api<DestinationView>('POST', '/v1/destinations', body), onSuccess: onCreated });
-  const spec = TYPES[type];
+  const t = spec(type);
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
@@ -250,13 +245,20 @@ function CreateDestination({ opened, onClose, onCreated }: { opened: boolean; on
     <Modal opened={opened} onClose={onClose} title="Add a destination" size="lg">
       <form onSubmit={submit} aria-label="Add a destination" key={type}>
         <Stack>
-          <Select label="Type" value={type} onChange={(v) => v && setType(v as DestinationView['type'])} data={Object.entries(TYPES).map(([value, t]) => ({ value, label: t.label }))} allowDeselect={false} />
+          <Select label="Type" value={type} onChange={(v) => v && setType(v)} data={DESTINATION_SPECS.map((s) => ({ value: s.type, label: s.label }))} allowDeselect={false} />
           <TextInput label="Name" name="name" required error={fieldError('name')} />
-          <TextInput label="URL" name="url" placeholder={spec.url} required={type === 'webhook' || type === 'splunk_hec' || type === 'slack'} error={fieldError('url')} />
-          {spec.credential && (
-            <TextInput label={spec.credential.label} name={spec.credential.field} type="password" required={!spec.credential.optional} error={fieldError(spec.credential.field)} autoComplete="off" />
+          <TextInput label="URL" name="url" placeholder={t.exampleUrl} required={!t.defaultUrl} error={fieldError('url')} />
+          {t.credential && (
+            <TextInput
+              label={t.credential.generated ? `${t.credential.label} (empty: we generate one)` : t.credential.label}
+              name={t.credential.field}
+              type="password"
+              required={t.credential.required}
+              error={fieldError(t.credential.field)}
+              autoComplete="off"
+            />
           )}
-          {type !== 'slack' && (
+          {t.takesFormat && (
             <Select
               label="Payload format"
               value={format}
@@ -304,7 +306,7 @@ function EditDestination({ d, onClose, onSaved }: { d: DestinationView | null; o
   const [format, setFormat] = useState<string | null>(null);
   const save = useMutation({ mutationFn: (body: Record<string, unknown>) => api<DestinationView>('PATCH', `/v1/destinations/${d?.id}`, body), onSuccess: onSaved });
   if (!d) return null;
-  const spec = TYPES[d.type];
+  const t = spec(d.type);
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
@@ -327,21 +329,21 @@ function EditDestination({ d, onClose, onSaved }: { d: DestinationView | null; o
           <TextInput
             label="URL"
             name="url"
-            defaultValue={d.type === 'slack' ? '' : d.url}
-            placeholder={d.type === 'slack' ? 'Empty: keep the current Slack webhook' : spec.url}
+            defaultValue={t.maskUrl ? '' : d.url}
+            placeholder={t.maskUrl ? `Empty: keep the current ${t.label} URL` : t.exampleUrl}
             error={fieldError('url')}
           />
-          {spec.credential && (
+          {t.credential && (
             <TextInput
-              label={d.type === 'webhook' ? 'New signing secret' : `New ${spec.credential.label.toLowerCase()}`}
-              name={spec.credential.field}
+              label={`New ${t.credential.label.toLowerCase()}`}
+              name={t.credential.field}
               type="password"
               autoComplete="off"
-              description={d.type === 'webhook' ? 'Empty: keep the current secret. A new one signs at once; the old one also signs for a while.' : 'Empty: keep the current one.'}
-              error={fieldError(spec.credential.field)}
+              description={t.credential.overlap ? 'Empty: keep the current secret. A new one signs at once; the old one also signs for a while.' : 'Empty: keep the current one.'}
+              error={fieldError(t.credential.field)}
             />
           )}
-          {d.type !== 'slack' && (
+          {t.takesFormat && (
             <Select
               label="Payload format"
               value={format ?? d.format}
