@@ -1,23 +1,17 @@
+import { isAccountAdmin } from '@audit-trail/audit-core/browser';
 import { AppShell, Button, Center, Group, Loader, NavLink, Select, Skeleton, Stack, Text, Title } from '@mantine/core';
-import { lazy, Suspense } from 'react';
+import { type ComponentType, lazy, Suspense } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Navigate, Route, Routes, useLocation, useNavigate, Link } from 'react-router';
 import { type Account, api, ApiError, problemText } from './lib/api';
 import { useToast } from './lib/toast';
-import { ExportsPage } from './exports/exports';
-import { AuditLogPage } from './pages/AuditLogPage';
 import { AuthPage } from './pages/AuthPage';
+import { accessorOf, mayOpen, PAGES, type PageProps } from './pages';
 
-// The log page is what people open; every other page loads when first visited.
-const ForwardingPage = lazy(() => import('./forwarding/forwarding-page').then((m) => ({ default: m.ForwardingPage })));
-const IntegrityPage = lazy(() => import('./integrity/integrity-page').then((m) => ({ default: m.IntegrityPage })));
-const BillingPage = lazy(() => import('./pages/BillingPage').then((m) => ({ default: m.BillingPage })));
-const RetentionPage = lazy(() => import('./retention/retention-page').then((m) => ({ default: m.RetentionPage })));
 const AcceptInvitationPage = lazy(() => import('./admin/accept-invitation-page').then((m) => ({ default: m.AcceptInvitationPage })));
-const ApiKeysPage = lazy(() => import('./admin/api-keys-page').then((m) => ({ default: m.ApiKeysPage })));
-const MembersPage = lazy(() => import('./admin/members-page').then((m) => ({ default: m.MembersPage })));
-const CatalogPage = lazy(() => import('./catalog/catalog-page').then((m) => ({ default: m.CatalogPage })));
-const WorkspacesPage = lazy(() => import('./admin/workspaces-page').then((m) => ({ default: m.WorkspacesPage })));
+
+/** Each registered page as a component: eager ones as they are, the rest loaded when first visited. */
+const COMPONENTS = new Map<string, ComponentType<PageProps>>(PAGES.map((p) => [p.path, 'eager' in p.page ? p.page.eager : lazy(p.page.load)]));
 
 /** What a page shows while its code or first data arrives. */
 export function PageSkeleton() {
@@ -111,10 +105,9 @@ function Shell({ account }: { account: Account }) {
   const navigate = useNavigate();
   const qc = useQueryClient();
   const location = useLocation();
-  const isAdmin = account.me.kind === 'api_key' || account.me.role === 'owner' || account.me.role === 'admin';
-  // A member reads only the logs of workspaces they administer, and without any, no log at all.
-  const readsLogs = account.audit_log_enabled && (isAdmin || (account.me.admin_workspace_ids?.length ?? 0) > 0);
-  const logs = account.audit_log_enabled && isAdmin;
+  const isAdmin = isAccountAdmin(accessorOf(account));
+  const open = PAGES.filter((p) => mayOpen(p, account));
+  const readsLogs = open.some((p) => p.path === '/audit-log');
   const signOut = async () => {
     await api('POST', '/v1/auth/logout').catch(() => undefined);
     qc.clear();
@@ -134,30 +127,17 @@ function Shell({ account }: { account: Account }) {
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label="Main">
-        {readsLogs && <NavLink component={Link} to="/audit-log" label="Audit Log" active={location.pathname.startsWith('/audit-log')} />}
-        {readsLogs && <NavLink component={Link} to="/exports" label="Exports" active={location.pathname.startsWith('/exports')} />}
-        {logs && <NavLink component={Link} to="/forwarding" label="Forwarding" active={location.pathname.startsWith('/forwarding')} />}
-        {logs && <NavLink component={Link} to="/integrity" label="Integrity" active={location.pathname.startsWith('/integrity')} />}
-        {logs && <NavLink component={Link} to="/retention" label="Retention" active={location.pathname.startsWith('/retention')} />}
-        {readsLogs && <NavLink component={Link} to="/catalog" label="Catalog" active={location.pathname.startsWith('/catalog')} />}
-        {isAdmin && <NavLink component={Link} to="/api-keys" label="API Keys" active={location.pathname.startsWith('/api-keys')} />}
-        {isAdmin && <NavLink component={Link} to="/members" label="Members" active={location.pathname.startsWith('/members')} />}
-        {isAdmin && <NavLink component={Link} to="/workspaces" label="Workspaces" active={location.pathname.startsWith('/workspaces')} />}
-        <NavLink component={Link} to="/billing" label="Billing" active={location.pathname.startsWith('/billing')} />
+        {open.map((p) => (
+          <NavLink key={p.path} component={Link} to={p.path} label={p.label} active={location.pathname.startsWith(p.path)} />
+        ))}
       </AppShell.Navbar>
       <AppShell.Main>
         <Suspense fallback={<PageSkeleton />}>
           <Routes>
-            <Route path="/audit-log" element={readsLogs ? <AuditLogPage account={account} /> : <Navigate to="/" replace />} />
-            <Route path="/exports" element={readsLogs ? <ExportsPage /> : <Navigate to="/" replace />} />
-            <Route path="/forwarding" element={logs ? <ForwardingPage account={account} /> : <Navigate to="/" replace />} />
-            <Route path="/integrity" element={logs ? <IntegrityPage account={account} /> : <Navigate to="/" replace />} />
-            <Route path="/retention" element={logs ? <RetentionPage account={account} /> : <Navigate to="/" replace />} />
-            <Route path="/catalog" element={readsLogs ? <CatalogPage canEdit={isAdmin} /> : <Navigate to="/" replace />} />
-            <Route path="/api-keys" element={isAdmin ? <ApiKeysPage /> : <Navigate to="/" replace />} />
-            <Route path="/members" element={isAdmin ? <MembersPage account={account} /> : <Navigate to="/" replace />} />
-            <Route path="/workspaces" element={isAdmin ? <WorkspacesPage /> : <Navigate to="/" replace />} />
-            <Route path="/billing" element={<BillingPage account={account} />} />
+            {PAGES.map((p) => {
+              const Page = COMPONENTS.get(p.path) as ComponentType<PageProps>;
+              return <Route key={p.path} path={p.path} element={mayOpen(p, account) ? <Page account={account} isAdmin={isAdmin} /> : <Navigate to="/" replace />} />;
+            })}
             <Route path="/invitations/:token" element={<AcceptInvitationPage />} />
             <Route
               path="*"

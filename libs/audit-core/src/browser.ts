@@ -4,3 +4,4 @@
  * trees, signatures and redaction, which need node:crypto.)
  */
 export * from './destinations';
+export * from './access';

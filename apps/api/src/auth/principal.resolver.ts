@@ -3,6 +3,7 @@ import { API_KEY_SCOPES, apiKeyByHash, type ApiKeyScope, Database, sessionByHash
 import { planOrFree } from '@audit-trail/plans';
 import type { Principal } from '../common/principal';
 import { sha256 } from './secrets';
+import { isAccountAdmin } from '@audit-trail/audit-core';
 
 /** How long a resolved API key is trusted without asking the database (revocation latency). */
 const KEY_TTL_MS = 1000;
@@ -72,7 +73,7 @@ export class PrincipalResolver {
   async session(token: string): Promise<(Principal & { csrfToken: string }) | null> {
     const row = await sessionByHash(this.db, sha256(token));
     if (!row) return null;
-    const isAdmin = row.role === 'owner' || row.role === 'admin';
+    const isAdmin = isAccountAdmin({ kind: 'session', role: row.role });
     const scopes: ReadonlySet<ApiKeyScope> = isAdmin
       ? ALL_SCOPES
       : row.workspace_ids.length > 0

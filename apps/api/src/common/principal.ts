@@ -46,9 +46,5 @@ export function requestMeta(req: FastifyRequest): RequestMeta {
   return { ip: req.ip ?? null, userAgent: typeof ua === 'string' ? ua.slice(0, 1024) : null };
 }
 
-/** Can this principal read or administer the log of `workspaceId` (null = the account log)? */
-export function canAccessLog(p: Principal, workspaceId: string | null): boolean {
-  if (p.kind === 'api_key') return p.boundWorkspaceId === null || p.boundWorkspaceId === workspaceId;
-  if (p.role === 'owner' || p.role === 'admin') return true;
-  return workspaceId !== null && p.adminWorkspaceIds.includes(workspaceId);
-}
+/** Can this principal read or administer the log of `workspaceId` (null = the account log)? The one rule, in audit-core. */
+export { canAccessLog, isAccountAdmin } from '@audit-trail/audit-core';

@@ -9,7 +9,7 @@ import { describeExportWindow, exportWindowStart, hasEntitlement, mayExportFrom,
 import type { Queue } from 'bullmq';
 import type { Readable } from 'node:stream';
 import { AppError, ErrorCode, notFound, RouteHiddenError } from '../common/errors';
-import type { Principal, RequestMeta } from '../common/principal';
+import { canAccessLog, type Principal, type RequestMeta } from '../common/principal';
 import { CONFIG } from '../core/tokens';
 import { EventsService } from '../events/events.service';
 import { SelfAuditService } from '../self-audit/self-audit.service';
@@ -144,9 +144,7 @@ export class ExportsService {
 
   /** A workspace-bound key or a workspace admin sees only exports of their workspaces. */
   private visible(p: Principal, e: Export): boolean {
-    if (p.kind === 'api_key') return !p.boundWorkspaceId || e.workspaceId === p.boundWorkspaceId;
-    if (p.role === 'owner' || p.role === 'admin') return true;
-    return e.workspaceId !== null && p.adminWorkspaceIds.includes(e.workspaceId);
+    return canAccessLog(p, e.workspaceId);
   }
 
   /** The signed manifest beside a file, with the same link token (reading it is not a download of the events). */

@@ -27,7 +27,7 @@ interface Registration {
 }
 
 /** Platform and own actions with their counts; admins register their own actions with a metadata schema. */
-export function CatalogPage({ canEdit }: { canEdit: boolean }) {
+export function CatalogPage({ isAdmin: canEdit }: { isAdmin: boolean }) {
   const qc = useQueryClient();
   const toast = useToast();
   const catalog = useQuery({ queryKey: ['catalog'], queryFn: () => api<Catalog>('GET', '/v1/catalog') });
