@@ -5,3 +5,5 @@
  */
 export * from './destinations';
 export * from './access';
+export * from './contracts';
+export type { ApiEvent, EventSource } from './normalize';

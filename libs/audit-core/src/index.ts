@@ -1,5 +1,6 @@
 export * from './access';
 export * from './catalog';
+export * from './contracts';
 export * from './cursor';
 export * from './event.schema';
 export * from './ids';

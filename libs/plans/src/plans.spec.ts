@@ -1,6 +1,7 @@
 import {
   clampToViewWindow, describeViewWindow, entitlementsOf, hasEntitlement, isViewable, mayAddDestination, mayExportFrom,
   cheapestPlanWith, describeMissingEntitlement, planChangeRetention, planFromLookupKey, PLAN_IDS, retentionCutoff,
+  describeEntitlementValue, ENTITLEMENT_KEYS, ENTITLEMENT_LABELS, getPlan,
 } from './plans';
 
 const DAY = 86_400_000;
@@ -73,5 +74,23 @@ describe('missing entitlements', () => {
     expect(cheapestPlanWith('legal_hold')).toBe('enterprise');
     expect(cheapestPlanWith('integrity_proofs')).toBe('premium');
     expect(describeMissingEntitlement('premium', 'legal_hold', 'Legal holds')).toBe('Legal holds are not part of Premium; they come with Enterprise.');
+  });
+});
+
+describe('entitlement labels and values', () => {
+  it('labels every entitlement once, in the billing table order', () => {
+    expect([...ENTITLEMENT_KEYS].sort()).toEqual(Object.keys(getPlan('enterprise').entitlements).sort());
+    expect(new Set(ENTITLEMENT_KEYS).size).toBe(Object.keys(getPlan('free').entitlements).length);
+    for (const k of ENTITLEMENT_KEYS) expect(ENTITLEMENT_LABELS[k]).not.toBe('');
+  });
+
+  it('reads each value as the plans table shows it', () => {
+    const free = getPlan('free');
+    const enterprise = getPlan('enterprise');
+    expect(describeEntitlementValue('audit_log', free)).toBe('—');
+    expect(describeEntitlementValue('audit_log', enterprise)).toBe('Yes');
+    expect(describeEntitlementValue('view_window_days', free)).toBe('—');
+    expect(describeEntitlementValue('retention_days', getPlan('essentials'))).toMatch(/^\d+ days$/);
+    expect(describeEntitlementValue('forwarding_destinations', enterprise)).toBe(enterprise.entitlements.forwarding_destinations === null ? 'Unlimited' : String(enterprise.entitlements.forwarding_destinations));
   });
 });

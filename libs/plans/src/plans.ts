@@ -87,6 +87,34 @@ export const DEFAULT_PLAN: PlanId = 'free';
 /** Days a shorter retention waits after a downgrade before it purges anything. */
 export const DEFAULT_DOWNGRADE_GRACE_DAYS = 30;
 
+/**
+ * What people call each entitlement (the billing table, messages). Typed
+ * against Entitlements: an entitlement added without a label, or a label
+ * for one that does not exist, does not compile.
+ */
+export const ENTITLEMENT_LABELS: Readonly<Record<keyof Entitlements, string>> = {
+  audit_log: 'Audit log',
+  view_window_days: 'How far back you can read',
+  export_window_days: 'How far back you can export',
+  retention_days: 'How long events are kept',
+  forwarding_destinations: 'Forwarding destinations',
+  integrity_proofs: 'Integrity proofs',
+  legal_hold: 'Legal hold',
+};
+
+/** The entitlements in the order plans are compared (every key of Entitlements, once). */
+export const ENTITLEMENT_KEYS = Object.keys(ENTITLEMENT_LABELS) as (keyof Entitlements)[];
+
+/** How a plan's value of one entitlement reads in the plans table. */
+export function describeEntitlementValue<K extends keyof Entitlements>(key: K, plan: Plan): string {
+  const value: Entitlements[K] = plan.entitlements[key];
+  if (typeof value === 'boolean') return value ? 'Yes' : '—';
+  // Without the audit log, the windows and retention mean nothing; destinations still exist.
+  if (!plan.entitlements.audit_log && key !== 'forwarding_destinations') return '—';
+  if (value === null) return key === 'forwarding_destinations' ? 'Unlimited' : key === 'retention_days' ? '—' : 'Everything';
+  return key.endsWith('_days') ? `${String(value)} days` : String(value);
+}
+
 export type BooleanEntitlement = {
   [K in keyof Entitlements]: Entitlements[K] extends boolean ? K : never;
 }[keyof Entitlements];

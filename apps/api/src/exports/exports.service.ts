@@ -1,6 +1,6 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { type ExportRequest, newId } from '@audit-trail/audit-core';
+import { type ExportRequest, type ExportView, newId } from '@audit-trail/audit-core';
 import { type AppConfig } from '@audit-trail/config';
 import { Account, Database, emExecutor, Export, markExportFailed, type StoredExportFilters, TenantOrm, User } from '@audit-trail/data';
 import { exportJobId, JOBS, QUEUES, type RunExportPayload } from '@audit-trail/queues';
@@ -38,7 +38,7 @@ export class ExportsService {
     return e.scope === 'workspace' && ids && ids.length === 1 ? ids[0] : null;
   }
 
-  view(e: Export, p: Principal, baseUrl: string) {
+  view(e: Export, p: Principal, baseUrl: string): ExportView {
     let download_url: string | null = null;
     let link_expires_at: string | null = null;
     let manifest_url: string | null = null;

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
-import { destinationSpec, newId } from '@audit-trail/audit-core';
+import { destinationSpec, type DestinationView, newId } from '@audit-trail/audit-core';
 import { type AppConfig } from '@audit-trail/config';
 import { Database, Destination, DestinationDelivery, DestinationReplay, emExecutor, TenantOrm } from '@audit-trail/data';
 import { checkDestinationUrl, type DestinationRow, loadDestination, SecretBox, sendTest, startingCursor } from '@audit-trail/engines';
@@ -17,7 +17,7 @@ import { CREDENTIAL_FIELDS, credentialRefusal, type CreateDestination, type Upda
 const ROTATION_OVERLAP_MS = 24 * 3_600_000;
 
 /** What a destination shows: never a secret. A URL that is a secret itself (Slack's) is masked by its type's spec. */
-export function destinationView(d: Destination) {
+export function destinationView(d: Destination): DestinationView {
   const mask = destinationSpec(d.type).maskUrl;
   const url = mask ? mask(d.url) : d.url;
   return {

@@ -1,32 +1,13 @@
 import { Alert, Badge, Button, Code, Drawer, Group, Modal, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { DESTINATION_SPECS, type DestinationType, destinationSpec } from '@audit-trail/audit-core/browser';
+import { DESTINATION_SPECS, type DestinationType, type DestinationView, destinationSpec } from '@audit-trail/audit-core/browser';
 import { Confirm } from '../admin/confirm';
 import { type Account, api, ApiError, type WorkspaceView, problemText } from '../lib/api';
 import { localInputToIso } from '../lib/local-time';
 import { ListSkeleton } from '../lib/skeleton';
 import { useToast } from '../lib/toast';
 
-export interface DestinationView {
-  id: string;
-  type: DestinationType;
-  name: string;
-  url: string;
-  format: 'native' | 'ocsf' | 'cloudevents';
-  scope: 'account' | 'workspace';
-  workspace_id: string | null;
-  filter: { actions: string[]; categories: string[] };
-  enabled: boolean;
-  disabled_reason: string | null;
-  failing_since: string | null;
-  next_attempt_at: string | null;
-  last_delivered_at: string | null;
-  last_error: string | null;
-  secret?: string;
-  has_secret?: boolean;
-  previous_secret_until?: string | null;
-}
 
 interface DeliveryView {
   id: string;

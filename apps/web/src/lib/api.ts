@@ -1,3 +1,6 @@
+import type { EntryView } from '@audit-trail/audit-core/browser';
+import type { Entitlements, Plan } from '@audit-trail/plans';
+
 /** A problem+json answer, thrown by `api()` so pages can show the API's own words. */
 export class ApiError extends Error {
   constructor(
@@ -36,41 +39,18 @@ export interface Account {
   plan: string;
   plan_name: string;
   audit_log_enabled: boolean;
-  entitlements: { view_window_days: number | null; export_window_days: number | null; retention_days: number | null; legal_hold: boolean; forwarding_destinations: number | null; integrity_proofs: boolean };
+  entitlements: Entitlements;
   retention: { days: number | null; previous_days: number | null; grace_until: string | null; cutoff: string | null; next_purge_at: string | null };
   me: { kind: string; user_id?: string; email?: string; role?: string; admin_workspace_ids?: string[] };
   /** Every account the signed-in person belongs to (empty for an API key). */
   accounts: { id: string; name: string; role: string }[];
   billing_mode: 'static' | 'stripe';
   retention_grace_until: string | null;
-  plans: { id: string; name: string; entitlements: Record<string, number | boolean | null> }[];
+  plans: Plan[];
 }
 
-export interface AuditEvent {
-  id: string;
-  /** Present on plans with integrity proofs: the event is in the sealed Merkle tree. */
-  sealed?: boolean;
-  workspace_id: string | null;
-  action: string;
-  category: string;
-  occurred_at: string;
-  actor_type: string;
-  actor_id: string | null;
-  actor_email: string | null;
-  actor_name: string | null;
-  target_type: string | null;
-  target_id: string | null;
-  target_name: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  outcome: string;
-  metadata: Record<string, unknown> | null;
-  changes: { before?: Record<string, unknown> | null; after?: Record<string, unknown> | null } | null;
-  /** `platform`: written by Audit Trail itself; `api`: sent by your systems over the API. */
-  source: 'platform' | 'api';
-  /** The key that sent it, or performed the administration it records. */
-  api_key_id: string | null;
-}
+/** One entry of a log page: the API's own type. */
+export type AuditEvent = EntryView;
 
 export interface EventPage {
   entries: AuditEvent[];
@@ -78,25 +58,7 @@ export interface EventPage {
   window: { from: string | null; to: string; clamped: boolean };
 }
 
-export interface ExportView {
-  id: string;
-  status: 'queued' | 'running' | 'completed' | 'failed' | 'expired';
-  format: 'csv' | 'ndjson';
-  gzip: boolean;
-  scope: 'account' | 'workspace';
-  workspace_id: string | null;
-  filters: Record<string, unknown> & { from: string; to: string };
-  progress: number;
-  row_count: number;
-  bytes: number;
-  sha256: string | null;
-  download_url: string | null;
-  link_expires_at: string | null;
-  expires_at: string | null;
-  error: string | null;
-  created_at: string;
-  completed_at: string | null;
-}
+export type { DestinationView, ExportView } from '@audit-trail/audit-core/browser';
 
 export interface LegalHoldView {
   id: string;

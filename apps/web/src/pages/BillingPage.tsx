@@ -1,25 +1,7 @@
 import { Alert, Badge, Button, Code, Group, Stack, Table, Text, Title } from '@mantine/core';
-import { DEFAULT_PLAN } from '@audit-trail/plans';
+import { DEFAULT_PLAN, describeEntitlementValue, ENTITLEMENT_KEYS, ENTITLEMENT_LABELS } from '@audit-trail/plans';
 import { useState } from 'react';
 import { type Account, api, ApiError } from '../lib/api';
-
-const ROWS: { key: string; label: string }[] = [
-  { key: 'audit_log', label: 'Audit log' },
-  { key: 'view_window_days', label: 'How far back you can read' },
-  { key: 'export_window_days', label: 'How far back you can export' },
-  { key: 'retention_days', label: 'How long events are kept' },
-  { key: 'forwarding_destinations', label: 'Forwarding destinations' },
-  { key: 'integrity_proofs', label: 'Integrity proofs' },
-  { key: 'legal_hold', label: 'Legal hold' },
-];
-
-function cell(key: string, value: number | boolean | null | undefined, auditLog: boolean): string {
-  if (typeof value === 'boolean') return value ? 'Yes' : '—';
-  if (!auditLog && key !== 'forwarding_destinations') return '—';
-  if (value === null || value === undefined) return key === 'forwarding_destinations' ? 'Unlimited' : key === 'retention_days' ? '—' : 'Everything';
-  if (key.endsWith('_days')) return `${String(value)} days`;
-  return String(value);
-}
 
 export function BillingPage({ account }: { account: Account }) {
   const [error, setError] = useState<string | null>(null);
@@ -68,11 +50,11 @@ export function BillingPage({ account }: { account: Account }) {
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
-          {ROWS.map((r) => (
-            <Table.Tr key={r.key}>
-              <Table.Td>{r.label}</Table.Td>
+          {ENTITLEMENT_KEYS.map((key) => (
+            <Table.Tr key={key}>
+              <Table.Td>{ENTITLEMENT_LABELS[key]}</Table.Td>
               {account.plans.map((p) => (
-                <Table.Td key={p.id}>{cell(r.key, p.entitlements[r.key], Boolean(p.entitlements.audit_log))}</Table.Td>
+                <Table.Td key={p.id}>{describeEntitlementValue(key, p)}</Table.Td>
               ))}
             </Table.Tr>
           ))}
