@@ -3,7 +3,7 @@ import { Inject, Logger } from '@nestjs/common';
 import { type AppConfig } from '@audit-trail/config';
 import { Database, deliveriesDue } from '@audit-trail/data';
 import { type DeliverPayload, deliverJobId, JOBS, QUEUES } from '@audit-trail/queues';
-import { type DeliveryOptions, type DeliveryOutcome, deliverNext, deliverReplay, EventWriter, recordSystemEvent, SecretBox } from '@audit-trail/engines';
+import { AuditWriter, deliverNext, deliverReplay, type DeliveryOptions, type DeliveryOutcome, EventWriter, SecretBox } from '@audit-trail/engines';
 import type { Job, Queue } from 'bullmq';
 import { CONFIG } from './tokens';
 
@@ -24,7 +24,7 @@ const SLICE_MS = 2000;
 })
 export class ForwardingProcessor extends WorkerHost {
   private readonly logger = new Logger(ForwardingProcessor.name);
-  private readonly writer: EventWriter;
+  private readonly audit: AuditWriter;
   private readonly options: DeliveryOptions;
 
   constructor(
@@ -33,7 +33,7 @@ export class ForwardingProcessor extends WorkerHost {
     @InjectQueue(QUEUES.forwarding) private readonly queue: Queue<DeliverPayload>,
   ) {
     super();
-    this.writer = new EventWriter(db);
+    this.audit = new AuditWriter(db, new EventWriter(db));
     this.options = {
       box: new SecretBox(config.SESSION_SECRET),
       allowPrivate: config.FORWARDING_ALLOW_PRIVATE,
@@ -80,10 +80,10 @@ export class ForwardingProcessor extends WorkerHost {
     } while (outcome.kind === 'delivered' && outcome.more && Date.now() < until);
     if (outcome.kind === 'disabled') {
       this.logger.warn(`destination ${p.destinationId} disabled: ${outcome.reason}`);
-      await recordSystemEvent(this.db, this.writer, {
+      await this.audit.recordForJob({
         accountId: p.accountId,
         action: 'destination.disabled',
-        actor: { id: 'forwarding', name: 'Forwarding' },
+        actor: { type: 'system', id: 'forwarding', name: 'Forwarding' },
         target: { type: 'destination', id: p.destinationId },
         metadata: { reason: outcome.reason },
       });

@@ -3,7 +3,7 @@ import { Inject, Logger } from '@nestjs/common';
 import { type AppConfig } from '@audit-trail/config';
 import { Database } from '@audit-trail/data';
 import { QUEUES, type RunRetentionPayload } from '@audit-trail/queues';
-import { checkpointBeforePurge, EventWriter, type RetentionReport, runRetention, sealableLogs, type SigningKey } from '@audit-trail/engines';
+import { AuditWriter, checkpointBeforePurge, EventWriter, type RetentionReport, runRetention, sealableLogs, type SigningKey } from '@audit-trail/engines';
 import type { Job } from 'bullmq';
 import { CONFIG, RETENTION_DB, SIGNING_KEY } from './tokens';
 
@@ -15,7 +15,7 @@ import { CONFIG, RETENTION_DB, SIGNING_KEY } from './tokens';
 @Processor(QUEUES.retention, { concurrency: 1 })
 export class RetentionProcessor extends WorkerHost {
   private readonly logger = new Logger(RetentionProcessor.name);
-  private readonly writer: EventWriter;
+  private readonly audit: AuditWriter;
 
   constructor(
     @Inject(RETENTION_DB) private readonly retentionDb: Database,
@@ -24,7 +24,7 @@ export class RetentionProcessor extends WorkerHost {
     @Inject(SIGNING_KEY) private readonly key: SigningKey,
   ) {
     super();
-    this.writer = new EventWriter(db);
+    this.audit = new AuditWriter(db, new EventWriter(db));
   }
 
   async process(job: Job<RunRetentionPayload>): Promise<RetentionReport> {
@@ -47,7 +47,7 @@ export class RetentionProcessor extends WorkerHost {
       accountIds: payload.accountIds,
       batchSize: this.config.RETENTION_BATCH_SIZE,
       throttle: this.config.RETENTION_THROTTLE,
-      audit: { db: this.db, writer: this.writer },
+      audit: this.audit,
     });
     this.logger.log(
       `retention: ${report.purged_total} events purged over ${report.accounts.filter((a) => a.purged > 0).length} accounts; partitions dropped: ${report.partitions_dropped.join(', ') || 'none'}`,

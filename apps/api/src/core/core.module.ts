@@ -5,7 +5,7 @@ import { type AppConfig } from '@audit-trail/config';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Database, ormOptions, TenantOrm } from '@audit-trail/data';
 import { DEFAULT_JOB_OPTIONS, QUEUES, redisConnection } from '@audit-trail/queues';
-import { EventWriter } from '@audit-trail/engines';
+import { AuditWriter, EventWriter } from '@audit-trail/engines';
 import Redis from 'ioredis';
 import { MetricsService } from './metrics.service';
 import { CONFIG, REDIS } from './tokens';
@@ -35,6 +35,7 @@ export class CoreModule implements OnApplicationShutdown {
           useFactory: (db: Database, metrics: MetricsService) =>
             new EventWriter(db, { onCommitted: (n) => metrics.eventsIngested.inc(n) }),
         },
+        { provide: AuditWriter, inject: [Database, EventWriter], useFactory: (db: Database, writer: EventWriter) => new AuditWriter(db, writer) },
         {
           provide: REDIS,
           useFactory: () => {
@@ -51,7 +52,7 @@ export class CoreModule implements OnApplicationShutdown {
         },
         { provide: TenantOrm, inject: [MikroORM], useFactory: (orm: MikroORM) => new TenantOrm(orm) },
       ],
-      exports: [CONFIG, Database, MetricsService, EventWriter, REDIS, TenantOrm, BullModule],
+      exports: [CONFIG, Database, MetricsService, EventWriter, AuditWriter, REDIS, TenantOrm, BullModule],
     };
   }
 

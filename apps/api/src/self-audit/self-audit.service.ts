@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { type EventInput, normalizeEvent } from '@audit-trail/audit-core';
+import type { EventInput } from '@audit-trail/audit-core';
 import { type SqlExecutor } from '@audit-trail/data';
-import { EventWriter } from '@audit-trail/engines';
-import { hasEntitlement, type PlanId } from '@audit-trail/plans';
+import { AuditWriter, type PlatformRecord } from '@audit-trail/engines';
+import type { PlanId } from '@audit-trail/plans';
 import type { Principal, RequestMeta } from '../common/principal';
 
 export type AuditActor =
@@ -49,40 +49,34 @@ function actorOf(a: AuditActor): EventInput['actor'] {
 /**
  * The platform audits itself: administrative actions are written to the
  * tenant's own log, in the same transaction as the change they describe.
+ * This adapts the API's principals to the platform's one audit writer.
  */
 @Injectable()
 export class SelfAuditService {
-  constructor(private readonly writer: EventWriter) {}
+  constructor(private readonly audit: AuditWriter) {}
 
   async record(exec: SqlExecutor, e: SelfAuditEvent): Promise<void> {
-    if (!hasEntitlement(e.plan, 'audit_log')) return;
-    await this.writer.writeInTransaction(exec, e.accountId, [this.toRecord(e)]);
+    await this.audit.record(exec, e.plan, this.toRecord(e));
   }
 
   /** A platform record with no change to sit next to (a read of the log): through group commit. */
   async recordNow(e: SelfAuditEvent): Promise<void> {
-    if (!hasEntitlement(e.plan, 'audit_log')) return;
-    await this.writer.writePlatform(e.accountId, [this.toRecord(e)]);
+    await this.audit.recordNow(e.plan, this.toRecord(e));
   }
 
-  private toRecord(e: SelfAuditEvent) {
-    return normalizeEvent(
-      {
-        action: e.action,
-        actor: actorOf(e.actor),
-        target: e.target,
-        context: e.meta ? { ip: e.meta.ip ?? undefined, user_agent: e.meta.userAgent ?? undefined } : undefined,
-        metadata: e.metadata,
-        changes: e.changes,
-        outcome: e.outcome,
-      },
-      {
-        accountId: e.accountId,
-        receivedAt: new Date(),
-        workspaceId: e.workspaceId ?? null,
-        // Administration performed with an API key names the key: "everything this key did".
-        apiKeyId: e.actor.kind === 'principal' && e.actor.principal.kind === 'api_key' ? e.actor.principal.apiKeyId : null,
-      },
-    );
+  private toRecord(e: SelfAuditEvent): PlatformRecord {
+    return {
+      accountId: e.accountId,
+      workspaceId: e.workspaceId ?? null,
+      action: e.action,
+      actor: actorOf(e.actor),
+      // Administration performed with an API key names the key: "everything this key did".
+      apiKeyId: e.actor.kind === 'principal' && e.actor.principal.kind === 'api_key' ? e.actor.principal.apiKeyId : null,
+      context: e.meta ? { ip: e.meta.ip ?? undefined, user_agent: e.meta.userAgent ?? undefined } : undefined,
+      target: e.target,
+      metadata: e.metadata,
+      changes: e.changes,
+      outcome: e.outcome,
+    };
   }
 }

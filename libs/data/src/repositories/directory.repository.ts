@@ -27,3 +27,8 @@ export interface DueDelivery {
 export async function deliveriesDue(db: Database): Promise<DueDelivery[]> {
   return db.withClient(async (c) => (await c.query<DueDelivery>('SELECT * FROM app_forwarding_due(now())')).rows);
 }
+
+/** The account's stored plan id (null: no such account, or not this tenant's). */
+export async function readAccountPlan(exec: SqlExecutor, accountId: string): Promise<string | null> {
+  return (await exec.query<{ plan: string }>('SELECT plan FROM accounts WHERE id = $1', [accountId])).rows[0]?.plan ?? null;
+}

@@ -13,65 +13,53 @@ export const EVENT_SELECT_LIST = EVENT_COLUMNS.map((c) => (c === 'ip' ? 'host(ip
 const SELECT_COLUMNS = EVENT_SELECT_LIST;
 
 /**
- * The statements that store one tenant's batch, as text with the batch as an
- * escaped literal, so a flush of several tenants is one round trip in the
- * simple-query protocol. When the batch has idempotency keys, a last SELECT
- * returns (key, event_id) for each of them.
+ * The one INSERT of events, for every writer. `input` is an SQL expression
+ * for the batch as JSON (a parameter or an escaped literal). With idempotency
+ * keys, a key seen before claims nothing and its event is not inserted; the
+ * second statement then says which stored id each key points to.
  */
-export function insertEventsSql(records: EventRecord[], escapeLiteral: (s: string) => string, accountId: string): { sql: string; returnsKeys: boolean } {
-  const json = escapeLiteral(JSON.stringify(records));
+function eventInsertStatements(input: string, keyLookup: { accountId: string; keys: string } | null): { insert: string; keyLookup: string | null } {
   const cols = EVENT_COLUMNS.join(', ');
-  const keys = records.filter((r) => r.idempotency_key !== null).map((r) => r.idempotency_key as string);
-  if (keys.length === 0) {
-    return { sql: `INSERT INTO audit_events (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::audit_events, ${json}::json)`, returnsKeys: false };
-  }
-  const keyList = keys.map((k) => escapeLiteral(k)).join(', ');
+  const rows = `SELECT ${cols} FROM json_populate_recordset(NULL::audit_events, ${input}::json)`;
+  if (!keyLookup) return { insert: `INSERT INTO audit_events (${cols}) ${rows}`, keyLookup: null };
   return {
-    sql:
-      `WITH input AS (SELECT ${cols} FROM json_populate_recordset(NULL::audit_events, ${json}::json)), ` +
+    insert:
+      `WITH input AS (${rows}), ` +
       `claimed AS (INSERT INTO event_idempotency (account_id, key, event_id, occurred_at) ` +
       `SELECT account_id, idempotency_key, id, occurred_at FROM input WHERE idempotency_key IS NOT NULL ` +
       `ON CONFLICT (account_id, key) DO NOTHING RETURNING event_id) ` +
-      `INSERT INTO audit_events (${cols}) SELECT * FROM input WHERE idempotency_key IS NULL OR id IN (SELECT event_id FROM claimed); ` +
-      `SELECT key AS idempotency_key, event_id FROM event_idempotency WHERE account_id = ${escapeLiteral(accountId)} AND key IN (${keyList})`,
-    returnsKeys: true,
+      `INSERT INTO audit_events (${cols}) SELECT * FROM input WHERE idempotency_key IS NULL OR id IN (SELECT event_id FROM claimed)`,
+    keyLookup: `SELECT key AS idempotency_key, event_id FROM event_idempotency WHERE account_id = ${keyLookup.accountId} AND key = ANY(${keyLookup.keys}::text[])`,
   };
 }
 
+const keysOf = (records: EventRecord[]) => records.filter((r) => r.idempotency_key !== null).map((r) => r.idempotency_key as string);
+
 /**
- * Insert a batch of one tenant's events in one statement. Events whose
- * idempotency key was used before are not inserted; the map says which
- * stored id each key points to.
+ * The statements that store one tenant's batch, as text with the batch as an
+ * escaped literal, so a flush of several tenants is one round trip in the
+ * simple-query protocol. When the batch has idempotency keys, a last SELECT
+ * returns (idempotency_key, event_id) for each of them.
+ */
+export function insertEventsSql(records: EventRecord[], escapeLiteral: (s: string) => string, accountId: string): { sql: string; returnsKeys: boolean } {
+  const keys = keysOf(records);
+  const lookup = keys.length ? { accountId: escapeLiteral(accountId), keys: `ARRAY[${keys.map((k) => escapeLiteral(k)).join(', ')}]` } : null;
+  const st = eventInsertStatements(escapeLiteral(JSON.stringify(records)), lookup);
+  return { sql: st.keyLookup ? `${st.insert}; ${st.keyLookup}` : st.insert, returnsKeys: st.keyLookup !== null };
+}
+
+/**
+ * Insert a batch of one tenant's events inside the caller's transaction (the
+ * same statements, with parameters). The map says which stored id each
+ * idempotency key points to.
  */
 export async function insertEvents(exec: SqlExecutor, accountId: string, records: EventRecord[]): Promise<Map<string, string>> {
-  const json = JSON.stringify(records);
-  const keys = records.filter((r) => r.idempotency_key !== null).map((r) => r.idempotency_key as string);
-  if (keys.length === 0) {
-    await exec.query(
-      `INSERT INTO audit_events (${EVENT_COLUMNS.join(', ')})
-       SELECT ${EVENT_COLUMNS.join(', ')} FROM json_populate_recordset(NULL::audit_events, $1::json)`,
-      [json],
-    );
-    return new Map();
-  }
-  await exec.query(
-    `WITH input AS (
-       SELECT ${EVENT_COLUMNS.join(', ')} FROM json_populate_recordset(NULL::audit_events, $1::json)
-     ), claimed AS (
-       INSERT INTO event_idempotency (account_id, key, event_id, occurred_at)
-       SELECT account_id, idempotency_key, id, occurred_at FROM input WHERE idempotency_key IS NOT NULL
-       ON CONFLICT (account_id, key) DO NOTHING
-       RETURNING event_id
-     )
-     INSERT INTO audit_events (${EVENT_COLUMNS.join(', ')})
-     SELECT * FROM input WHERE idempotency_key IS NULL OR id IN (SELECT event_id FROM claimed)`,
-    [json],
-  );
-  const { rows } = await exec.query<{ key: string; event_id: string }>(
-    'SELECT key, event_id FROM event_idempotency WHERE account_id = $1 AND key = ANY($2::text[])',
-    [accountId, keys],
-  );
-  return new Map(rows.map((r) => [r.key, r.event_id]));
+  const keys = keysOf(records);
+  const st = eventInsertStatements('$1', keys.length ? { accountId: '$1', keys: '$2' } : null);
+  await exec.query(st.insert, [JSON.stringify(records)]);
+  if (!st.keyLookup) return new Map();
+  const { rows } = await exec.query<{ idempotency_key: string; event_id: string }>(st.keyLookup, [accountId, keys]);
+  return new Map(rows.map((r) => [r.idempotency_key, r.event_id]));
 }
 
 export interface LogSelector {

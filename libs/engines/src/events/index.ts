@@ -1,2 +1,2 @@
+export * from './audit-writer';
 export * from './event-writer';
-export * from './system-event';

@@ -1,7 +1,6 @@
 import { entitlementsOf, planOrFree, retentionCutoff } from '@audit-trail/plans';
 import { type Database } from '@audit-trail/data';
-import type { EventWriter } from '../events/event-writer';
-import { recordSystemEvent } from '../events/system-event';
+import type { AuditWriter } from '../events/audit-writer';
 
 /** One account as the retention job sees it (app_retention_accounts()). */
 interface AccountRow {
@@ -55,7 +54,7 @@ export interface RunRetentionOptions {
    */
   beforePurge?: (accountId: string, cutoff: Date) => Promise<void>;
   /** Application-role pool and writer for the `retention.purged` self-audit event. */
-  audit?: { db: Database; writer: EventWriter };
+  audit?: AuditWriter;
 }
 
 /** The actor every purge is recorded under. */
@@ -235,14 +234,12 @@ async function deleteInBatches(db: Database, accountId: string, statement: (afte
   }
 }
 
-async function recordPurge(audit: NonNullable<RunRetentionOptions['audit']>, account: AccountRow, report: AccountPurge, now: Date): Promise<void> {
-  await recordSystemEvent(
-    audit.db,
-    audit.writer,
+async function recordPurge(audit: AuditWriter, account: AccountRow, report: AccountPurge, now: Date): Promise<void> {
+  await audit.recordForJob(
     {
       accountId: account.id,
       action: 'retention.purged',
-      actor: RETENTION_ACTOR,
+      actor: { type: 'system', ...RETENTION_ACTOR },
       target: { type: 'account', id: account.id, name: account.name },
       metadata: {
         cutoff: report.cutoff,
