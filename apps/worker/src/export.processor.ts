@@ -3,7 +3,7 @@ import { Inject, Logger } from '@nestjs/common';
 import { type AppConfig } from '@audit-trail/config';
 import { Database } from '@audit-trail/data';
 import { QUEUES, type RunExportPayload } from '@audit-trail/queues';
-import { failExport, LocalExportStorage, runExport, sealableLogs, sealLog, type SigningKey } from '@audit-trail/engines';
+import { failExport, LocalExportStorage, runExport, sealAccountNow, type SigningKey } from '@audit-trail/engines';
 import type { Job } from 'bullmq';
 import { CONFIG, SIGNING_KEY } from './tokens';
 
@@ -32,9 +32,8 @@ export class ExportProcessor extends WorkerHost {
 
   async process(job: Job<RunExportPayload>) {
     const { exportId, accountId } = job.data;
-    // With integrity proofs: seal the account's logs and checkpoint them now, so the export's signed manifest covers its rows.
-    const logs = (await sealableLogs(this.db)).filter((l) => l.accountId === accountId);
-    for (const ref of logs) await sealLog(this.db, this.key, ref, { checkpointEveryMs: 0 });
+    // With integrity proofs: seal this account's logs and checkpoint them now, so the export's signed manifest covers its rows.
+    const logs = await sealAccountNow(this.db, this.key, accountId);
     const result = await runExport(this.db, this.storage, exportId, accountId, {
       manifestKey: logs.length > 0 ? this.key : undefined,
       fetchRows: this.config.EXPORT_FETCH_ROWS,

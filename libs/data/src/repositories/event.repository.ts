@@ -8,8 +8,23 @@ export const EVENT_COLUMNS = [
   'outcome', 'metadata', 'changes', 'idempotency_key', 'source', 'api_key_id',
 ] as const;
 
-/** The columns of an event as the API shows them (the address as text): every read of events selects this. */
-export const EVENT_SELECT_LIST = EVENT_COLUMNS.map((c) => (c === 'ip' ? 'host(ip) AS ip' : c)).join(', ');
+/** A timestamp as Date#toISOString prints it (UTC, milliseconds truncated as node-pg's parser truncates). */
+export const isoTime = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * The select list of an event row, the address as text: every read of events
+ * uses it. `isoTimes`: the two times already printed as the API prints them
+ * (no Date parsed and printed again per row); `apiOnly`: without the
+ * idempotency key, which the API never shows.
+ */
+export function eventSelectList(opts: { isoTimes?: boolean; apiOnly?: boolean } = {}): string {
+  return EVENT_COLUMNS.filter((c) => !(opts.apiOnly && c === 'idempotency_key'))
+    .map((c) => (c === 'ip' ? 'host(ip) AS ip' : opts.isoTimes && (c === 'occurred_at' || c === 'received_at') ? `${isoTime(c)} AS ${c}` : c))
+    .join(', ');
+}
+
+/** The columns of an event as stored, the address as text. */
+export const EVENT_SELECT_LIST = eventSelectList();
 const SELECT_COLUMNS = EVENT_SELECT_LIST;
 
 /**

@@ -6,3 +6,5 @@ export * from './stripe-events.repository';
 export * from './exports.repository';
 export * from './integrity.repository';
 export * from './directory.repository';
+export * from './destinations.repository';
+export * from './retention.repository';

@@ -10,6 +10,7 @@ import {
   completeExport,
   type Database,
   EVENT_SELECT_LIST,
+  isoTime,
   escapeLiteral,
   type ExportJobRow,
   findExportForRun,
@@ -48,9 +49,6 @@ class Digest extends Transform {
   }
 }
 
-
-/** ISO 8601 in UTC with milliseconds, exactly as the API's JSON shows times. */
-const isoUtc = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 /**
  * The formula-injection rule of `neutralizeCell` in SQL: a cell starting
  * with = + - @ tab or CR gets a leading apostrophe. ascii() reads only the
@@ -61,8 +59,8 @@ const neutral = (expr: string) => `CASE WHEN ascii(${expr}) IN (61, 43, 45, 64, 
 /** Each CSV column as a SQL expression, in CSV_COLUMNS order. */
 const CSV_SQL: Record<(typeof CSV_COLUMNS)[number], string> = {
   id: 'id',
-  occurred_at: isoUtc('occurred_at'),
-  received_at: isoUtc('received_at'),
+  occurred_at: isoTime('occurred_at'),
+  received_at: isoTime('received_at'),
   scope: `CASE WHEN workspace_id IS NULL THEN 'account' ELSE 'workspace' END`,
   workspace_id: 'workspace_id',
   action: neutral('action'),

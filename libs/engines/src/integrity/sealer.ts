@@ -1,8 +1,7 @@
 import { type CheckpointBody, checkpointHash, LEAF_VERSION, leafHash, MerkleFrontier, newId, normalizeEvent, toApiEvent } from '@audit-trail/audit-core';
 import { hasEntitlement, planOrFree } from '@audit-trail/plans';
 import type { PoolClient } from 'pg';
-import type { Database } from '@audit-trail/data';
-import { eventsAfter } from '@audit-trail/data';
+import { type Database, eventsAfter, readAccountPlan, workspaceIdsOf } from '@audit-trail/data';
 import { writePlatformEvents } from '../events/event-writer';
 import { type SigningKey, signCheckpoint } from './signing';
 
@@ -191,6 +190,26 @@ export async function sealableLogs(db: Database): Promise<LogRef[]> {
   } finally {
     client.release();
   }
+}
+
+/** One account's logs, when its plan includes integrity proofs (else none): read in its own tenant transaction. */
+export async function sealableLogsOf(db: Database, accountId: string): Promise<LogRef[]> {
+  return db.tenant(accountId, async (c) => {
+    const plan = await readAccountPlan(c, accountId);
+    if (plan === null || !hasEntitlement(planOrFree(plan).id, 'integrity_proofs')) return [];
+    return [{ accountId, workspaceId: null }, ...[...(await workspaceIdsOf(c))].map((w) => ({ accountId, workspaceId: w }))];
+  });
+}
+
+/**
+ * Seal one account's logs now and checkpoint each (an export's signed
+ * manifest covers its rows so). Returns the logs sealed: none without
+ * integrity proofs.
+ */
+export async function sealAccountNow(db: Database, key: SigningKey, accountId: string): Promise<LogRef[]> {
+  const logs = await sealableLogsOf(db, accountId);
+  for (const ref of logs) await sealLog(db, key, ref, { checkpointEveryMs: 0 });
+  return logs;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { type ApiEvent, type EventRecord, type LeafVersion, leafHashHex } from '@audit-trail/audit-core';
 import type { ClientBase } from 'pg';
-import { EVENT_COLUMNS } from '@audit-trail/data';
+import { eventSelectList, isoTime } from '@audit-trail/data';
 
 /** A finding of `verify`: the event (or position) and what is wrong with it. */
 export interface BadEvent {
@@ -10,12 +10,8 @@ export interface BadEvent {
   reason: string;
 }
 
-/** A timestamp as Date#toISOString prints it (UTC, milliseconds truncated as node-pg's parser truncates). */
-export const isoTime = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-/** The events as the API shows them, the two times already printed: no Date is parsed and printed again for every row. */
-const SELECT_API = EVENT_COLUMNS.filter((c) => c !== 'idempotency_key')
-  .map((c) => (c === 'ip' ? 'host(ip) AS ip' : c === 'occurred_at' || c === 'received_at' ? `${isoTime(c)} AS ${c}` : c))
-  .join(', ');
+/** The events as the API shows them, the two times already printed. */
+const SELECT_API = eventSelectList({ isoTimes: true, apiOnly: true });
 type ApiRow = Omit<EventRecord, 'occurred_at' | 'received_at' | 'idempotency_key'> & { occurred_at: string; received_at: string };
 const FETCH = 10_000;
 /** Memory for the join of one log's leaves and events (about 300 bytes a row). */

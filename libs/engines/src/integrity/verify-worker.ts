@@ -8,6 +8,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Database } from '@audit-trail/data';
 import { checkPairs, type PairsArgs } from './verify-pairs';
 
+/** How long this thread waits for a table lock before it leaves its share to the main thread. */
+const LOCK_TIMEOUT = '2s';
+
 interface Job {
   url: string;
   snapshot: string;
@@ -17,7 +20,19 @@ interface Job {
 async function run({ url, snapshot, args }: Job) {
   const db = new Database(url, 1);
   try {
-    return await db.tenant(args.accountId, (c) => checkPairs(c, args), { snapshot, readOnly: true });
+    return await db.tenant(
+      args.accountId,
+      async (c) => {
+        // The main thread holds its locks while it waits for this one. Should a
+        // lock request queue here behind someone waiting for the main thread
+        // (CREATE TABLE … PARTITION OF wants the parent exclusively), neither
+        // would ever move and PostgreSQL cannot see why: give up instead, and
+        // the main thread checks this share itself.
+        await c.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
+        return checkPairs(c, args);
+      },
+      { snapshot, readOnly: true },
+    );
   } finally {
     await db.close();
   }

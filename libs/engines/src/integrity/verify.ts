@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { PoolClient } from 'pg';
-import { type CheckpointRow, type Database } from '@audit-trail/data';
+import { type CheckpointRow, type Database, isoTime } from '@audit-trail/data';
 import { type LogRef, logIdOf } from './sealer';
 import { verifyCheckpointSignature } from './signing';
-import { type BadEvent, checkPairs, fetchAll, isoTime, type PairsArgs, type PairsResult } from './verify-pairs';
+import { type BadEvent, checkPairs, fetchAll, type PairsArgs, type PairsResult } from './verify-pairs';
 
 export type { BadEvent } from './verify-pairs';
 
@@ -29,6 +29,26 @@ export function checkpointBody(r: CheckpointRow): CheckpointBody {
 
 export function checkpointView(r: CheckpointRow) {
   return { ...checkpointBody(r), id: r.id, hash: r.hash, signature: r.signature, scope: r.workspace_id ? 'workspace' : 'account' };
+}
+
+/**
+ * The chain of a log's checkpoints, oldest first: each signed by a published
+ * key, matching its recorded hash, and naming the one before it. What breaks
+ * is reported per checkpoint.
+ */
+export function checkCheckpointChain(checkpoints: CheckpointRow[], keys: Map<string, string>): BadEvent[] {
+  const found: BadEvent[] = [];
+  const at = (cp: CheckpointRow, reason: string) => found.push({ event_id: null, seq: Number(cp.tree_size), occurred_at: null, reason });
+  let prevHash: string | null = null;
+  for (const cp of checkpoints) {
+    const body = checkpointBody(cp);
+    const key = keys.get(cp.key_id);
+    if (!key || !verifyCheckpointSignature(key, body, cp.signature)) at(cp, `checkpoint ${cp.id} (size ${cp.tree_size}) has no valid signature from a published key`);
+    else if (checkpointHash(body) !== cp.hash) at(cp, `checkpoint ${cp.id} does not match its recorded hash`);
+    if (cp.previous_hash !== prevHash) at(cp, `checkpoint ${cp.id} does not follow the previous checkpoint: one was removed or replaced`);
+    prevHash = cp.hash;
+  }
+  return found;
 }
 
 export interface VerifyResult {
@@ -111,15 +131,7 @@ export async function verifyLog(
         checkpointsCount = checkpoints.length;
 
         // 1. The chain of checkpoints.
-        let prevHash: string | null = null;
-        for (const cp of checkpoints) {
-          const body = checkpointBody(cp);
-          const key = keys.get(cp.key_id);
-          if (!key || !verifyCheckpointSignature(key, body, cp.signature)) bad({ event_id: null, seq: Number(cp.tree_size), occurred_at: null, reason: `checkpoint ${cp.id} (size ${cp.tree_size}) has no valid signature from a published key` });
-          else if (checkpointHash(body) !== cp.hash) bad({ event_id: null, seq: Number(cp.tree_size), occurred_at: null, reason: `checkpoint ${cp.id} does not match its recorded hash` });
-          if (cp.previous_hash !== prevHash) bad({ event_id: null, seq: Number(cp.tree_size), occurred_at: null, reason: `checkpoint ${cp.id} does not follow the previous checkpoint: one was removed or replaced` });
-          prevHash = cp.hash;
-        }
+        for (const b of checkCheckpointChain(checkpoints, keys)) bad(b);
 
         // 2. Leaves in order: contiguous positions, and the root at each checkpoint's size.
         const bySize = new Map<number, CheckpointRow[]>();

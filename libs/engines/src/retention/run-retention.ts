@@ -1,18 +1,20 @@
 import { entitlementsOf, planOrFree, retentionCutoff } from '@audit-trail/plans';
-import { type Database } from '@audit-trail/data';
+import {
+  type Database,
+  deleteExpiredEvents,
+  deleteExpiredIdempotencyKeys,
+  dropPartition,
+  endedPartitions,
+  partitionAccounts,
+  type PurgeBatch,
+  type PurgePosition,
+  type RetentionAccountRow,
+  retentionAccounts,
+  type SqlExecutor,
+} from '@audit-trail/data';
 import type { AuditWriter } from '../events/audit-writer';
 
-/** One account as the retention job sees it (app_retention_accounts()). */
-interface AccountRow {
-  id: string;
-  name: string;
-  plan: string;
-  previous_retention_days: number | null;
-  retention_grace_until: Date | null;
-  ever_licensed: boolean;
-  account_held: boolean;
-  held_workspaces: string[];
-}
+type AccountRow = RetentionAccountRow;
 
 export interface AccountPurge {
   account_id: string;
@@ -60,6 +62,50 @@ export interface RunRetentionOptions {
 /** The actor every purge is recorded under. */
 export const RETENTION_ACTOR = { id: 'retention', name: 'Retention' };
 
+export interface PlannedPurge {
+  row: AccountRow;
+  /** Events before this instant go; null: nothing of this account may go (an account-wide hold). */
+  cutoff: Date | null;
+  report: AccountPurge;
+}
+
+/** Each account's cutoff under its plan (a downgrade's grace and an account-wide hold included), and its report so far. */
+export function planPurges(accounts: AccountRow[], now: Date): Map<string, PlannedPurge> {
+  const plans = new Map<string, PlannedPurge>();
+  for (const a of accounts) {
+    const plan = planOrFree(a.plan).id;
+    const cutoff = a.account_held ? null : retentionCutoff({ plan, previousRetentionDays: a.previous_retention_days, graceUntil: a.retention_grace_until }, now);
+    plans.set(a.id, {
+      row: a,
+      cutoff,
+      report: {
+        account_id: a.id,
+        plan,
+        cutoff: cutoff?.toISOString() ?? null,
+        retention_grace_until: a.retention_grace_until && a.retention_grace_until > now ? a.retention_grace_until.toISOString() : null,
+        purged: 0,
+        held: a.account_held ? 'account' : null,
+        held_workspace_ids: a.held_workspaces,
+      },
+    });
+  }
+  return plans;
+}
+
+/**
+ * A whole month partition may be dropped when every account with rows in it
+ * is part of this run, is past its cutoff for the whole month, and holds
+ * nothing.
+ */
+export function partitionMayDrop(plans: Map<string, PlannedPurge>, only: Set<string> | null, present: string[], rangeEnd: Date): boolean {
+  if (present.length === 0) return false;
+  return present.every((id) => {
+    const p = plans.get(id);
+    if (!p || (only && !only.has(id))) return false;
+    return p.cutoff !== null && p.row.held_workspaces.length === 0 && rangeEnd.getTime() <= p.cutoff.getTime();
+  });
+}
+
 /**
  * Purge what each account's plan no longer keeps.
  *
@@ -77,41 +123,8 @@ export async function runRetention(db: Database, opts: RunRetentionOptions = {})
   const throttle = opts.throttle ?? 1;
   const only = opts.accountIds ? new Set(opts.accountIds) : null;
 
-  const client = await db.connect();
-  let accounts: AccountRow[];
-  let partitions: { name: string; range_end: Date }[];
-  try {
-    accounts = (await client.query<AccountRow>('SELECT * FROM app_retention_accounts()')).rows;
-    partitions = (
-      await client.query<{ name: string; range_end: Date }>(
-        `SELECT name, range_end FROM audit_partitions() WHERE range_end <= date_trunc('month', $1::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`,
-        [now],
-      )
-    ).rows;
-  } finally {
-    client.release();
-  }
-
-  const plans = new Map<string, { row: AccountRow; cutoff: Date | null; report: AccountPurge }>();
-  for (const a of accounts) {
-    const plan = planOrFree(a.plan).id;
-    const cutoff = a.account_held
-      ? null
-      : retentionCutoff({ plan, previousRetentionDays: a.previous_retention_days, graceUntil: a.retention_grace_until }, now);
-    plans.set(a.id, {
-      row: a,
-      cutoff,
-      report: {
-        account_id: a.id,
-        plan,
-        cutoff: cutoff?.toISOString() ?? null,
-        retention_grace_until: a.retention_grace_until && a.retention_grace_until > now ? a.retention_grace_until.toISOString() : null,
-        purged: 0,
-        held: a.account_held ? 'account' : null,
-        held_workspace_ids: a.held_workspaces,
-      },
-    });
-  }
+  const [accounts, partitions] = await db.withClient(async (c) => [await retentionAccounts(c), await endedPartitions(c, now)] as const);
+  const plans = planPurges(accounts, now);
   const selected = [...plans.values()].filter((p) => !only || only.has(p.row.id));
 
   if (opts.beforePurge) {
@@ -120,25 +133,17 @@ export async function runRetention(db: Database, opts: RunRetentionOptions = {})
 
   // 1. Whole partitions: every account present is selected, past its cutoff, and holds nothing.
   const partitionsDropped: string[] = [];
-  const clears = (accountId: string, end: Date) => {
-    const p = plans.get(accountId);
-    if (!p || (only && !only.has(accountId))) return false;
-    return p.cutoff !== null && p.row.held_workspaces.length === 0 && end.getTime() <= p.cutoff.getTime();
-  };
   for (const part of partitions) {
-    const c = await db.connect();
-    try {
-      const present = (await c.query<{ account_id: string }>('SELECT account_id FROM audit_partition_accounts($1)', [part.name])).rows.map((r) => r.account_id);
-      if (present.length === 0 || !present.every((id) => clears(id, part.range_end))) continue;
-      const { rows } = await c.query<{ account_id: string; n: string }>('SELECT account_id, n FROM audit_drop_partition($1, $2::uuid[])', [part.name, present]);
-      if (rows.length === 0) continue; // refused: a backfill arrived, or a lock was busy; the row deletes below cover it.
-      partitionsDropped.push(part.name);
-      for (const r of rows) {
-        const p = plans.get(r.account_id);
-        if (p) p.report.purged += Number(r.n);
-      }
-    } finally {
-      c.release();
+    const dropped = await db.withClient(async (c) => {
+      const present = await partitionAccounts(c, part.name);
+      if (!partitionMayDrop(plans, only, present, part.range_end)) return null;
+      return dropPartition(c, part.name, present);
+    });
+    if (!dropped || dropped.length === 0) continue; // kept, or refused (a backfill arrived, a lock was busy): the row deletes below cover it.
+    partitionsDropped.push(part.name);
+    for (const r of dropped) {
+      const p = plans.get(r.account_id);
+      if (p) p.report.purged += r.n;
     }
   }
 
@@ -148,50 +153,11 @@ export async function runRetention(db: Database, opts: RunRetentionOptions = {})
   for (const p of selected) {
     if (p.cutoff === null) continue;
     const held = p.row.held_workspaces;
-    p.report.purged += await deleteInBatches(
-      db,
-      p.row.id,
-      (after) => [
-        // The batch's upper bound first, then one range DELETE: bounded by
-        // occurred_at, it touches only the partitions it needs (a join on the
-        // partitioned table would probe every partition for every row).
-        `WITH bound AS (
-           SELECT occurred_at, id FROM audit_events
-           WHERE account_id = $1 AND occurred_at < $2 AND (workspace_id IS NULL OR workspace_id <> ALL ($3::uuid[]))
-             AND (occurred_at, id) > ($5::timestamptz, $6::uuid)
-           ORDER BY occurred_at, id OFFSET $4 - 1 LIMIT 1),
-         gone AS (
-           DELETE FROM audit_events
-           WHERE account_id = $1 AND occurred_at < $2 AND (workspace_id IS NULL OR workspace_id <> ALL ($3::uuid[]))
-             AND occurred_at >= $5::timestamptz AND (occurred_at, id) > ($5::timestamptz, $6::uuid)
-             AND (NOT EXISTS (SELECT 1 FROM bound) OR (occurred_at <= (SELECT occurred_at FROM bound) AND (occurred_at, id) <= (SELECT occurred_at, id FROM bound)))
-           RETURNING 1)
-         SELECT (SELECT count(*) FROM gone)::int AS n,
-                CASE WHEN EXISTS (SELECT 1 FROM bound) THEN $4::int ELSE 0 END AS seen,
-                (SELECT occurred_at FROM bound) AS last_at, (SELECT id::text FROM bound) AS last_key`,
-        [p.row.id, p.cutoff, held, batch, after.at, after.key ?? '00000000-0000-0000-0000-000000000000'],
-      ],
-      batch,
-      throttle,
-    );
+    const cutoff = p.cutoff;
+    p.report.purged += await deleteInBatches(db, p.row.id, (c, after) => deleteExpiredEvents(c, p.row.id, cutoff, held, batch, after), batch, throttle);
     // Idempotency keys go with their events; they carry no workspace, so a workspace hold keeps them all.
     if (held.length === 0) {
-      await deleteInBatches(
-        db,
-        p.row.id,
-        (after) => [
-          `WITH doomed AS (
-             SELECT occurred_at, key FROM event_idempotency WHERE account_id = $1 AND occurred_at < $2 AND (occurred_at, key) > ($4::timestamptz, $5::text)
-             ORDER BY occurred_at, key LIMIT $3),
-           gone AS (DELETE FROM event_idempotency i USING doomed d WHERE i.account_id = $1 AND i.key = d.key RETURNING 1)
-           SELECT (SELECT count(*) FROM gone)::int AS n, (SELECT count(*) FROM doomed)::int AS seen,
-                  (SELECT occurred_at FROM doomed ORDER BY occurred_at DESC, key DESC LIMIT 1) AS last_at,
-                  (SELECT key FROM doomed ORDER BY occurred_at DESC, key DESC LIMIT 1) AS last_key`,
-          [p.row.id, p.cutoff, batch, after.at, after.key ?? ''],
-        ],
-        batch,
-        throttle,
-      );
+      await deleteInBatches(db, p.row.id, (c, after) => deleteExpiredIdempotencyKeys(c, p.row.id, cutoff, batch, after), batch, throttle);
     }
   }
 
@@ -212,21 +178,19 @@ export async function runRetention(db: Database, opts: RunRetentionOptions = {})
   };
 }
 
-interface BatchPosition {
-  at: Date;
-  key: string | null;
-}
-
 /** Run a batch statement until a batch sees fewer rows than its size; each batch its own short transaction. */
-async function deleteInBatches(db: Database, accountId: string, statement: (after: BatchPosition) => [string, unknown[]], batch: number, throttle: number): Promise<number> {
+async function deleteInBatches(
+  db: Database,
+  accountId: string,
+  statement: (c: SqlExecutor, after: PurgePosition) => Promise<PurgeBatch>,
+  batch: number,
+  throttle: number,
+): Promise<number> {
   let total = 0;
-  let after: BatchPosition = { at: new Date('1900-01-01T00:00:00Z'), key: null };
+  let after: PurgePosition = { at: new Date('1900-01-01T00:00:00Z'), key: null };
   for (;;) {
     const started = performance.now();
-    const r = await db.tenant(accountId, async (c) => {
-      const [sql, params] = statement(after);
-      return (await c.query<{ n: number; seen: number; last_at: Date | null; last_key: string | null }>(sql, params)).rows[0];
-    });
+    const r = await db.tenant(accountId, (c) => statement(c, after));
     total += r.n;
     if (r.seen < batch || !r.last_at) return total;
     after = { at: r.last_at, key: r.last_key };
