@@ -2,7 +2,7 @@ import { accepted, backoffMs, decideAfterFailure, describeAnswer } from './deliv
 import type { HttpResult } from './safe-http';
 
 const HOUR = 3_600_000;
-const answer = (status: number | null, extra: Partial<HttpResult> = {}): HttpResult => ({ status, latencyMs: 5, body: '', error: null, ...extra }) as HttpResult;
+const answer = (status: number | null, extra: Partial<HttpResult> = {}): HttpResult => ({ status, latencyMs: 5, body: '', error: null, ...extra });
 
 describe('the delivery engine, its decisions', () => {
   it('counts only a 2xx as received', () => {
