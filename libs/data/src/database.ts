@@ -1,4 +1,4 @@
-import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -77,6 +77,27 @@ export class Database {
     }
   }
 
+  /**
+   * Several tenants' statements in one transaction and one round trip (the
+   * simple-query protocol: the statements are text, values escaped into
+   * them): BEGIN, then per tenant its row-level-security setting and its
+   * statement, then COMMIT. What group commit runs. Returns each statement's
+   * results, in order.
+   */
+  async acrossTenants(parts: { accountId: string; sql: string }[]): Promise<QueryResult[]> {
+    const text = [...parts.flatMap((p, i) => [i === 0 ? beginTenantSql(p.accountId) : setTenantSql(p.accountId), p.sql]), 'COMMIT'].join(';\n');
+    const client = await this.connect();
+    try {
+      const raw = (await client.query(text)) as unknown as QueryResult | QueryResult[];
+      return Array.isArray(raw) ? raw : [raw];
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
   /** One statement or a few outside any tenant (the SECURITY DEFINER look-ups made before the tenant is known). */
   async withClient<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.connect();
@@ -142,6 +163,11 @@ export function setTenantSql(accountId: string, userId?: string): string {
  * with native replaces instead of a character loop (a 1,000-event batch is
  * ~0.5 MB of JSON).
  */
+/** Wait at most this long for a lock in the current transaction (SET LOCAL lock_timeout). */
+export async function setLockTimeout(exec: SqlExecutor, ms: number): Promise<void> {
+  await exec.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(ms))}`);
+}
+
 export function escapeLiteral(s: string): string {
   const quoted = s.replace(/'/g, "''");
   if (!s.includes('\\')) return `'${quoted}'`;

@@ -1,7 +1,9 @@
-import type { EventFilter } from '@audit-trail/audit-core';
-import type { Database, SqlExecutor } from '../database';
+import { CSV_COLUMNS, type EventFilter, type EventRecord } from '@audit-trail/audit-core';
+import type { PoolClient } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { type Database, escapeLiteral, type SqlExecutor } from '../database';
 import type { ExportFormat, ExportStatus } from '../entities/export.entity';
-import type { LogSelector } from './event.repository';
+import { buildEventWhere, EVENT_SELECT_LIST, isoTime, type LogSelector } from './event.repository';
 
 /**
  * The `exports` table: the API creates a row through the Export entity (whose
@@ -87,4 +89,95 @@ export interface DueExport {
 /** Across every tenant (a SECURITY DEFINER function): files to delete, and exports whose job may be lost. */
 export async function exportsDue(db: Database, now: Date, staleAfter: string): Promise<DueExport[]> {
   return db.withClient(async (c) => (await c.query<DueExport>('SELECT * FROM app_exports_due($1, $2::interval)', [now, staleAfter])).rows);
+}
+
+// The export's read: its events, filters resolved at request time, received no later than the request (a retry writes the same file).
+
+function exportWhere(accountId: string, f: StoredExportFilters): { where: string; params: unknown[] } {
+  const { log, from, to, requested_at, ...filter } = f;
+  const { where, params } = buildEventWhere(accountId, { filter, log, from: new Date(from), to: new Date(to) });
+  params.push(requested_at);
+  return { where: `${where} AND received_at <= $${params.length}`, params };
+}
+
+export async function countExportRows(exec: SqlExecutor, accountId: string, f: StoredExportFilters): Promise<number> {
+  const { where, params } = exportWhere(accountId, f);
+  return Number((await exec.query<{ n: string }>(`SELECT count(*) AS n FROM audit_events WHERE ${where}`, params)).rows[0].n);
+}
+
+/**
+ * The formula-injection rule of `neutralizeCell` in SQL: a cell starting
+ * with = + - @ tab or CR gets a leading apostrophe. ascii() reads only the
+ * first character, which keeps this cheap over millions of cells.
+ */
+const neutral = (expr: string) => `CASE WHEN ascii(${expr}) IN (61, 43, 45, 64, 9, 13) THEN '''' || ${expr} ELSE ${expr} END`;
+
+/** Each CSV column as a SQL expression, in CSV_COLUMNS order. */
+const CSV_SQL: Record<(typeof CSV_COLUMNS)[number], string> = {
+  id: 'id',
+  occurred_at: isoTime('occurred_at'),
+  received_at: isoTime('received_at'),
+  scope: `CASE WHEN workspace_id IS NULL THEN 'account' ELSE 'workspace' END`,
+  workspace_id: 'workspace_id',
+  action: neutral('action'),
+  category: neutral('category'),
+  outcome: neutral('outcome'),
+  actor_type: neutral('actor_type'),
+  actor_id: neutral('actor_id'),
+  actor_email: neutral('actor_email'),
+  actor_name: neutral('actor_name'),
+  target_type: neutral('target_type'),
+  target_id: neutral('target_id'),
+  target_name: neutral('target_name'),
+  ip: 'host(ip)',
+  user_agent: neutral('user_agent'),
+  metadata: neutral('metadata::text'),
+  changes: neutral('changes::text'),
+  source: 'source',
+  api_key_id: 'api_key_id',
+};
+const CSV_SELECT = CSV_COLUMNS.map((c) => `${CSV_SQL[c]} AS ${c}`).join(', ');
+
+/**
+ * COPY takes no bind parameters: inline them as literals. Strings go through
+ * escapeLiteral, arrays become ARRAY[...] (the clause adds its own cast).
+ */
+export function inlineParams(sql: string, params: unknown[]): string {
+  const literal = (v: unknown): string => {
+    if (Array.isArray(v)) return `ARRAY[${v.map(literal).join(', ')}]`;
+    if (typeof v === 'string') return escapeLiteral(v);
+    if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+    throw new Error(`cannot inline a ${typeof v} parameter`);
+  };
+  return sql.replace(/\$(\d+)/g, (_, n: string) => literal(params[Number(n) - 1]));
+}
+
+/**
+ * The export as CSV, written by PostgreSQL itself (quoting, header, NULL as
+ * empty) through COPY, oldest first. Runs on the caller's connection, in its
+ * snapshot.
+ */
+export function copyExportCsv(client: PoolClient, accountId: string, f: StoredExportFilters): AsyncIterable<Buffer> {
+  const { where, params } = exportWhere(accountId, f);
+  return client.query(copyTo(`COPY (SELECT ${CSV_SELECT} FROM audit_events WHERE ${inlineParams(where, params)} ORDER BY occurred_at, id) TO STDOUT WITH (FORMAT csv, HEADER)`));
+}
+
+/** An exported event with its sealed position (null when not sealed), for the manifest. */
+export type ExportRow = EventRecord & { leaf_log: string | null; leaf_seq: string | null; leaf_version: number | null };
+
+/** The export's events oldest first, in batches from a server-side cursor (never the whole result in memory). */
+export async function* exportRowBatches(exec: SqlExecutor, accountId: string, f: StoredExportFilters, fetchRows: number): AsyncGenerator<ExportRow[]> {
+  const { where, params } = exportWhere(accountId, f);
+  await exec.query(
+    `DECLARE export_cursor NO SCROLL CURSOR FOR
+     SELECT e.*, l.log_id AS leaf_log, l.seq AS leaf_seq, l.leaf_version AS leaf_version FROM (SELECT ${EVENT_SELECT_LIST} FROM audit_events WHERE ${where}) e
+     LEFT JOIN integrity_leaves l ON l.account_id = e.account_id AND l.event_id = e.id
+     ORDER BY e.occurred_at, e.id`,
+    params,
+  );
+  for (;;) {
+    const { rows } = await exec.query<ExportRow>(`FETCH ${Math.floor(fetchRows)} FROM export_cursor`);
+    if (rows.length === 0) return;
+    yield rows;
+  }
 }

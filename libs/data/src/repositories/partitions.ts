@@ -24,6 +24,12 @@ export class PartitionCache {
     }
   }
 
+  /** Whether any of these instants falls in a month not seen yet (ensure would ask the database). */
+  needs(instants: Iterable<Date>): boolean {
+    for (const d of instants) if (!this.known.has(monthKey(d))) return true;
+    return false;
+  }
+
   /** Forget everything (a partition was dropped under us). */
   reset(): void {
     this.known.clear();

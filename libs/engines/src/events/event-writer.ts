@@ -1,8 +1,15 @@
 import type { EventRecord } from '@audit-trail/audit-core';
-import type { PoolClient, QueryResult } from 'pg';
-import { beginTenantSql, DatabaseUnavailableError, escapeLiteral, isConnectionError, setTenantSql, type Database, type SqlExecutor } from '@audit-trail/data';
-import { insertEvents, insertEventsSql } from '@audit-trail/data';
-import { isMissingPartition, PartitionCache } from '@audit-trail/data';
+import {
+  type Database,
+  DatabaseUnavailableError,
+  escapeLiteral,
+  insertEvents,
+  insertEventsSql,
+  isConnectionError,
+  isMissingPartition,
+  PartitionCache,
+  type SqlExecutor,
+} from '@audit-trail/data';
 
 /**
  * PostgreSQL refused one request's events for what they hold (SQLSTATE class
@@ -139,49 +146,20 @@ export class EventWriter {
   }
 
   private async commit(batch: Pending[], retried = false): Promise<string[][]> {
-    let client: PoolClient;
-    try {
-      client = await this.db.pool.connect();
-    } catch (err) {
-      throw new DatabaseUnavailableError(err);
+    const instants = batch.flatMap((b) => b.records.map((r) => r.occurred_at));
+    if (this.partitions.needs(instants)) await this.db.withClient((c) => this.partitions.ensure(c, instants));
+    const byAccount = new Map<string, Pending[]>();
+    for (const item of batch) {
+      const list = byAccount.get(item.accountId) ?? [];
+      list.push(item);
+      byAccount.set(item.accountId, list);
     }
+    // One round trip: BEGIN, then per tenant its RLS setting and its insert, then COMMIT.
+    const keyed = [...byAccount].map(([accountId, items]) => ({ accountId, items, ...insertEventsSql(items.flatMap((i) => i.records), escapeLiteral, accountId) }));
+    let results;
     try {
-      await this.partitions.ensure(client, batch.flatMap((b) => b.records.map((r) => r.occurred_at)));
-      const byAccount = new Map<string, Pending[]>();
-      for (const item of batch) {
-        const list = byAccount.get(item.accountId) ?? [];
-        list.push(item);
-        byAccount.set(item.accountId, list);
-      }
-      // One round trip: BEGIN, then per tenant its RLS setting and its insert, then COMMIT.
-      const escape = escapeLiteral;
-      const parts: string[] = [];
-      const keyed: { accountId: string; items: Pending[]; returnsKeys: boolean }[] = [];
-      let first = true;
-      for (const [accountId, items] of byAccount) {
-        parts.push(first ? beginTenantSql(accountId) : setTenantSql(accountId));
-        first = false;
-        const { sql, returnsKeys } = insertEventsSql(items.flatMap((i) => i.records), escape, accountId);
-        parts.push(sql);
-        keyed.push({ accountId, items, returnsKeys });
-      }
-      parts.push('COMMIT');
-      const raw = (await client.query(parts.join(';\n'))) as unknown as QueryResult | QueryResult[];
-      const results = Array.isArray(raw) ? raw : [raw];
-      const keyRows = results.filter((r) => r.fields?.some((f) => f.name === 'event_id')).map((r) => r.rows as { idempotency_key: string; event_id: string }[]);
-      const out = new Map<Pending, string[]>();
-      let k = 0;
-      for (const group of keyed) {
-        const map = group.returnsKeys ? new Map(keyRows[k++].map((r) => [r.idempotency_key, r.event_id])) : new Map<string, string>();
-        for (const item of group.items) {
-          out.set(item, item.records.map((r) => (r.idempotency_key ? (map.get(r.idempotency_key) ?? r.id) : r.id)));
-        }
-      }
-      client.release();
-      return batch.map((b) => out.get(b) as string[]);
+      results = await this.db.acrossTenants(keyed.map((k) => ({ accountId: k.accountId, sql: k.sql })));
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release();
       if (!retried && isMissingPartition(err)) {
         // A partition was dropped (retention) since we cached it: look again.
         this.partitions.reset();
@@ -189,6 +167,16 @@ export class EventWriter {
       }
       throw err;
     }
+    const keyRows = results.filter((r) => r.fields?.some((f) => f.name === 'event_id')).map((r) => r.rows as { idempotency_key: string; event_id: string }[]);
+    const out = new Map<Pending, string[]>();
+    let k = 0;
+    for (const group of keyed) {
+      const map = group.returnsKeys ? new Map(keyRows[k++].map((r) => [r.idempotency_key, r.event_id])) : new Map<string, string>();
+      for (const item of group.items) {
+        out.set(item, item.records.map((r) => (r.idempotency_key ? (map.get(r.idempotency_key) ?? r.id) : r.id)));
+      }
+    }
+    return batch.map((b) => out.get(b) as string[]);
   }
 
   /**

@@ -1,20 +1,19 @@
-import { CSV_COLUMNS, type EventRecord, type ExportManifest, manifestSigningBytes, type ManifestLog, type ManifestRow, toApiEvent, type UnsignedManifest } from '@audit-trail/audit-core';
+import { type ExportManifest, manifestSigningBytes, type ManifestLog, type ManifestRow, toApiEvent, type UnsignedManifest } from '@audit-trail/audit-core';
 import { sign } from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { to as copyTo } from 'pg-copy-streams';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import {
-  buildEventWhere,
   completeExport,
+  copyExportCsv,
+  countExportRows,
   type Database,
-  EVENT_SELECT_LIST,
-  isoTime,
-  escapeLiteral,
   type ExportJobRow,
+  exportRowBatches,
   findExportForRun,
   latestCheckpoint,
+  leafHashesBelow,
   markExportFailed,
   setExportProgress,
   startExportRun,
@@ -47,53 +46,6 @@ class Digest extends Transform {
     this.bytes += chunk.length;
     cb(null, chunk);
   }
-}
-
-/**
- * The formula-injection rule of `neutralizeCell` in SQL: a cell starting
- * with = + - @ tab or CR gets a leading apostrophe. ascii() reads only the
- * first character, which keeps this cheap over millions of cells.
- */
-const neutral = (expr: string) => `CASE WHEN ascii(${expr}) IN (61, 43, 45, 64, 9, 13) THEN '''' || ${expr} ELSE ${expr} END`;
-
-/** Each CSV column as a SQL expression, in CSV_COLUMNS order. */
-const CSV_SQL: Record<(typeof CSV_COLUMNS)[number], string> = {
-  id: 'id',
-  occurred_at: isoTime('occurred_at'),
-  received_at: isoTime('received_at'),
-  scope: `CASE WHEN workspace_id IS NULL THEN 'account' ELSE 'workspace' END`,
-  workspace_id: 'workspace_id',
-  action: neutral('action'),
-  category: neutral('category'),
-  outcome: neutral('outcome'),
-  actor_type: neutral('actor_type'),
-  actor_id: neutral('actor_id'),
-  actor_email: neutral('actor_email'),
-  actor_name: neutral('actor_name'),
-  target_type: neutral('target_type'),
-  target_id: neutral('target_id'),
-  target_name: neutral('target_name'),
-  ip: 'host(ip)',
-  user_agent: neutral('user_agent'),
-  metadata: neutral('metadata::text'),
-  changes: neutral('changes::text'),
-  source: 'source',
-  api_key_id: 'api_key_id',
-};
-const CSV_SELECT = CSV_COLUMNS.map((c) => `${CSV_SQL[c]} AS ${c}`).join(', ');
-
-/**
- * COPY takes no bind parameters: inline them as literals. Strings go through
- * escapeLiteral, arrays become ARRAY[...] (the clause adds its own cast).
- */
-export function inlineParams(sql: string, params: unknown[]): string {
-  const literal = (v: unknown): string => {
-    if (Array.isArray(v)) return `ARRAY[${v.map(literal).join(', ')}]`;
-    if (typeof v === 'string') return escapeLiteral(v);
-    if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-    throw new Error(`cannot inline a ${typeof v} parameter`);
-  };
-  return sql.replace(/\$(\d+)/g, (_, n: string) => literal(params[Number(n) - 1]));
 }
 
 const QUOTE = 0x22;
@@ -149,11 +101,6 @@ export async function runExport(
   const row = await db.tenant(accountId, (c) => startExportRun(c, exportId));
   if (!row) return null; // completed, expired or gone: nothing to do (a duplicate run).
 
-  const f = row.filters;
-  const { log, from, to, requested_at, ...filter } = f;
-  const { where, params } = buildEventWhere(accountId, { filter, log, from: new Date(from), to: new Date(to) });
-  params.push(requested_at);
-  const fullWhere = `${where} AND received_at <= $${params.length}`;
   const fileKey = exportFileKey(row);
 
   const pending = await storage.create(fileKey);
@@ -162,8 +109,7 @@ export async function runExport(
     const { done, total, bytes, sha256, manifest } = await db.tenant(
       accountId,
       async (reader) => {
-        const { rows: countRows } = await reader.query<{ n: string }>(`SELECT count(*) AS n FROM audit_events WHERE ${fullWhere}`, params);
-        const total = Number(countRows[0].n);
+        const total = await countExportRows(reader, accountId, row.filters);
         let done = 0;
         let lastProgress = 0;
         const reportProgress = async (force = false) => {
@@ -174,14 +120,6 @@ export async function runExport(
         };
         await reportProgress(true);
 
-        async function* batches(): AsyncGenerator<EventRecord[]> {
-          for (;;) {
-            const { rows } = await reader.query<EventRecord>(`FETCH ${fetchRows} FROM export_cursor`);
-            if (rows.length === 0) return;
-            yield rows;
-          }
-        }
-
         const digest = new Digest();
         const logIndex = new Map<string, number>();
         const leafAt: number[] = [];
@@ -190,8 +128,7 @@ export async function runExport(
             // PostgreSQL writes the CSV itself (quoting, header, NULL as empty): the
             // worker only fixes record ends, counts rows, hashes and stores.
             const ends = new CsvRecordEnds();
-            const copy = reader.query(copyTo(`COPY (SELECT ${CSV_SELECT} FROM audit_events WHERE ${inlineParams(fullWhere, params)} ORDER BY occurred_at, id) TO STDOUT WITH (FORMAT csv, HEADER)`));
-            for await (const chunk of copy as AsyncIterable<Buffer>) {
+            for await (const chunk of copyExportCsv(reader, accountId, row.filters)) {
               const out = ends.convert(chunk);
               done = Math.max(0, ends.records - 1);
               await reportProgress();
@@ -199,16 +136,9 @@ export async function runExport(
             }
           } else {
             // Each row's sealed position comes along, for the manifest.
-            await reader.query(
-              `DECLARE export_cursor NO SCROLL CURSOR FOR
-               SELECT e.*, l.log_id AS leaf_log, l.seq AS leaf_seq, l.leaf_version AS leaf_version FROM (SELECT ${EVENT_SELECT_LIST} FROM audit_events WHERE ${fullWhere}) e
-               LEFT JOIN integrity_leaves l ON l.account_id = e.account_id AND l.event_id = e.id
-               ORDER BY e.occurred_at, e.id`,
-              params,
-            );
-            for await (const rows of batches()) {
+            for await (const rows of exportRowBatches(reader, accountId, row.filters, fetchRows)) {
               yield Buffer.from(rows.map((r) => JSON.stringify(toApiEvent(r))).join('\n') + '\n');
-              for (const r of rows as (EventRecord & { leaf_log: string | null; leaf_seq: string | null; leaf_version: number | null })[]) {
+              for (const r of rows) {
                 if (r.leaf_log === null) {
                   leafAt.push(-1, -1, 0);
                   continue;
@@ -283,13 +213,13 @@ async function buildManifest(
   for (const [logId] of [...x.logIndex.entries()].sort((a, b) => a[1] - b[1])) {
     const cp = await latestCheckpoint(reader, logId);
     const size = cp ? Number(cp.tree_size) : 0;
-    const leaves = cp ? (await reader.query<{ leaf_hash: Buffer }>('SELECT leaf_hash FROM integrity_leaves WHERE log_id = $1 AND seq < $2 ORDER BY seq', [logId, size])).rows : [];
+    const leaves = cp ? await leafHashesBelow(reader, logId, size) : [];
     sizes.push(size);
     logs.push({
       log_id: logId,
       workspace_id: cp?.workspace_id ?? null,
       checkpoint: cp ? { ...checkpointBody(cp), signature: cp.signature } : ({ signature: '' } as ManifestLog['checkpoint']),
-      leaves: Buffer.concat(leaves.map((l) => l.leaf_hash)).toString('base64'),
+      leaves: Buffer.concat(leaves).toString('base64'),
     });
   }
   // Per row [log, position], and the leaf's version when it is not 1 (leaves sealed with provenance).

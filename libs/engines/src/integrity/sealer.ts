@@ -1,7 +1,19 @@
 import { type CheckpointBody, checkpointHash, LEAF_VERSION, leafHash, MerkleFrontier, newId, normalizeEvent, toApiEvent } from '@audit-trail/audit-core';
 import { hasEntitlement, planOrFree } from '@audit-trail/plans';
 import type { PoolClient } from 'pg';
-import { type Database, eventsAfter, readAccountPlan, workspaceIdsOf } from '@audit-trail/data';
+import {
+  type Database,
+  eventsAfter,
+  insertAnomalies,
+  insertCheckpoint,
+  insertLeaves,
+  integrityAccounts,
+  type IntegrityLogRow,
+  lockIntegrityLog,
+  readAccountPlan,
+  saveIntegrityLog,
+  workspaceIdsOf,
+} from '@audit-trail/data';
 import { writePlatformEvents } from '../events/event-writer';
 import { type SigningKey, signCheckpoint } from './signing';
 
@@ -27,17 +39,7 @@ export interface SealOptions {
   batch?: number;
 }
 
-interface LogRow {
-  log_id: string;
-  tree_size: string;
-  frontier: string[];
-  cursor_txid: string | null;
-  cursor_id: string | null;
-  last_round_at: Date | null;
-  last_checkpoint_at: Date | null;
-  last_checkpoint_size: string | null;
-  last_checkpoint_hash: string | null;
-}
+type LogRow = IntegrityLogRow;
 
 export interface SealResult {
   sealed: number;
@@ -59,12 +61,20 @@ export async function writeCheckpoint(c: PoolClient, key: SigningKey, ref: LogRe
     ...(purgeBefore ? { purge_before: purgeBefore.toISOString() } : {}),
   };
   const hash = checkpointHash(body);
-  await c.query(
-    `INSERT INTO integrity_checkpoints (id, log_id, account_id, workspace_id, tree_size, root_hash, created_at, previous_hash, hash, key_id, signature, purge_before)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-    [newId(), body.log_id, ref.accountId, ref.workspaceId, body.tree_size, body.root_hash, now, body.previous_hash, hash, key.keyId, signCheckpoint(key, body), purgeBefore],
-  );
-  await c.query(`UPDATE integrity_logs SET last_checkpoint_at = $2, last_checkpoint_size = $3, last_checkpoint_hash = $4 WHERE log_id = $1`, [body.log_id, now, body.tree_size, hash]);
+  await insertCheckpoint(c, {
+    id: newId(),
+    logId: body.log_id,
+    accountId: ref.accountId,
+    workspaceId: ref.workspaceId,
+    treeSize: body.tree_size,
+    rootHash: body.root_hash,
+    createdAt: now,
+    previousHash: body.previous_hash,
+    hash,
+    keyId: key.keyId,
+    signature: signCheckpoint(key, body),
+    purgeBefore,
+  });
   log.last_checkpoint_hash = hash;
   log.last_checkpoint_at = now;
   log.last_checkpoint_size = String(body.tree_size);
@@ -72,9 +82,7 @@ export async function writeCheckpoint(c: PoolClient, key: SigningKey, ref: LogRe
 }
 
 async function lockLog(c: PoolClient, ref: LogRef): Promise<{ log: LogRow; frontier: MerkleFrontier }> {
-  const logId = logIdOf(ref);
-  await c.query(`INSERT INTO integrity_logs (log_id, account_id, workspace_id) VALUES ($1, $2, $3) ON CONFLICT (log_id) DO NOTHING`, [logId, ref.accountId, ref.workspaceId]);
-  const log = (await c.query<LogRow>(`SELECT * FROM integrity_logs WHERE log_id = $1 FOR UPDATE`, [logId])).rows[0];
+  const log = await lockIntegrityLog(c, logIdOf(ref), ref.accountId, ref.workspaceId);
   const frontier = new MerkleFrontier(Number(log.tree_size), log.frontier.map((h) => Buffer.from(h, 'hex')));
   return { log, frontier };
 }
@@ -116,13 +124,7 @@ export async function sealLog(db: Database, key: SigningKey, ref: LogRef, opts: 
         times.push(r.occurred_at);
         hashes.push(leaf.toString('hex'));
       }
-      if (ids.length) {
-        await c.query(
-          `INSERT INTO integrity_leaves (log_id, seq, account_id, event_id, occurred_at, leaf_hash, sealed_at, leaf_version)
-           SELECT $1, s, $2, e, o, decode(h, 'hex'), $3, $8 FROM unnest($4::bigint[], $5::uuid[], $6::timestamptz[], $7::text[]) AS t(s, e, o, h)`,
-          [log.log_id, ref.accountId, now, seqs, ids, times, hashes, LEAF_VERSION],
-        );
-      }
+      await insertLeaves(c, log.log_id, ref.accountId, now, LEAF_VERSION, { seqs, ids, times, hashes });
       if (late.length) {
         // The tenant hears of it in its own log, in the same transaction as the finding.
         await writePlatformEvents(
@@ -141,27 +143,14 @@ export async function sealLog(db: Database, key: SigningKey, ref: LogRef, opts: 
             ),
           ),
         );
-        await c.query(
-          `INSERT INTO integrity_anomalies (id, log_id, account_id, event_id, occurred_at, found_at, reason)
-           SELECT gen_random_uuid(), $1, $2, e, o, $3, 'received_at ' || to_char(r AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || ' is before the previous sealing round (' || $4 || '): the row was written into the past'
-           FROM unnest($5::uuid[], $6::timestamptz[], $7::timestamptz[]) AS t(e, o, r)`,
-          [log.log_id, ref.accountId, now, log.last_round_at?.toISOString() ?? '', late.map((r) => r.id), late.map((r) => r.occurred_at), late.map((r) => r.received_at)],
-        );
+        await insertAnomalies(c, log.log_id, ref.accountId, now, log.last_round_at, late);
       }
       const last = rows[rows.length - 1];
       const finished = rows.length < batch;
       const stale = !log.last_round_at || now.getTime() - log.last_round_at.getTime() >= 60_000;
       if (last || stale) {
         // The round's time is recorded only when it is complete (the floor above must not move while catching up).
-        await c.query(`UPDATE integrity_logs SET tree_size = $2, frontier = $3, cursor_txid = coalesce($4::text::xid8, cursor_txid), cursor_id = coalesce($5, cursor_id), last_round_at = CASE WHEN $7 THEN $6 ELSE last_round_at END WHERE log_id = $1`, [
-          log.log_id,
-          frontier.size,
-          frontier.nodes.map((n) => n.toString('hex')),
-          last?.txid ?? null,
-          last?.id ?? null,
-          now,
-          finished,
-        ]);
+        await saveIntegrityLog(c, log.log_id, { treeSize: frontier.size, frontier: frontier.nodes.map((n) => n.toString('hex')), last: last ?? null, now, roundComplete: finished });
       }
       result.sealed += ids.length;
       result.anomalies += late.length;
@@ -181,15 +170,9 @@ export async function sealLog(db: Database, key: SigningKey, ref: LogRef, opts: 
 
 /** Every log of every account whose plan includes integrity proofs. */
 export async function sealableLogs(db: Database): Promise<LogRef[]> {
-  const client = await db.connect();
-  try {
-    const { rows } = await client.query<{ account_id: string; plan: string; workspace_ids: string[] }>('SELECT * FROM app_integrity_accounts()');
-    return rows
-      .filter((r) => hasEntitlement(planOrFree(r.plan).id, 'integrity_proofs'))
-      .flatMap((r) => [{ accountId: r.account_id, workspaceId: null }, ...r.workspace_ids.map((w) => ({ accountId: r.account_id, workspaceId: w }))]);
-  } finally {
-    client.release();
-  }
+  return (await integrityAccounts(db))
+    .filter((r) => hasEntitlement(planOrFree(r.plan).id, 'integrity_proofs'))
+    .flatMap((r) => [{ accountId: r.account_id, workspaceId: null }, ...r.workspace_ids.map((w) => ({ accountId: r.account_id, workspaceId: w }))]);
 }
 
 /** One account's logs, when its plan includes integrity proofs (else none): read in its own tenant transaction. */

@@ -5,11 +5,11 @@
  * verification; this puts it on a second core.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Database } from '@audit-trail/data';
+import { Database, setLockTimeout } from '@audit-trail/data';
 import { checkPairs, type PairsArgs } from './verify-pairs';
 
 /** How long this thread waits for a table lock before it leaves its share to the main thread. */
-const LOCK_TIMEOUT = '2s';
+const LOCK_TIMEOUT_MS = 2000;
 
 interface Job {
   url: string;
@@ -28,7 +28,7 @@ async function run({ url, snapshot, args }: Job) {
         // (CREATE TABLE … PARTITION OF wants the parent exclusively), neither
         // would ever move and PostgreSQL cannot see why: give up instead, and
         // the main thread checks this share itself.
-        await c.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
+        await setLockTimeout(c, LOCK_TIMEOUT_MS);
         return checkPairs(c, args);
       },
       { snapshot, readOnly: true },

@@ -2,11 +2,25 @@ import { type CheckpointBody, checkpointHash, consistencyProof, inclusionProof, 
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { PoolClient } from 'pg';
-import { type CheckpointRow, type Database, isoTime } from '@audit-trail/data';
+import {
+  anomaliesIn,
+  checkpointChain,
+  checkpointCovering,
+  type CheckpointRow,
+  checkpointsById,
+  type Database,
+  eventExists,
+  exportSnapshot,
+  integrityLogHead,
+  leafEventAt,
+  leafHashesBelow,
+  leafOfEvent,
+  streamLeaves,
+  streamUnsealedEvents,
+} from '@audit-trail/data';
 import { type LogRef, logIdOf } from './sealer';
 import { verifyCheckpointSignature } from './signing';
-import { type BadEvent, checkPairs, fetchAll, type PairsArgs, type PairsResult } from './verify-pairs';
+import { type BadEvent, checkPairs, type PairsArgs, type PairsResult } from './verify-pairs';
 
 export type { BadEvent } from './verify-pairs';
 
@@ -123,11 +137,11 @@ export async function verifyLog(
         const args = { accountId: ref.accountId, workspaceId: ref.workspaceId, logId, from: from.toISOString(), to: to.toISOString() };
         const file = opts.workerThread === false ? null : workerFile();
         if (file) {
-          const snapshot = (await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
+          const snapshot = await exportSnapshot(client);
           other = pairsOnWorker(file, db.url, snapshot, { ...args, shares: WORKER_SHARES, parts: PARTS });
         }
-        const log = (await client.query<{ tree_size: string; cursor_txid: string | null; cursor_id: string | null }>('SELECT tree_size, cursor_txid::text, cursor_id FROM integrity_logs WHERE log_id = $1', [logId])).rows[0];
-        const checkpoints = (await client.query<CheckpointRow>('SELECT * FROM integrity_checkpoints WHERE log_id = $1 ORDER BY created_at, tree_size', [logId])).rows;
+        const log = await integrityLogHead(client, logId);
+        const checkpoints = await checkpointChain(client, logId);
         checkpointsCount = checkpoints.length;
 
         // 1. The chain of checkpoints.
@@ -144,11 +158,10 @@ export async function verifyLog(
         };
         checkRoots();
         // Only positions and hashes: the event id is looked up for the rare gap.
-        for await (const l of fetchAll<{ seq: string; leaf_hash: Buffer }>(client, 'leaves', 'SELECT seq, leaf_hash FROM integrity_leaves WHERE log_id = $1 ORDER BY seq', [logId])) {
+        for await (const l of streamLeaves(client, logId)) {
           const seq = Number(l.seq);
           if (seq !== frontier.size) {
-            const next = (await client.query<{ event_id: string }>('SELECT event_id FROM integrity_leaves WHERE log_id = $1 AND seq = $2', [logId, seq])).rows[0];
-            bad({ event_id: next?.event_id ?? null, seq: frontier.size, occurred_at: null, reason: `sealed position ${frontier.size} is missing` });
+            bad({ event_id: await leafEventAt(client, logId, seq), seq: frontier.size, occurred_at: null, reason: `sealed position ${frontier.size} is missing` });
             while (frontier.size < seq) frontier.append(Buffer.alloc(32));
           }
           frontier.append(l.leaf_hash);
@@ -159,12 +172,9 @@ export async function verifyLog(
 
         // 3. Events against leaves, matched by PostgreSQL (a hash join, no order
         // needed). Rows the sealer refused are reported with its reason.
-        const anomalies = await client.query<{ event_id: string; occurred_at: Date; reason: string }>(
-          'SELECT event_id, occurred_at, reason FROM integrity_anomalies WHERE log_id = $1 AND occurred_at >= $2 AND occurred_at < $3',
-          [logId, from, to],
-        );
-        const refused = new Set(anomalies.rows.map((a) => a.event_id));
-        for (const a of anomalies.rows) bad({ event_id: a.event_id, seq: null, occurred_at: a.occurred_at.toISOString(), reason: a.reason });
+        const anomalies = await anomaliesIn(client, logId, from.toISOString(), to.toISOString());
+        const refused = new Set(anomalies.map((a) => a.event_id));
+        for (const a of anomalies) bad({ event_id: a.event_id, seq: null, occurred_at: a.occurred_at.toISOString(), reason: a.reason });
         // A third of the leaves are paired with their events here (this thread also
         // walked the leaves above), two thirds on a worker thread in the same
         // snapshot: hashing is what takes the time.
@@ -173,19 +183,9 @@ export async function verifyLog(
         const missing = [...own.missing, ...(theirs?.missing ?? [])];
         checked += own.checked + (theirs?.checked ?? 0);
         for (const b of [...own.bad, ...(theirs?.bad ?? [])]) bad(b);
-        const logCond = ref.workspaceId ? 'workspace_id = $2' : '(workspace_id IS NULL AND $2::uuid IS NULL)';
         // Events of the range without a leaf in it: not sealed yet, or written into sealed history.
         const cursor = log?.cursor_txid ? { txid: log.cursor_txid, id: log.cursor_id } : null;
-        for await (const e of fetchAll<{ id: string; occurred_at: string; behind: boolean }>(
-          client,
-          'unsealed',
-          `SELECT e.id, ${isoTime('e.occurred_at')} AS occurred_at,
-                  ($5::text IS NOT NULL AND (e.txid, e.id) <= ($5::text::xid8, $6::uuid)) AS behind
-           FROM audit_events e
-           WHERE e.account_id = $1 AND ${logCond.replaceAll('workspace_id', 'e.workspace_id')} AND e.occurred_at >= $3 AND e.occurred_at < $4
-             AND NOT EXISTS (SELECT 1 FROM integrity_leaves l WHERE l.account_id = e.account_id AND l.event_id = e.id AND l.log_id = $7 AND l.occurred_at >= $3 AND l.occurred_at < $4)`,
-          [ref.accountId, ref.workspaceId, from, to, cursor?.txid ?? null, cursor?.id ?? null, logId],
-        )) {
+        for await (const e of streamUnsealedEvents(client, { accountId: ref.accountId, workspaceId: ref.workspaceId, logId, from: from.toISOString(), to: to.toISOString(), cursor })) {
           if (!e.behind) pending++;
           else if (!refused.has(e.id)) bad({ event_id: e.id, seq: null, occurred_at: e.occurred_at, reason: 'this event is not sealed although the log was sealed past it: it was written into sealed history' });
         }
@@ -195,7 +195,7 @@ export async function verifyLog(
           const purged = purges.some((cp) => leaf.seq < Number(cp.tree_size) && Date.parse(leaf.occurred_at) < (cp.purge_before as Date).getTime());
           if (purged) continue;
           // Moved rather than deleted? Look for the id anywhere in the account.
-          const moved = (await client.query('SELECT 1 FROM audit_events WHERE account_id = $1 AND id = $2', [ref.accountId, leaf.event_id])).rows.length > 0;
+          const moved = await eventExists(client, ref.accountId, leaf.event_id);
           bad({
             event_id: leaf.event_id,
             seq: leaf.seq,
@@ -213,17 +213,14 @@ export async function verifyLog(
   return { ok: problems.length === 0, checked, pending, sealed, checkpoints: checkpointsCount, first_bad: problems[0] ?? null, problems: problems.length };
 }
 
-async function leavesUpTo(c: PoolClient, logId: string, size: number): Promise<Buffer[]> {
-  const { rows } = await c.query<{ leaf_hash: Buffer }>('SELECT leaf_hash FROM integrity_leaves WHERE log_id = $1 AND seq < $2 ORDER BY seq', [logId, size]);
-  return rows.map((r) => r.leaf_hash);
-}
+const leavesUpTo = leafHashesBelow;
 
 /** An inclusion proof of one event to the newest checkpoint that covers it, or null when it is not sealed in a checkpoint yet. */
 export async function proveInclusion(db: Database, accountId: string, eventId: string) {
   return db.tenant(accountId, async (c) => {
-    const leaf = (await c.query<{ log_id: string; seq: string; leaf_hash: Buffer; leaf_version: number }>('SELECT log_id, seq, leaf_hash, leaf_version FROM integrity_leaves WHERE account_id = $1 AND event_id = $2', [accountId, eventId])).rows[0];
+    const leaf = await leafOfEvent(c, accountId, eventId);
     if (!leaf) return null;
-    const cp = (await c.query<CheckpointRow>('SELECT * FROM integrity_checkpoints WHERE log_id = $1 AND tree_size > $2 ORDER BY created_at DESC LIMIT 1', [leaf.log_id, leaf.seq])).rows[0];
+    const cp = await checkpointCovering(c, leaf.log_id, leaf.seq);
     if (!cp) return null;
     const leaves = await leavesUpTo(c, leaf.log_id, Number(cp.tree_size));
     return {
@@ -243,7 +240,7 @@ export async function proveInclusion(db: Database, accountId: string, eventId: s
 /** A consistency proof between two checkpoints of one log. */
 export async function proveConsistency(db: Database, accountId: string, firstId: string, secondId: string) {
   return db.tenant(accountId, async (c) => {
-    const cps = (await c.query<CheckpointRow>('SELECT * FROM integrity_checkpoints WHERE id = ANY($1::uuid[])', [[firstId, secondId]])).rows;
+    const cps = await checkpointsById(c, [firstId, secondId]);
     const first = cps.find((x) => x.id === firstId);
     const second = cps.find((x) => x.id === secondId);
     if (!first || !second || first.log_id !== second.log_id) return null;
