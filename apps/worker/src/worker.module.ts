@@ -2,7 +2,7 @@ import { BullModule, InjectQueue } from '@nestjs/bullmq';
 import { type BeforeApplicationShutdown, Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { type AppConfig } from '@audit-trail/config';
 import { Database } from '@audit-trail/data';
-import { DEFAULT_JOB_OPTIONS, JOBS, QUEUES, redisConnection, SCHEDULERS, WORKER_HEARTBEAT_KEY } from '@audit-trail/queues';
+import { DEFAULT_JOB_OPTIONS, JOBS, QUEUES, redisConnection, type Schedule, schedules, WORKER_HEARTBEAT_KEY } from '@audit-trail/queues';
 import { loadSigningKey, registerKey, type SigningKey } from '@audit-trail/engines';
 import type { Queue } from 'bullmq';
 import Redis from 'ioredis';
@@ -93,17 +93,6 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
 
   async onApplicationBootstrap(): Promise<void> {
     this.quietRedisErrors();
-    // Daily, and once at start; the scheduler id makes repeated starts idempotent.
-    await this.maintenance.upsertJobScheduler(
-      'ensure-partitions-daily',
-      { pattern: '17 3 * * *', tz: 'UTC' },
-      { name: JOBS.ensurePartitions, data: { monthsAhead: 3 } },
-    );
-    await this.maintenance.upsertJobScheduler(
-      'sweep-exports',
-      { every: 15 * 60_000 },
-      { name: JOBS.sweepExports, data: { monthsAhead: 0 } },
-    );
     // Publish the signing key (older keys stay listed with the end of their validity).
     const client = await this.db.connect();
     try {
@@ -122,15 +111,20 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
     this.heartbeat = setInterval(beat, this.config.WORKER_HEARTBEAT_MS);
   }
 
-  /** The schedules that must exist while a worker runs. */
+  /** The schedules declared in libs/queues, made true: upserted, or removed when switched off (idempotent). */
   async ensureSchedulers(): Promise<void> {
-    // Retention: daily at RETENTION_CRON (UTC); 'off' removes the schedule.
-    if (this.config.RETENTION_CRON === 'off') await this.retention.removeJobScheduler(SCHEDULERS.retention);
-    else await this.retention.upsertJobScheduler(SCHEDULERS.retention, { pattern: this.config.RETENTION_CRON, tz: 'UTC' }, { name: JOBS.runRetention, data: {} });
-    if (!this.config.INTEGRITY_ENABLED) await this.integrity.removeJobScheduler(SCHEDULERS.integrity);
-    else await this.integrity.upsertJobScheduler(SCHEDULERS.integrity, { every: this.config.INTEGRITY_SEAL_MS }, { name: JOBS.seal, data: {}, opts: { removeOnComplete: true, removeOnFail: true } });
-    if (!this.config.FORWARDING_ENABLED) await this.forwarding.removeJobScheduler(SCHEDULERS.forwarding);
-    else await this.forwarding.upsertJobScheduler(SCHEDULERS.forwarding, { every: this.config.FORWARDING_TICK_MS }, { name: JOBS.forwardingTick, data: {}, opts: { removeOnComplete: true, removeOnFail: true } });
+    const queues: Partial<Record<Schedule['queue'], Queue>> = {
+      [QUEUES.maintenance]: this.maintenance,
+      [QUEUES.retention]: this.retention,
+      [QUEUES.integrity]: this.integrity,
+      [QUEUES.forwarding]: this.forwarding,
+    };
+    for (const s of schedules(this.config)) {
+      const q = queues[s.queue];
+      if (!q) throw new Error(`no queue ${s.queue} for schedule ${s.id}`);
+      if (s.repeat) await q.upsertJobScheduler(s.id, s.repeat, s.job);
+      else await q.removeJobScheduler(s.id);
+    }
   }
 
   /**

@@ -43,7 +43,42 @@ export const SCHEDULERS = {
   retention: 'retention-daily',
   forwarding: 'forwarding-tick',
   integrity: 'integrity-seal',
+  partitions: 'ensure-partitions-daily',
+  exportSweep: 'sweep-exports',
 } as const;
+
+/** The settings the schedules depend on (a subset of the app's config). */
+export interface ScheduleSettings {
+  /** Cron in UTC, or 'off'. */
+  RETENTION_CRON: string;
+  INTEGRITY_ENABLED: boolean;
+  INTEGRITY_SEAL_MS: number;
+  FORWARDING_ENABLED: boolean;
+  FORWARDING_TICK_MS: number;
+}
+
+export interface Schedule {
+  queue: (typeof QUEUES)[keyof typeof QUEUES];
+  id: (typeof SCHEDULERS)[keyof typeof SCHEDULERS];
+  /** Absent: the schedule must not exist (it is removed). */
+  repeat: { pattern: string; tz: 'UTC' } | { every: number } | null;
+  job: { name: (typeof JOBS)[keyof typeof JOBS]; data: object; opts?: { removeOnComplete?: boolean; removeOnFail?: boolean } };
+}
+
+/**
+ * Every recurring job, declared here; the worker makes the queues match this
+ * list at start and on every heartbeat (a flushed Redis loses schedules).
+ */
+export function schedules(s: ScheduleSettings): Schedule[] {
+  const quiet = { removeOnComplete: true, removeOnFail: true };
+  return [
+    { queue: QUEUES.maintenance, id: SCHEDULERS.partitions, repeat: { pattern: '17 3 * * *', tz: 'UTC' }, job: { name: JOBS.ensurePartitions, data: { monthsAhead: 3 } } },
+    { queue: QUEUES.maintenance, id: SCHEDULERS.exportSweep, repeat: { every: 15 * 60_000 }, job: { name: JOBS.sweepExports, data: {} } },
+    { queue: QUEUES.retention, id: SCHEDULERS.retention, repeat: s.RETENTION_CRON === 'off' ? null : { pattern: s.RETENTION_CRON, tz: 'UTC' }, job: { name: JOBS.runRetention, data: {} } },
+    { queue: QUEUES.integrity, id: SCHEDULERS.integrity, repeat: s.INTEGRITY_ENABLED ? { every: s.INTEGRITY_SEAL_MS } : null, job: { name: JOBS.seal, data: {}, opts: quiet } },
+    { queue: QUEUES.forwarding, id: SCHEDULERS.forwarding, repeat: s.FORWARDING_ENABLED ? { every: s.FORWARDING_TICK_MS } : null, job: { name: JOBS.forwardingTick, data: {}, opts: quiet } },
+  ];
+}
 
 export interface RunRetentionPayload {
   /** Only these accounts; absent = every account. */
