@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { AccountsController } from '../accounts/accounts.controller';
+import { AccountsService } from '../accounts/accounts.service';
+import { ApiKeysController } from '../api-keys/api-keys.controller';
+import { ApiKeysService } from '../api-keys/api-keys.service';
+import { EventsModule } from '../events/events.module';
+import { MembersController } from '../members/members.controller';
+import { MembersService } from '../members/members.service';
+import { RetentionModule } from '../retention/retention.module';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+
+/** Sign-up, sessions, accounts and workspaces, members and invitations, API keys. */
+@Module({
+  imports: [EventsModule, RetentionModule],
+  controllers: [AuthController, AccountsController, MembersController, ApiKeysController],
+  providers: [AuthService, AccountsService, MembersService, ApiKeysService],
+})
+export class IdentityModule {}
