@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Database } from '@audit-trail/data';
 import { issueDownloadToken } from '@audit-trail/engines';
-import { call, createTenant, event, ownerClient, setPlan, startApp, startWorker, stopChild, type Tenant, type TestApp } from './harness';
+import { call, createTenant, download, event, ownerClient, setPlan, startApp, startWorker, stopChild, type Tenant, type TestApp, waitForExport } from './harness';
 
 // The API in this process; the real worker as a child process takes the export jobs.
 const exportDir = mkdtempSync(join(tmpdir(), 'audit-exports-'));
@@ -31,20 +31,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function waitFor(tenant: Tenant, id: string, status = 'completed', timeoutMs = 30_000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await call(t.url, 'GET', `/v1/exports/${id}`, { key: tenant.key });
-    if (res.body.status === status) return res.body;
-    if (res.body.status === 'failed' || Date.now() > end) throw new Error(`export ${id}: ${JSON.stringify(res.body)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function download(url: string): Promise<{ status: number; body: Buffer; headers: Headers }> {
-  const res = await fetch(url);
-  return { status: res.status, body: Buffer.from(await res.arrayBuffer()), headers: res.headers };
-}
+const waitFor = (tenant: Tenant, id: string, status?: string, timeoutMs?: number) => waitForExport(t, tenant, id, status, timeoutMs);
 
 describe('exports', () => {
   const tricky = [

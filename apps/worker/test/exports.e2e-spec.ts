@@ -2,7 +2,7 @@ import './exports-env';
 import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '@audit-trail/config';
 import { exportJobId, JOBS, QUEUES, redisConnection, type RunExportPayload } from '@audit-trail/queues';
-import { type ApiUnderTest, call, createTenant, ownerClient, spawnApi, spawnWorker, type Tenant } from '@audit-trail/testing';
+import { type ApiUnderTest, call, createTenant, download, ownerClient, spawnApi, spawnWorker, type Tenant, waitForExport } from '@audit-trail/testing';
 import { Queue, Worker } from 'bullmq';
 import { parse } from 'csv-parse/sync';
 import type { ChildProcess } from 'node:child_process';
@@ -27,20 +27,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function waitFor(tenant: Tenant, id: string, status = 'completed', timeoutMs = 30_000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await call(t.url, 'GET', `/v1/exports/${id}`, { key: tenant.key });
-    if (res.body.status === status) return res.body;
-    if (res.body.status === 'failed' || Date.now() > end) throw new Error(`export ${id}: ${JSON.stringify(res.body)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function download(url: string): Promise<{ status: number; body: Buffer; headers: Headers }> {
-  const res = await fetch(url);
-  return { status: res.status, body: Buffer.from(await res.arrayBuffer()), headers: res.headers };
-}
+const waitFor = (tenant: Tenant, id: string, status?: string, timeoutMs?: number) => waitForExport(t, tenant, id, status, timeoutMs);
 
 describe('a worker killed mid-export', () => {
   let bulk: Tenant;

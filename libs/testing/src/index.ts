@@ -3,3 +3,5 @@ export * from './http';
 export * from './processes';
 export * from './tenants';
 export * from './integrity';
+export * from './exports';
+export * from './receivers';

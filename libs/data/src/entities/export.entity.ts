@@ -1,11 +1,21 @@
 import { BigIntType, Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Account } from './account.entity';
-import type { StoredExportFilters } from '../repositories/exports.repository';
+import type { EventFilter } from '@audit-trail/audit-core';
+import type { LogSelector } from '../repositories/event.repository';
 
 import type { EXPORT_FORMATS } from '@audit-trail/audit-core';
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export const EXPORT_STATUSES = ['queued', 'running', 'completed', 'failed', 'expired'] as const;
 export type ExportStatus = (typeof EXPORT_STATUSES)[number];
+
+/** The export's filters as stored at request time (from/to resolved). */
+export interface StoredExportFilters extends Omit<EventFilter, 'scope' | 'workspace_id'> {
+  log: LogSelector;
+  from: string;
+  to: string;
+  /** Events received after the request are not part of it: retries produce the same file. */
+  requested_at: string;
+}
 
 /** An export of one log. The job only points here; progress lives in PostgreSQL. */
 @Entity({ tableName: 'exports' })

@@ -1,24 +1,17 @@
-import { CSV_COLUMNS, type EventFilter, type EventRecord } from '@audit-trail/audit-core';
+import { CSV_COLUMNS, type EventRecord } from '@audit-trail/audit-core';
 import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { type Database, escapeLiteral, type SqlExecutor } from '../database';
-import type { ExportFormat, ExportStatus } from '../entities/export.entity';
-import { buildEventWhere, EVENT_SELECT_LIST, isoTime, type LogSelector } from './event.repository';
+import type { ExportFormat, ExportStatus, StoredExportFilters } from '../entities/export.entity';
+
+export type { StoredExportFilters } from '../entities/export.entity';
+import { buildEventWhere, EVENT_SELECT_LIST, isoTime } from './event.repository';
 
 /**
  * The `exports` table: the API creates a row through the Export entity (whose
  * `filters` column has this type too); every other statement on the table is
  * here, for the API, the export engine and the sweep alike.
  */
-
-/** The export's filters as stored at request time (from/to resolved). */
-export interface StoredExportFilters extends Omit<EventFilter, 'scope' | 'workspace_id'> {
-  log: LogSelector;
-  from: string;
-  to: string;
-  /** Events received after the request are not part of it: retries produce the same file. */
-  requested_at: string;
-}
 
 /** What a run of the export job needs from its row. */
 export interface ExportJobRow {
