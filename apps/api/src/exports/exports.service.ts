@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type ExportRequest, type ExportView, newId } from '@audit-trail/audit-core';
 import { type AppConfig } from '@audit-trail/config';
-import { Account, Database, emExecutor, Export, markExportFailed, type StoredExportFilters, TenantOrm, User } from '@audit-trail/data';
+import { Account, Database, emExecutor, Export, findExport, markExportFailed, newExport, recentExports, type StoredExportFilters, TenantOrm, User } from '@audit-trail/data';
 import { exportJobId, JOBS, QUEUES, type RunExportPayload } from '@audit-trail/queues';
 import { issueDownloadToken, readDownloadToken, LocalExportStorage } from '@audit-trail/engines';
 import { describeExportWindow, exportWindowStart, hasEntitlement, mayExportFrom, planOrFree } from '@audit-trail/plans';
@@ -94,7 +94,7 @@ export class ExportsService {
     const { scope, workspace_id, format, gzip, from: _f, to: _t, ...filter } = input;
     const stored: StoredExportFilters = { ...filter, log, from: from.toISOString(), to: to.toISOString(), requested_at: now.toISOString() };
     const created = await this.tenant.run(p.accountId, async (em) => {
-      const e = em.create(Export, {
+      const e = newExport(em, {
         id: newId(),
         account: p.accountId,
         scope: log.scope,
@@ -132,13 +132,13 @@ export class ExportsService {
   }
 
   async get(p: Principal, id: string, baseUrl: string) {
-    const e = await this.tenant.run(p.accountId, (em) => em.findOne(Export, { id }));
+    const e = await this.tenant.run(p.accountId, (em) => findExport(em, id));
     if (!e || !this.visible(p, e)) throw notFound('Export');
     return this.view(e, p, baseUrl);
   }
 
   async list(p: Principal, baseUrl: string) {
-    const list = await this.tenant.run(p.accountId, (em) => em.find(Export, {}, { orderBy: { createdAt: 'desc' }, limit: 50 }));
+    const list = await this.tenant.run(p.accountId, (em) => recentExports(em, 50));
     return list.filter((e) => this.visible(p, e)).map((e) => this.view(e, p, baseUrl));
   }
 
@@ -154,7 +154,7 @@ export class ExportsService {
     return this.tenant.run(claims.accountId, async (em) => {
       const account = await em.findOneOrFail(Account, { id: claims.accountId });
       if (!hasEntitlement(planOrFree(account.plan).id, 'audit_log')) throw new RouteHiddenError();
-      const e = await em.findOne(Export, { id });
+      const e = await findExport(em, id);
       if (!e || e.status !== 'completed' || !e.manifestKey) throw notFound('Export manifest');
       const key = e.manifestKey;
       const stream = await this.storage.read(key).catch(() => {
@@ -172,7 +172,7 @@ export class ExportsService {
       const account = await em.findOneOrFail(Account, { id: claims.accountId });
       const plan = planOrFree(account.plan).id;
       if (!hasEntitlement(plan, 'audit_log')) throw new RouteHiddenError();
-      const e = await em.findOne(Export, { id });
+      const e = await findExport(em, id);
       if (!e || e.status !== 'completed' || !e.fileKey) throw notFound('Export file');
       const stream = await this.storage.read(e.fileKey).catch(() => {
         throw notFound('Export file');

@@ -2,12 +2,12 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
 import { destinationSpec, type DestinationView, newId } from '@audit-trail/audit-core';
 import { type AppConfig } from '@audit-trail/config';
-import { Database, Destination, DestinationDelivery, DestinationReplay, emExecutor, TenantOrm } from '@audit-trail/data';
+import { countLiveDestinations, Database, Destination, emExecutor, findDestination, liveDestinations, newDestination, newReplay, recentDeliveries, TenantOrm } from '@audit-trail/data';
 import { checkDestinationUrl, type DestinationRow, loadDestination, SecretBox, sendTest, startingCursor } from '@audit-trail/engines';
 import { describeDestinationLimit, mayAddDestination, viewWindowStart } from '@audit-trail/plans';
 import { randomBytes } from 'node:crypto';
 import { AppError, ErrorCode, notFound } from '../common/errors';
-import type { Principal, RequestMeta } from '../common/principal';
+import { canAccessLog, type Principal, type RequestMeta } from '../common/principal';
 import { CONFIG } from '../core/tokens';
 import { WorkspaceDirectory } from '../events/workspace-directory';
 import { SelfAuditService } from '../self-audit/self-audit.service';
@@ -68,11 +68,11 @@ export class ForwardingService {
 
   /** A workspace-bound key manages only destinations of its workspace. */
   private visible(p: Principal, d: Destination): boolean {
-    return !d.deletedAt && (p.kind !== 'api_key' || !p.boundWorkspaceId || d.workspaceId === p.boundWorkspaceId);
+    return !d.deletedAt && canAccessLog(p, d.workspaceId);
   }
 
   private async find(em: EntityManager, p: Principal, id: string): Promise<Destination> {
-    const d = await em.findOne(Destination, { id });
+    const d = await findDestination(em, id);
     if (!d || !this.visible(p, d)) throw notFound('Destination');
     return d;
   }
@@ -105,10 +105,10 @@ export class ForwardingService {
     const generated = spec.credential?.generated && !given ? `whsec_${randomBytes(24).toString('base64url')}` : null;
     const secret = given ?? generated;
     return this.tenant.run(p.accountId, async (em) => {
-      const count = await em.count(Destination, { deletedAt: null });
+      const count = await countLiveDestinations(em);
       if (!mayAddDestination(p.plan, count)) throw new AppError(ErrorCode.PlanLimit, describeDestinationLimit(p.plan));
       const cursor = await startingCursor(emExecutor(em));
-      const d = em.create(Destination, {
+      const d = newDestination(em, {
         id: newId(),
         account: p.accountId,
         type: input.type,
@@ -130,7 +130,7 @@ export class ForwardingService {
   }
 
   async list(p: Principal) {
-    const all = await this.tenant.run(p.accountId, (em) => em.find(Destination, { deletedAt: null }, { orderBy: { createdAt: 'asc' } }));
+    const all = await this.tenant.run(p.accountId, (em) => liveDestinations(em));
     return all.filter((d) => this.visible(p, d)).map(destinationView);
   }
 
@@ -197,7 +197,7 @@ export class ForwardingService {
   async deliveries(p: Principal, id: string, limit: number) {
     return this.tenant.run(p.accountId, async (em) => {
       await this.find(em, p, id);
-      const rows = await em.find(DestinationDelivery, { destination: id }, { orderBy: { attemptedAt: 'desc' }, limit });
+      const rows = await recentDeliveries(em, id, limit);
       return rows.map((r) => ({
         id: r.id,
         attempted_at: r.attemptedAt.toISOString(),
@@ -222,7 +222,7 @@ export class ForwardingService {
     if (earliest && from < earliest) throw new AppError(ErrorCode.PlanLimit, `Your plan reads back to ${earliest.toISOString()}; a replay cannot start before that.`);
     return this.tenant.run(p.accountId, async (em) => {
       const d = await this.find(em, p, id);
-      const r = em.create(DestinationReplay, { id: newId(), account: p.accountId, destination: d.id, from, to });
+      const r = newReplay(em, { id: newId(), account: p.accountId, destination: d.id, from, to });
       await em.flush();
       await this.record(em, p, 'destination.replayed', d, meta, { metadata: { replay_id: r.id, from: from.toISOString(), to: to.toISOString() } });
       return { id: r.id, destination_id: d.id, status: r.status, from: from.toISOString(), to: to.toISOString(), delivered: 0 };

@@ -1,6 +1,8 @@
 import type { DestinationFilter, DestinationFormat, DestinationType, EventRecord } from '@audit-trail/audit-core';
 import { newId } from '@audit-trail/audit-core';
+import type { EntityManager, RequiredEntityData } from '@mikro-orm/postgresql';
 import type { SqlExecutor } from '../database';
+import { Destination, DestinationDelivery, DestinationReplay } from '../entities/destination.entity';
 import { EVENT_SELECT_LIST } from './event.repository';
 
 /**
@@ -132,4 +134,34 @@ export async function advanceReplay(exec: SqlExecutor, id: string, p: { finished
             delivered = delivered + $5, completed_at = CASE WHEN $2 = 'completed' THEN now() END WHERE id = $1`,
     [id, p.finished ? 'completed' : 'running', p.last?.occurred_at ?? null, p.last?.id ?? null, p.delivered],
   );
+}
+
+// Through the ORM: the API's side of the tables.
+
+export function findDestination(em: EntityManager, id: string): Promise<Destination | null> {
+  return em.findOne(Destination, { id });
+}
+
+/** The tenant's destinations that are not deleted, oldest first. */
+export function liveDestinations(em: EntityManager): Promise<Destination[]> {
+  return em.find(Destination, { deletedAt: null }, { orderBy: { createdAt: 'asc' } });
+}
+
+export function countLiveDestinations(em: EntityManager): Promise<number> {
+  return em.count(Destination, { deletedAt: null });
+}
+
+/** A new destination, persisted with the caller's flush. */
+export function newDestination(em: EntityManager, fields: RequiredEntityData<Destination>): Destination {
+  return em.create(Destination, fields);
+}
+
+/** A destination's most recent deliveries, newest first. */
+export function recentDeliveries(em: EntityManager, destinationId: string, limit: number): Promise<DestinationDelivery[]> {
+  return em.find(DestinationDelivery, { destination: destinationId }, { orderBy: { attemptedAt: 'desc' }, limit });
+}
+
+/** A new replay of a time range, persisted with the caller's flush. */
+export function newReplay(em: EntityManager, fields: RequiredEntityData<DestinationReplay>): DestinationReplay {
+  return em.create(DestinationReplay, fields);
 }

@@ -1,8 +1,9 @@
 import { CSV_COLUMNS, type EventRecord } from '@audit-trail/audit-core';
+import type { EntityManager, RequiredEntityData } from '@mikro-orm/postgresql';
 import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { type Database, escapeLiteral, type SqlExecutor } from '../database';
-import type { ExportFormat, ExportStatus, StoredExportFilters } from '../entities/export.entity';
+import { Export, type ExportFormat, type ExportStatus, type StoredExportFilters } from '../entities/export.entity';
 
 export type { StoredExportFilters } from '../entities/export.entity';
 import { buildEventWhere, EVENT_SELECT_LIST, isoTime } from './event.repository';
@@ -173,4 +174,20 @@ export async function* exportRowBatches(exec: SqlExecutor, accountId: string, f:
     if (rows.length === 0) return;
     yield rows;
   }
+}
+
+// Through the ORM: the API's side of the table.
+
+/** A new export row, persisted with the caller's flush (in its tenant transaction). */
+export function newExport(em: EntityManager, fields: RequiredEntityData<Export>): Export {
+  return em.create(Export, fields);
+}
+
+export function findExport(em: EntityManager, id: string): Promise<Export | null> {
+  return em.findOne(Export, { id });
+}
+
+/** The tenant's most recent exports, newest first. */
+export function recentExports(em: EntityManager, limit: number): Promise<Export[]> {
+  return em.find(Export, {}, { orderBy: { createdAt: 'desc' }, limit });
 }
