@@ -61,3 +61,23 @@ export interface DestinationView {
   /** Only in the answer that created it: a generated webhook signing secret, shown once. */
   secret?: string;
 }
+
+/** A workspace (its own log) as the API shows it. */
+export interface WorkspaceView {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+/** A legal hold: while active, retention purges nothing it covers. */
+export interface LegalHoldView {
+  id: string;
+  scope: 'account' | 'workspace';
+  workspace_id: string | null;
+  reason: string;
+  active: boolean;
+  created_by: string;
+  created_at: string;
+  released_at: string | null;
+  released_by: string | null;
+}

@@ -4,7 +4,7 @@ import { entitlementsOf, getPlan, hasEntitlement, PLAN_IDS } from '@audit-trail/
 import { Inject } from '@nestjs/common';
 import { CONFIG } from '../core/tokens';
 import type { AppConfig } from '@audit-trail/config';
-import { newId as uuidv7 } from '@audit-trail/audit-core';
+import { newId as uuidv7, type WorkspaceView } from '@audit-trail/audit-core';
 import { AppError, ErrorCode, notFound } from '../common/errors';
 import type { Principal, RequestMeta } from '../common/principal';
 import { SelfAuditService } from '../self-audit/self-audit.service';
@@ -12,7 +12,7 @@ import { WorkspaceDirectory } from '../events/workspace-directory';
 import { RetentionService } from '../retention/retention.service';
 import { AuthService } from '../auth/auth.service';
 
-export function workspaceView(w: Workspace) {
+export function workspaceView(w: Workspace): WorkspaceView {
   return { id: w.id, name: w.name, created_at: w.createdAt.toISOString() };
 }
 

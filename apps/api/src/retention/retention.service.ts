@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { newId } from '@audit-trail/audit-core';
+import { type LegalHoldView, newId } from '@audit-trail/audit-core';
 import { type AppConfig } from '@audit-trail/config';
 import { Account, emExecutor, LegalHold, type LegalHoldScope, TenantOrm } from '@audit-trail/data';
 import { JOBS, QUEUES, redisConnection, type RunRetentionPayload, SCHEDULERS, WORKER_HEARTBEAT_KEY } from '@audit-trail/queues';
@@ -18,7 +18,7 @@ import { SelfAuditService } from '../self-audit/self-audit.service';
 /** How long an operator's request waits for the worker's run before answering 503. */
 const RUN_TIMEOUT_MS = 10 * 60_000;
 
-export function legalHoldView(h: LegalHold) {
+export function legalHoldView(h: LegalHold): LegalHoldView {
   return {
     id: h.id,
     scope: h.scope,

@@ -58,22 +58,5 @@ export interface EventPage {
   window: { from: string | null; to: string; clamped: boolean };
 }
 
-export type { DestinationView, ExportView } from '@audit-trail/audit-core/browser';
+export type { DestinationView, ExportView, LegalHoldView, WorkspaceView } from '@audit-trail/audit-core/browser';
 
-export interface LegalHoldView {
-  id: string;
-  scope: 'account' | 'workspace';
-  workspace_id: string | null;
-  reason: string;
-  active: boolean;
-  created_by: string;
-  created_at: string;
-  released_at: string | null;
-  released_by: string | null;
-}
-
-export interface WorkspaceView {
-  id: string;
-  name: string;
-  created_at: string;
-}
