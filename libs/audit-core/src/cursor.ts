@@ -38,3 +38,31 @@ export function decodeCursor(cursor: string): CursorPosition | null {
   if (!ISO_RE.test(occurredAt) || Number.isNaN(Date.parse(occurredAt)) || !ID_RE.test(id)) return null;
   return { occurredAt, id };
 }
+
+/**
+ * A position in one log's commit order (the change feed): the storing
+ * transaction and the event id, opaque base64url like the page cursors.
+ */
+export interface FeedPosition {
+  txid: string;
+  id: string;
+}
+
+export function encodeFeedPosition(pos: FeedPosition): string {
+  return toBase64Url(`f1|${pos.txid}|${pos.id}`);
+}
+
+export function decodeFeedPosition(position: string): FeedPosition | null {
+  if (position.length > 200 || !/^[A-Za-z0-9_-]+$/.test(position)) return null;
+  let raw: string;
+  try {
+    raw = fromBase64Url(position);
+  } catch {
+    return null;
+  }
+  const parts = raw.split('|');
+  if (parts.length !== 3 || parts[0] !== 'f1') return null;
+  const [, txid, id] = parts;
+  if (!/^\d{1,19}$/.test(txid) || !ID_RE.test(id)) return null;
+  return { txid, id };
+}

@@ -175,6 +175,15 @@ export const keyActivityQuerySchema = z
   })
   .superRefine(rangeCheck);
 export type KeyActivityQuery = z.infer<typeof keyActivityQuerySchema>;
+
+/** GET /v1/events/feed: one log in commit order, after an opaque position. */
+export const eventFeedQuerySchema = z.strictObject({
+  scope: eventFilterShape.scope,
+  workspace_id: eventFilterShape.workspace_id,
+  after: z.string().min(1).max(200).optional(),
+  limit: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100),
+});
+export type EventFeedQuery = z.infer<typeof eventFeedQuerySchema>;
 export type EventFilter = Omit<EventQuery, 'limit' | 'cursor'>;
 
 export const EXPORT_FORMATS = ['csv', 'ndjson'] as const;

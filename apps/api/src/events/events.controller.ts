@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { eventActivitySchema, eventBatchSchema, eventInputSchema, eventQuerySchema, type EventInput } from '@audit-trail/audit-core';
+import { eventActivitySchema, eventBatchSchema, eventFeedQuerySchema, eventInputSchema, eventQuerySchema, type EventInput } from '@audit-trail/audit-core';
 import { RequiresEntitlement, RequiresScope } from '../auth/decorators';
 import { AppError, ErrorCode } from '../common/errors';
 import { CurrentPrincipal, Meta, type Principal, type RequestMeta } from '../common/principal';
@@ -41,6 +41,13 @@ export class EventsController {
   @Doc({ summary: 'Read a log, newest first, with filters and keyset cursors', query: eventQuerySchema, tag: 'Events' })
   query(@CurrentPrincipal() p: Principal, @Query() query: unknown, @Meta() meta: RequestMeta) {
     return this.events.query(p, parseQuery(eventQuerySchema, query), meta);
+  }
+
+  @Get('events/feed')
+  @RequiresScope('events:read')
+  @Doc({ summary: 'One log in commit order after an opaque position, oldest first: a consumer that keeps next_position never misses or repeats an event', query: eventFeedQuerySchema, tag: 'Events' })
+  feed(@CurrentPrincipal() p: Principal, @Query() query: unknown, @Meta() meta: RequestMeta) {
+    return this.events.feed(p, parseQuery(eventFeedQuerySchema, query), meta);
   }
 
   @Get('events/activity')

@@ -1,9 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import {
-  activityInterval, CATEGORIES, categoryOf, type EventActivityQuery, type EventInput, type EventQuery, type KeyActivityQuery, MAX_ACTIVITY_BUCKETS, type EventRecord, type FieldError, PLATFORM_ACTIONS, decodeCursor, encodeCursor,
-  normalizeEvent, toApiEvent, uuidv7Time,
-} from '@audit-trail/audit-core';
-import { apiKeyExists, countByAction, countByInterval, Database, findEvent, type LogSelector, queryEvents, sealedEventIds, tenantActions } from '@audit-trail/data';
+import { activityInterval, CATEGORIES, categoryOf, decodeCursor, decodeFeedPosition, encodeCursor, encodeFeedPosition, type EventActivityQuery, type EventFeedQuery, type EventInput, type EventQuery, type EventRecord, type FeedPosition, type FieldError, type KeyActivityQuery, MAX_ACTIVITY_BUCKETS, normalizeEvent, PLATFORM_ACTIONS, toApiEvent, uuidv7Time } from '@audit-trail/audit-core';
+import { apiKeyExists, countByAction, countByInterval, Database, eventsAfter, findEvent, type LogSelector, queryEvents, sealedEventIds, tenantActions } from '@audit-trail/data';
 import { EventWriter } from '@audit-trail/engines';
 import { clampToViewWindow, describeViewWindow, hasEntitlement, isViewable } from '@audit-trail/plans';
 import { AppError, ErrorCode, forbidden, notFound } from '../common/errors';
@@ -122,6 +119,36 @@ export class EventsService {
     const result = await this.page(p, log, { ...q, api_key_id: keyId });
     if (meta) this.reads.logViewedLater(p, meta, log, readFilters({ ...q, api_key_id: keyId }));
     return result;
+  }
+
+  /**
+   * The change feed: one log in commit order, after an opaque position, for
+   * consumers that pull. Built on the forwarder's and sealer's walk (only
+   * transactions older than every running one), so an event that commits
+   * late, or claims an old occurred_at, still comes after every position
+   * already handed out. Entries older than the plan's view window are passed
+   * over, not shown; the position moves past them all the same.
+   */
+  async feed(p: Principal, q: EventFeedQuery, meta?: RequestMeta) {
+    const log = await this.resolveLog(p, q.scope, q.workspace_id);
+    if (log.scope === 'workspace' && log.workspaceIds?.length !== 1) {
+      throw new AppError(ErrorCode.Malformed, 'The feed follows one log: name one workspace.', [{ path: 'workspace_id', message: 'is required with scope=workspace' }]);
+    }
+    const workspaceId = log.scope === 'workspace' ? (log.workspaceIds as string[])[0] : null;
+    let after: FeedPosition | null = null;
+    if (q.after) {
+      after = decodeFeedPosition(q.after);
+      if (!after) throw new AppError(ErrorCode.Malformed, 'The position is not valid; use next_position from a previous answer.', [{ path: 'after', message: 'is not a position this API issued' }]);
+    }
+    const rows = await this.db.tenant(p.accountId, (c) => eventsAfter(c, p.accountId, workspaceId, after ?? { txid: null, id: null }, q.limit));
+    const { from } = clampToViewWindow(p.plan, null, new Date());
+    const last = rows[rows.length - 1];
+    const next = last ? { txid: last.txid, id: last.id } : after;
+    if (meta) this.reads.logViewedLater(p, meta, log, { feed: true });
+    return {
+      entries: rows.filter((r) => !from || r.occurred_at >= from).map((r) => toApiEvent(r)),
+      next_position: next ? encodeFeedPosition(next) : null,
+    };
   }
 
   /** One keyset page of a log, with the plan's window and (with integrity proofs) whether each entry is sealed. */
