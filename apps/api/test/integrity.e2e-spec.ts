@@ -3,7 +3,7 @@ import { Database } from '@audit-trail/data';
 import { loadSigningKey, sealAllLogs, type SigningKey, verifyCheckpointSignature, verifyLog } from '@audit-trail/engines';
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'pg';
@@ -395,6 +395,28 @@ describe('self-verifying exports and the offline verifier', () => {
     const r = run(f.file, '--manifest', f.manifest, '--public-key', f.key);
     expect(r.stdout).toContain(`OK: ${f.rows} of ${f.rows} events proven against signed checkpoints`);
     expect(r.status).toBe(0);
+  });
+
+  it('verifies the same with the published package, installed alone from its tarball', async () => {
+    const root = join(__dirname, '../../..');
+    const pack = spawnSync(process.execPath, [join(root, 'scripts/pack-verify.mjs'), join(dir, 'pack')], { encoding: 'utf8' });
+    expect(pack.status).toBe(0);
+    const tarball = pack.stdout.trim().split('\n').pop() as string;
+    const home = mkdtempSync(join(tmpdir(), 'verify-install-'));
+    // An empty folder and no registry: the tarball must carry everything it needs.
+    const install = spawnSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: home, encoding: 'utf8' });
+    expect({ status: install.status, stderr: install.stderr }).toMatchObject({ status: 0 });
+    expect(readdirSync(join(home, 'node_modules')).filter((n) => !n.startsWith('.'))).toEqual(['@audit-trail']);
+    const bin = join(home, 'node_modules/.bin/audit-trail-verify');
+    const { x } = await sealedTenant(4);
+    const f = await exported(x, 'packaged');
+    const ok = spawnSync(bin, [f.file, '--manifest', f.manifest, '--public-key', f.key], { encoding: 'utf8' });
+    expect(ok.stdout).toContain(`OK: ${f.rows} of ${f.rows} events proven against signed checkpoints`);
+    expect(ok.status).toBe(0);
+    const lines = readFileSync(f.file, 'utf8').split('\n');
+    lines[1] = JSON.stringify({ ...JSON.parse(lines[1]), action: 'something.else' });
+    writeFileSync(f.file, lines.join('\n'));
+    expect(spawnSync(bin, [f.file, '--manifest', f.manifest, '--public-key', f.key], { encoding: 'utf8' }).status).toBe(1);
   });
 
   it('rejects an export file that was edited, and another key', async () => {
