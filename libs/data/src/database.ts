@@ -61,8 +61,7 @@ export class Database {
    * must not move while a long read streams (`isolation: 'repeatable read'`,
    * `readOnly`), or another transaction's exported snapshot to share.
    */
-  async tenant<T>(accountId: string, fn: (client: PoolClient) => Promise<T>, opts: TenantOptions | string = {}): Promise<T> {
-    const o = typeof opts === 'string' ? { userId: opts } : opts;
+  async tenant<T>(accountId: string, fn: (client: PoolClient) => Promise<T>, o: TenantOptions = {}): Promise<T> {
     const client = await this.connect();
     try {
       await client.query(beginTenantSql(accountId, o.userId, o));

@@ -12,9 +12,13 @@ const ROOT = join(__dirname, '../../..');
  * directory. Stop it with kill().
  */
 export function spawnWorker(env: Record<string, string> = {}, inherit = Boolean(process.env.DEBUG_CHILD)): ChildProcess {
+  return spawnBuiltWorker(env, inherit ? 'inherit' : 'ignore');
+}
+
+function spawnBuiltWorker(env: Record<string, string>, stdout: 'inherit' | 'ignore' | 'pipe'): ChildProcess {
   return spawn(process.execPath, [join(ROOT, 'apps/worker/dist/main.js')], {
     env: { ...process.env, WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'warn', ...env },
-    stdio: inherit ? 'inherit' : 'ignore',
+    stdio: ['ignore', stdout, stdout === 'pipe' ? (process.env.DEBUG_CHILD ? 'inherit' : 'ignore') : stdout],
   });
 }
 
@@ -23,10 +27,7 @@ export function spawnWorker(env: Record<string, string> = {}, inherit = Boolean(
  * processors and schedules are up). Stop it with stopChild().
  */
 export async function startWorker(env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'apps/worker/dist/main.js')], {
-    env: { ...process.env, WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', process.env.DEBUG_CHILD ? 'inherit' : 'ignore'],
-  });
+  const child = spawnBuiltWorker(env, 'pipe');
   await new Promise<void>((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error('the worker did not say it was ready within 30 s')), 30_000);

@@ -15,8 +15,6 @@ import {
 import { post, type HttpResult } from './safe-http';
 import type { SecretBox } from './secret-box';
 
-export type { DestinationRow } from '@audit-trail/data';
-
 export interface DeliveryOptions {
   box: SecretBox;
   allowPrivate: boolean;
@@ -48,8 +46,6 @@ export function activeSecrets(d: Pick<DestinationRow, 'secret_enc' | 'previous_s
 export async function loadDestination(db: Database, accountId: string, id: string): Promise<DestinationRow | null> {
   return db.tenant(accountId, (c) => findDestinationRow(c, id));
 }
-
-export { startingCursor } from '@audit-trail/data';
 
 type Row = EventRecord & { txid: string };
 

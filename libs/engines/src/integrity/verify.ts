@@ -24,7 +24,6 @@ import { type BadEvent, checkPairs, type PairsArgs, type PairsResult } from './v
 
 export type { BadEvent } from './verify-pairs';
 
-export type { CheckpointRow } from '@audit-trail/data';
 
 /** The body a checkpoint row's signature covers. */
 export function checkpointBody(r: CheckpointRow): CheckpointBody {
@@ -129,7 +128,8 @@ export async function verifyLog(
   let pending = 0;
   let sealed = 0;
   let checkpointsCount = 0;
-  let other: ReturnType<typeof pairsOnWorker> | null = null;
+  // The worker thread, once started inside the transaction below; stopped whatever happens.
+  const side: { other: ReturnType<typeof pairsOnWorker> | null } = { other: null };
   try {
     await db.tenant(
       ref.accountId,
@@ -138,7 +138,7 @@ export async function verifyLog(
         const file = opts.workerThread === false ? null : workerFile();
         if (file) {
           const snapshot = await exportSnapshot(client);
-          other = pairsOnWorker(file, db.url, snapshot, { ...args, shares: WORKER_SHARES, parts: PARTS });
+          side.other = pairsOnWorker(file, db.url, snapshot, { ...args, shares: WORKER_SHARES, parts: PARTS });
         }
         const log = await integrityLogHead(client, logId);
         const checkpoints = await checkpointChain(client, logId);
@@ -178,6 +178,7 @@ export async function verifyLog(
         // A third of the leaves are paired with their events here (this thread also
         // walked the leaves above), two thirds on a worker thread in the same
         // snapshot: hashing is what takes the time.
+        const other = side.other;
         const own = await checkPairs(client, other ? { ...args, shares: MAIN_SHARES, parts: PARTS } : { ...args, shares: [0], parts: 1 });
         const theirs = other ? ((await other.result) ?? (await checkPairs(client, { ...args, shares: WORKER_SHARES, parts: PARTS }))) : null;
         const missing = [...own.missing, ...(theirs?.missing ?? [])];
@@ -207,7 +208,7 @@ export async function verifyLog(
       { isolation: 'repeatable read', readOnly: true },
     );
   } finally {
-    (other as ReturnType<typeof pairsOnWorker> | null)?.stop(); // set inside the transaction above
+    side.other?.stop();
   }
   problems.sort((a, b) => (a.occurred_at ?? '').localeCompare(b.occurred_at ?? '') || (a.seq ?? 0) - (b.seq ?? 0));
   return { ok: problems.length === 0, checked, pending, sealed, checkpoints: checkpointsCount, first_bad: problems[0] ?? null, problems: problems.length };
