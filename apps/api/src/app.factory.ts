@@ -14,6 +14,7 @@ import { ErrorCode } from './common/errors';
 import { problemOf } from './common/problem';
 import { registerJsonBodyParser, registerQueryCheck } from './common/input-hygiene';
 import { MetricsService } from './core/metrics.service';
+import { registerViewerPreflight } from './viewer/viewer-cors';
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -88,6 +89,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   registerQueryCheck(fastify);
 
   shedLoad(fastify, config.MAX_IN_FLIGHT);
+  registerViewerPreflight(fastify);
 
   const metrics = app.get(MetricsService);
   fastify.addHook('onRequest', async (req, reply) => {

@@ -18,6 +18,7 @@ import { OperatorModule } from './operator/operator.module';
 import { RetentionModule } from './retention/retention.module';
 import { AuditModule } from './self-audit/audit.module';
 import { ConsoleModule } from './web/console.module';
+import { ViewerModule } from './viewer/viewer.module';
 
 /**
  * The API: infrastructure (CoreModule), what every feature shares
@@ -37,6 +38,7 @@ export class AppModule {
         AuditModule,
         IdentityModule,
         EventsModule,
+        ViewerModule,
         ExportsModule,
         ForwardingModule,
         IntegrityModule,

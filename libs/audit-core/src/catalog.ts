@@ -23,7 +23,7 @@ export const CATEGORIES: readonly CategoryInfo[] = [
   { id: 'forwarding', name: 'Forwarding', description: 'Forwarding destinations and their deliveries.', prefixes: ['destination'] },
   { id: 'retention', name: 'Retention', description: 'Retention purges and legal holds.', prefixes: ['retention', 'legal_hold'] },
   { id: 'integrity', name: 'Integrity', description: 'Sealing, checkpoints and verification.', prefixes: ['integrity'] },
-  { id: 'access', name: 'Log access', description: 'Reads of the audit log itself: entries opened, logs read, proofs downloaded.', prefixes: ['event', 'log', 'proof'] },
+  { id: 'access', name: 'Log access', description: 'Reads of the audit log itself: entries opened, logs read, proofs downloaded.', prefixes: ['event', 'log', 'proof', 'viewer_token'] },
   { id: 'settings', name: 'Settings', description: 'Configuration changes such as SMTP, domains and webhooks.', prefixes: ['settings', 'smtp', 'domain', 'webhook', 'config', 'catalog'] },
   { id: 'integrations', name: 'Integrations', description: 'Connected apps and integrations.', prefixes: ['integration', 'oauth_app', 'app'] },
   { id: 'content', name: 'Content', description: 'Content created, changed or deleted inside a workspace.', prefixes: ['content', 'project', 'document', 'template', 'campaign', 'message'] },
@@ -70,6 +70,7 @@ export const PLATFORM_ACTIONS: Readonly<Record<string, string>> = {
   'billing.portal_opened': 'The billing portal was opened.',
   'auth.locked_out': 'Sign-in was locked for an address after too many attempts.',
   'member.invitation_revoked': 'A pending invitation was revoked.',
+  'viewer_token.created': "A viewer token was issued: one of the tenant's own customers may read a slice of a log for a short time.",
 };
 
 const byPrefix = new Map<string, string>();

@@ -14,3 +14,4 @@ export * from './forwarding';
 export * from './ocsf';
 export * from './merkle';
 export * from './manifest';
+export * from './viewer';

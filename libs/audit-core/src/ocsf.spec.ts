@@ -58,6 +58,7 @@ const EXPECTED: Record<string, [number, string]> = {
   'billing.checkout_started': [6003, 'Create'],
   'billing.portal_opened': [6003, 'Create'],
   'member.invitation_revoked': [3001, 'Delete'],
+  'viewer_token.created': [3001, 'Create'],
 };
 
 describe('OCSF mapping', () => {

@@ -74,6 +74,7 @@ export const OCSF_PLATFORM_ACTIONS: Readonly<Record<string, OcsfMapping>> = {
   'billing.checkout_started': row(6003, 1),
   'billing.portal_opened': row(6003, 1),
   'member.invitation_revoked': row(3001, 6),
+  'viewer_token.created': row(3001, 1), // a short-lived credential was issued
 };
 
 const VERBS: [RegExp, number][] = [

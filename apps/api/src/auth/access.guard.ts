@@ -3,10 +3,12 @@ import { Reflector } from '@nestjs/core';
 import type { AppConfig } from '@audit-trail/config';
 import type { ApiKeyScope } from '@audit-trail/data';
 import { type BooleanEntitlement, hasEntitlement } from '@audit-trail/plans';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { VIEWER_TOKEN_PREFIX, viewerOriginAllowed } from '@audit-trail/audit-core';
+import { readViewerToken } from '../viewer/viewer-token';
 import { AppError, ErrorCode, RouteHiddenError } from '../common/errors';
 import { CONFIG } from '../core/tokens';
-import { ENTITLEMENT_KEY, OPERATOR_KEY, PUBLIC_KEY, SCOPE_KEY } from './decorators';
+import { ENTITLEMENT_KEY, OPERATOR_KEY, PUBLIC_KEY, SCOPE_KEY, VIEWER_KEY } from './decorators';
 import { PrincipalResolver } from './principal.resolver';
 import { API_KEY_PREFIX, CSRF_COOKIE, safeEqual, SESSION_COOKIE } from './secrets';
 
@@ -42,9 +44,11 @@ export class AccessGuard implements CanActivate {
       return true;
     }
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    if (this.reflector.getAllAndOverride<boolean>(VIEWER_KEY, targets)) return this.viewer(req, ctx.switchToHttp().getResponse<FastifyReply>(), targets);
 
     const key = bearer(req);
     let csrf: string | null = null;
+    if (key?.startsWith(VIEWER_TOKEN_PREFIX)) throw new AppError(ErrorCode.Unauthenticated, 'A viewer token reads /v1/viewer/events and nothing else; use an API key here.');
     if (key) {
       const principal = key.startsWith(API_KEY_PREFIX) ? await this.resolver.apiKey(key) : null;
       if (!principal) throw new AppError(ErrorCode.Unauthenticated, 'The API key is not valid, or was revoked.');
@@ -75,6 +79,28 @@ export class AccessGuard implements CanActivate {
         req.principal.kind === 'api_key' ? `This API key lacks the \`${scope}\` scope.` : 'Your role does not allow this.',
       );
     }
+    return true;
+  }
+
+  /**
+   * The embedded viewer's routes: a viewer token only, read by a browser on
+   * an origin the token lists (or by a server, which sends no Origin). Errors
+   * are readable from any origin, so the embedding page can say what went
+   * wrong; entries only from the listed ones.
+   */
+  private async viewer(req: FastifyRequest, reply: FastifyReply, targets: Parameters<Reflector['getAllAndOverride']>[1]): Promise<boolean> {
+    const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
+    if (origin) void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+    const token = bearer(req);
+    const claims = token ? readViewerToken(this.config.SESSION_SECRET, token, Math.floor(Date.now() / 1000)) : null;
+    if (!claims) throw new AppError(ErrorCode.Unauthenticated, 'Send a viewer token (atv_…) as `Authorization: Bearer <token>`; this one is not valid or has expired.');
+    const own = this.config.PUBLIC_URL ? [new URL(this.config.PUBLIC_URL).origin] : [`${req.protocol}://${req.headers.host ?? ''}`];
+    if (!viewerOriginAllowed(claims, origin, own)) throw new AppError(ErrorCode.Forbidden, `This viewer token may not be used on ${origin}; list that origin when issuing the token.`);
+    const plan = await this.resolver.accountPlan(claims.accountId);
+    if (plan === null) throw new AppError(ErrorCode.Unauthenticated, 'The account of this viewer token no longer exists.');
+    const feature = this.reflector.getAllAndOverride<BooleanEntitlement | undefined>(ENTITLEMENT_KEY, targets);
+    if (feature && !hasEntitlement(plan, feature)) throw new RouteHiddenError();
+    req.viewer = { claims, plan };
     return true;
   }
 }

@@ -6,6 +6,7 @@ export const PUBLIC_KEY = 'audit:public';
 export const SCOPE_KEY = 'audit:scope';
 export const ENTITLEMENT_KEY = 'audit:entitlement';
 export const OPERATOR_KEY = 'audit:operator';
+export const VIEWER_KEY = 'audit:viewer';
 
 /** No authentication. */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
@@ -15,3 +16,5 @@ export const RequiresScope = (scope: ApiKeyScope) => SetMetadata(SCOPE_KEY, scop
 export const RequiresEntitlement = (feature: BooleanEntitlement) => SetMetadata(ENTITLEMENT_KEY, feature);
 /** Platform staff only (OPERATOR_TOKEN); the route does not exist without the token. */
 export const OperatorOnly = () => SetMetadata(OPERATOR_KEY, true);
+/** Read with a viewer token (and nothing else): the embedded viewer's routes. */
+export const ViewerRoute = () => SetMetadata(VIEWER_KEY, true);

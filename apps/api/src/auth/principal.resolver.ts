@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { API_KEY_SCOPES, apiKeyByHash, type ApiKeyScope, Database, sessionByHash, touchApiKey } from '@audit-trail/data';
-import { planOrFree } from '@audit-trail/plans';
+import { API_KEY_SCOPES, apiKeyByHash, type ApiKeyScope, Database, readAccountPlan, sessionByHash, touchApiKey } from '@audit-trail/data';
+import { type PlanId, planOrFree } from '@audit-trail/plans';
 import type { Principal } from '../common/principal';
 import { sha256 } from './secrets';
 import { isAccountAdmin } from '@audit-trail/audit-core';
@@ -68,6 +68,12 @@ export class PrincipalResolver {
       adminWorkspaceIds: [],
       sessionId: null,
     };
+  }
+
+  /** The plan of the account a viewer token names, or null when the account is gone. */
+  async accountPlan(accountId: string): Promise<PlanId | null> {
+    const plan = await this.db.tenant(accountId, (c) => readAccountPlan(c, accountId), { readOnly: true });
+    return plan === null ? null : planOrFree(plan).id;
   }
 
   async session(token: string): Promise<(Principal & { csrfToken: string }) | null> {

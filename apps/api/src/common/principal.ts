@@ -1,6 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { ApiKeyScope, Role } from '@audit-trail/data';
 import type { PlanId } from '@audit-trail/plans';
+import type { ViewerClaims } from '@audit-trail/audit-core';
 import type { FastifyRequest } from 'fastify';
 
 /** Who is calling: resolved once per request by the access guard. */
@@ -21,6 +22,12 @@ export interface Principal {
   sessionId: string | null;
 }
 
+/** Who reads through a viewer token: the signed claims, and the account's plan now. */
+export interface ViewerReading {
+  claims: ViewerClaims;
+  plan: PlanId;
+}
+
 /** Where a request came from, for the self-audit log. */
 export interface RequestMeta {
   ip: string | null;
@@ -30,6 +37,8 @@ export interface RequestMeta {
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** A viewer route's reader: the token's claims and the account's plan. */
+    viewer?: ViewerReading;
   }
 }
 
@@ -37,6 +46,12 @@ export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: Execution
   const req = ctx.switchToHttp().getRequest<FastifyRequest>();
   if (!req.principal) throw new Error('route has no principal: is it public?');
   return req.principal;
+});
+
+export const CurrentViewer = createParamDecorator((_: unknown, ctx: ExecutionContext): ViewerReading => {
+  const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+  if (!req.viewer) throw new Error('route has no viewer: is it a viewer route?');
+  return req.viewer;
 });
 
 export const Meta = createParamDecorator((_: unknown, ctx: ExecutionContext): RequestMeta => requestMeta(ctx.switchToHttp().getRequest<FastifyRequest>()));

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { activityInterval, CATEGORIES, categoryOf, decodeCursor, decodeFeedPosition, encodeCursor, encodeFeedPosition, type EventActivityQuery, type EventFeedQuery, type EventInput, type EventQuery, type EventRecord, type FeedPosition, type FieldError, type KeyActivityQuery, MAX_ACTIVITY_BUCKETS, normalizeEvent, PLATFORM_ACTIONS, toApiEvent, uuidv7Time } from '@audit-trail/audit-core';
+import { activityInterval, CATEGORIES, categoryOf, decodeCursor, decodeFeedPosition, encodeCursor, encodeFeedPosition, type EventActivityQuery, type EventFeedQuery, type EventInput, type EventQuery, type EventRecord, type FeedPosition, type FieldError, type KeyActivityQuery, MAX_ACTIVITY_BUCKETS, type ViewerSlice, normalizeEvent, PLATFORM_ACTIONS, toApiEvent, uuidv7Time } from '@audit-trail/audit-core';
 import { apiKeyExists, countByAction, countByInterval, Database, eventsAfter, findEvent, type LogSelector, queryEvents, sealedEventIds, tenantActions } from '@audit-trail/data';
 import { EventWriter } from '@audit-trail/engines';
-import { clampToViewWindow, describeViewWindow, hasEntitlement, isViewable } from '@audit-trail/plans';
+import { clampToViewWindow, describeViewWindow, hasEntitlement, isViewable, type PlanId } from '@audit-trail/plans';
 import { AppError, ErrorCode, forbidden, notFound } from '../common/errors';
 import { canAccessLog, type Principal, type RequestMeta } from '../common/principal';
 import { ReadAuditService } from '../self-audit/read-audit.service';
@@ -10,7 +10,7 @@ import { CatalogService } from '../catalog/catalog.service';
 import { WorkspaceDirectory } from './workspace-directory';
 
 /** The filters of a read, as the log.viewed entry records them (not the cursor or page size). */
-function readFilters(q: Record<string, unknown>): Record<string, unknown> {
+export function readFilters(q: Record<string, unknown>): Record<string, unknown> {
   const { limit: _l, cursor: _c, scope: _s, workspace_id: _w, ...rest } = q;
   return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
 }
@@ -151,8 +151,12 @@ export class EventsService {
     };
   }
 
-  /** One keyset page of a log, with the plan's window and (with integrity proofs) whether each entry is sealed. */
-  private async page(p: Principal, log: LogSelector, q: Omit<EventQuery, 'scope' | 'workspace_id'> & { scope?: unknown; workspace_id?: unknown }) {
+  /**
+   * One keyset page of a log, with the plan's window and (with integrity
+   * proofs) whether each entry is sealed. A viewer's `slice` is ANDed with
+   * the filters.
+   */
+  async page(p: { accountId: string; plan: PlanId }, log: LogSelector, q: Omit<EventQuery, 'scope' | 'workspace_id'> & { scope?: unknown; workspace_id?: unknown }, slice?: ViewerSlice) {
     const now = new Date();
     const requestedFrom = q.from ? new Date(q.from) : null;
     const to = q.to ? new Date(q.to) : null;
@@ -165,7 +169,7 @@ export class EventsService {
     const { scope: _s, workspace_id: _w, limit, cursor: _c, from: _f, to: _t, ...filter } = q;
     const proofs = hasEntitlement(p.plan, 'integrity_proofs');
     const { page, sealed } = await this.db.tenant(p.accountId, async (c) => {
-      const page = await queryEvents(c, p.accountId, { filter, log, from, to, after, limit });
+      const page = await queryEvents(c, p.accountId, { filter, log, from, to, after, limit, slice });
       // With integrity proofs, each entry says whether it is sealed yet (one index probe per row).
       const sealed = proofs && page.rows.length
         ? await sealedEventIds(c, p.accountId, page.rows.map((r) => r.id))

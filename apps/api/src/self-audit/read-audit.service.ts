@@ -8,6 +8,26 @@ import type { Principal, RequestMeta } from '../common/principal';
 import { CONFIG, REDIS } from '../core/tokens';
 import { type AuditActor, SelfAuditService } from './self-audit.service';
 
+/** A tenant's customer reading a slice of a log through a viewer token. */
+export interface ViewerReader {
+  kind: 'viewer';
+  accountId: string;
+  plan: PlanId;
+  viewer: { id: string; email?: string };
+}
+
+/** Whoever reads the evidence: a principal of the account, or a viewer. */
+export type Reader = Principal | ViewerReader;
+
+function readerActor(r: Reader): AuditActor {
+  return r.kind === 'viewer' ? { kind: 'viewer', id: r.viewer.id, email: r.viewer.email } : { kind: 'principal', principal: r };
+}
+
+function readerKey(r: Reader): string {
+  if (r.kind === 'viewer') return `viewer:${r.viewer.id}`;
+  return r.kind === 'api_key' ? `key:${r.apiKeyId}` : `user:${r.userId}`;
+}
+
 /** One `log.viewed` per principal, log and filter set in this window. */
 export const READ_WINDOW_MS = 15 * 60_000;
 const SWEEP_EVERY_MS = 30_000;
@@ -54,13 +74,13 @@ export class ReadAuditService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** One entry opened (by id or permalink): written now, in the entry's own log. */
-  async eventViewed(p: Principal, meta: RequestMeta, e: { id: string; workspace_id: string | null; action: string }): Promise<void> {
+  async eventViewed(p: Reader, meta: RequestMeta, e: { id: string; workspace_id: string | null; action: string }): Promise<void> {
     await this.audit.recordNow({
       accountId: p.accountId,
       plan: p.plan,
       workspaceId: e.workspace_id,
       action: 'event.viewed',
-      actor: { kind: 'principal', principal: p },
+      actor: readerActor(p),
       meta,
       target: { type: 'event', id: e.id, name: e.action },
     });
@@ -72,19 +92,18 @@ export class ReadAuditService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** logViewed without making the reader wait; a failure is logged (the fallback inside already tried the database). */
-  logViewedLater(p: Principal, meta: RequestMeta, log: LogSelector, filters: Record<string, unknown>): void {
+  logViewedLater(p: Reader, meta: RequestMeta, log: LogSelector, filters: Record<string, unknown>): void {
     this.logViewed(p, meta, log, filters).catch((err: Error) => this.logger.error(`log.viewed not recorded: ${err.message}`));
   }
 
   /** A page of a log was read. `filters` are the query's own (not the cursor or limit). */
-  async logViewed(p: Principal, meta: RequestMeta, log: LogSelector, filters: Record<string, unknown>): Promise<void> {
+  async logViewed(p: Reader, meta: RequestMeta, log: LogSelector, filters: Record<string, unknown>): Promise<void> {
     const workspace = log.scope === 'workspace' && log.workspaceIds?.length === 1 ? log.workspaceIds[0] : null;
     const logFilters = { ...filters, log: log.scope, ...(log.workspaceIds ? { workspace_ids: log.workspaceIds } : {}) };
-    const principal = p.kind === 'api_key' ? `key:${p.apiKeyId}` : `user:${p.userId}`;
-    const digest = createHash('sha256').update(JSON.stringify([principal, logFilters])).digest('base64url').slice(0, 22);
+    const digest = createHash('sha256').update(JSON.stringify([readerKey(p), logFilters])).digest('base64url').slice(0, 22);
     const key = `${this.prefix}:w:${p.accountId}:${digest}`;
     const now = Date.now();
-    const window: Window = { account: p.accountId, plan: p.plan, actor: { kind: 'principal', principal: p }, meta, workspace, filters: logFilters, first: new Date(now).toISOString() };
+    const window: Window = { account: p.accountId, plan: p.plan, actor: readerActor(p), meta, workspace, filters: logFilters, first: new Date(now).toISOString() };
     try {
       const res = await this.redis
         .multi()

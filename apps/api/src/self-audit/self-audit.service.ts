@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EventInput } from '@audit-trail/audit-core';
 import { type SqlExecutor } from '@audit-trail/data';
-import { AuditWriter, type PlatformRecord } from '@audit-trail/engines';
+import { AuditWriter, type PlatformActor, type PlatformRecord } from '@audit-trail/engines';
 import type { PlanId } from '@audit-trail/plans';
 import type { Principal, RequestMeta } from '../common/principal';
 
@@ -9,7 +9,9 @@ export type AuditActor =
   | { kind: 'principal'; principal: Principal; keyName?: string }
   | { kind: 'user'; userId: string; email: string; name: string | null }
   | { kind: 'system'; id: string; name: string }
-  | { kind: 'ref'; type: 'user' | 'api_key'; id: string; email?: string; name?: string };
+  | { kind: 'ref'; type: 'user' | 'api_key'; id: string; email?: string; name?: string }
+  /** One of the tenant's own customers, reading through a viewer token. */
+  | { kind: 'viewer'; id: string; email?: string };
 
 export interface SelfAuditEvent {
   accountId: string;
@@ -25,7 +27,7 @@ export interface SelfAuditEvent {
   outcome?: EventInput['outcome'];
 }
 
-function actorOf(a: AuditActor): EventInput['actor'] {
+function actorOf(a: AuditActor): PlatformActor {
   switch (a.kind) {
     case 'principal':
       if (a.principal.kind === 'api_key') {
@@ -43,6 +45,8 @@ function actorOf(a: AuditActor): EventInput['actor'] {
       return { type: 'system', id: a.id, name: a.name };
     case 'ref':
       return { type: a.type, id: a.id, email: a.email, name: a.name };
+    case 'viewer':
+      return { type: 'viewer', id: a.id, email: a.email };
   }
 }
 

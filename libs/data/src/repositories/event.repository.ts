@@ -1,4 +1,4 @@
-import type { EventFilter, EventRecord } from '@audit-trail/audit-core';
+import type { EventFilter, EventRecord, ViewerSlice } from '@audit-trail/audit-core';
 import type { SqlExecutor } from '../database';
 
 /** Columns in table order; json_populate_recordset maps the records' keys onto them. */
@@ -91,6 +91,8 @@ export interface PageRequest {
   to: Date | null;
   after: { occurredAt: string; id: string } | null;
   limit: number;
+  /** A viewer token's slice: every field given must match, whatever the filter says. */
+  slice?: ViewerSlice;
 }
 
 function escapeLike(s: string): string {
@@ -103,6 +105,14 @@ export function buildEventWhere(accountId: string, req: Omit<PageRequest, 'limit
     params.push(v);
     return `$${params.length}`;
   };
+  const actionClause = (actions: string[]) => {
+    const exact = actions.filter((a) => !a.endsWith('*'));
+    const prefixes = actions.filter((a) => a.endsWith('*')).map((a) => `${escapeLike(a.slice(0, -1))}%`);
+    const ors: string[] = [];
+    if (exact.length) ors.push(`action = ANY(${p(exact)}::text[])`);
+    if (prefixes.length) ors.push(`action LIKE ANY(${p(prefixes)}::text[])`);
+    return ors.length === 1 ? ors[0] : `(${ors.join(' OR ')})`;
+  };
   const clauses = [`account_id = ${p(accountId)}`];
   if (req.log.scope === 'all') {
     /* every log of the account */
@@ -113,14 +123,13 @@ export function buildEventWhere(accountId: string, req: Omit<PageRequest, 'limit
   const f = req.filter;
   if (req.from) clauses.push(`occurred_at >= ${p(req.from.toISOString())}`);
   if (req.to) clauses.push(`occurred_at <= ${p(req.to.toISOString())}`);
-  if (f.action?.length) {
-    const exact = f.action.filter((a) => !a.endsWith('*'));
-    const prefixes = f.action.filter((a) => a.endsWith('*')).map((a) => `${escapeLike(a.slice(0, -1))}%`);
-    const ors: string[] = [];
-    if (exact.length) ors.push(`action = ANY(${p(exact)}::text[])`);
-    if (prefixes.length) ors.push(`action LIKE ANY(${p(prefixes)}::text[])`);
-    clauses.push(ors.length === 1 ? ors[0] : `(${ors.join(' OR ')})`);
-  }
+  if (f.action?.length) clauses.push(actionClause(f.action));
+  // A viewer's slice is ANDed with the filter: a query can narrow it, never widen it.
+  const s = req.slice;
+  if (s?.actions?.length) clauses.push(actionClause(s.actions));
+  if (s?.actor_id) clauses.push(`actor_id = ${p(s.actor_id)}`);
+  if (s?.target_type) clauses.push(`target_type = ${p(s.target_type)}`);
+  if (s?.target_id) clauses.push(`target_id = ${p(s.target_id)}`);
   if (f.category?.length) clauses.push(`category = ANY(${p(f.category)}::text[])`);
   if (f.actor_id) clauses.push(`actor_id = ${p(f.actor_id)}`);
   if (f.actor_email) clauses.push(`actor_email = ${p(f.actor_email.toLowerCase())}`);

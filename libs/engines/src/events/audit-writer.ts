@@ -3,13 +3,16 @@ import { type Database, readAccountPlan, type SqlExecutor } from '@audit-trail/d
 import { hasEntitlement, type PlanId, planOrFree } from '@audit-trail/plans';
 import type { EventWriter } from './event-writer';
 
+/** Who a platform record names: anyone who can send events, or a tenant's customer reading through a viewer token. */
+export type PlatformActor = Omit<EventInput['actor'], 'type'> & { type: EventInput['actor']['type'] | 'viewer' };
+
 /** A record the platform writes about itself: administration, reads of the log, what its jobs did. */
 export interface PlatformRecord {
   accountId: string;
   /** The workspace's log, or the account log (null). */
   workspaceId?: string | null;
   action: string;
-  actor: EventInput['actor'];
+  actor: PlatformActor;
   /** The API key that performed the administration, when one did ("everything this key did"). */
   apiKeyId?: string | null;
   context?: EventInput['context'];
@@ -21,10 +24,13 @@ export interface PlatformRecord {
 
 /** The stored event for a platform record (source `platform` is set by the writer). */
 export function platformEventRecord(r: PlatformRecord, receivedAt = new Date()): EventRecord {
-  return normalizeEvent(
-    { action: r.action, actor: r.actor, target: r.target, context: r.context, metadata: r.metadata, changes: r.changes, outcome: r.outcome },
+  const { type, ...actor } = r.actor;
+  const record = normalizeEvent(
+    { action: r.action, actor: { ...actor, type: 'system' }, target: r.target, context: r.context, metadata: r.metadata, changes: r.changes, outcome: r.outcome },
     { accountId: r.accountId, receivedAt, workspaceId: r.workspaceId ?? null, apiKeyId: r.apiKeyId ?? null },
   );
+  // Ingest accepts user, api_key and system; the platform also names viewers.
+  return { ...record, actor_type: type };
 }
 
 /**
