@@ -1,6 +1,6 @@
 // One Jest run, four tiers: unit specs beside the code; API endpoint tests and
 // worker behaviour tests against the real PostgreSQL, Redis and processes;
-// browser tests in Chromium. Every tier takes its harness from libs/testing.
+// browser tests in Chromium. The SDK's own tests run in the API tier, against a real API. Every tier takes its harness from libs/testing.
 const swc = [
   '@swc/jest',
   {
@@ -17,14 +17,16 @@ const moduleNameMapper = {
   '^@audit-trail/plans$': '<rootDir>/libs/plans/src/index.ts',
   '^@audit-trail/audit-core$': '<rootDir>/libs/audit-core/src/index.ts',
   '^@audit-trail/audit-core/browser$': '<rootDir>/libs/audit-core/src/browser.ts',
-  '^@audit-trail/(config|data|queues|engines|testing)$': '<rootDir>/libs/$1/src/index.ts',
+  '^@audit-trail/(config|data|queues|engines|testing|sdk)$': '<rootDir>/libs/$1/src/index.ts',
+  // The SDK is ESM and imports its own files as `./x.js`.
+  '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 const common = { transform: { '^.+\\.(t|j)sx?$': swc }, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };
 
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/src/**/*.spec.ts', '<rootDir>/apps/*/src/**/*.spec.ts'] },
-    { ...common, displayName: 'api', testMatch: ['<rootDir>/apps/api/test/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/libs/testing/src/setup-env.ts'], setupFilesAfterEnv: ['<rootDir>/libs/testing/src/timeouts.integration.ts'] },
+    { ...common, displayName: 'api', testMatch: ['<rootDir>/apps/api/test/**/*.e2e-spec.ts', '<rootDir>/libs/sdk/test/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/libs/testing/src/setup-env.ts'], setupFilesAfterEnv: ['<rootDir>/libs/testing/src/timeouts.integration.ts'] },
     { ...common, displayName: 'worker', testMatch: ['<rootDir>/apps/worker/test/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/libs/testing/src/setup-env.ts'], setupFilesAfterEnv: ['<rootDir>/libs/testing/src/timeouts.integration.ts'] },
     { ...common, displayName: 'web', testMatch: ['<rootDir>/apps/web/e2e/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/libs/testing/src/setup-env.ts'], setupFilesAfterEnv: ['<rootDir>/apps/web/e2e/timeouts.web.ts'] },
   ],

@@ -15,3 +15,4 @@ export * from './ocsf';
 export * from './merkle';
 export * from './manifest';
 export * from './viewer';
+export * from './responses';

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { eventActivitySchema, eventBatchSchema, eventFeedQuerySchema, eventInputSchema, eventQuerySchema, type EventInput } from '@audit-trail/audit-core';
+import { apiEventSchema, eventActivitySchema, eventBatchSchema, eventFeedQuerySchema, eventInputSchema, eventPageSchema, eventQuerySchema, feedPageSchema, ingestResultSchema, type EventInput } from '@audit-trail/audit-core';
 import { RequiresEntitlement, RequiresScope } from '../auth/decorators';
 import { AppError, ErrorCode } from '../common/errors';
 import { CurrentPrincipal, Meta, type Principal, type RequestMeta } from '../common/principal';
@@ -15,7 +15,7 @@ export class EventsController {
   @Post('events')
   @RequiresScope('events:write')
   @HttpCode(202)
-  @Doc({ summary: 'Ingest one event, or {"events": [...]} with up to 1,000; answered once committed', body: eventInputSchema, tag: 'Events' })
+  @Doc({ summary: 'Ingest one event, or {"events": [...]} with up to 1,000; answered once committed', body: eventInputSchema, response: ingestResultSchema, tag: 'Events' })
   async ingest(@CurrentPrincipal() p: Principal, @Body() body: unknown, @Headers('idempotency-key') idemHeader?: string) {
     let inputs: EventInput[];
     let prefix: (i: number) => string;
@@ -38,14 +38,14 @@ export class EventsController {
 
   @Get('events')
   @RequiresScope('events:read')
-  @Doc({ summary: 'Read a log, newest first, with filters and keyset cursors', query: eventQuerySchema, tag: 'Events' })
+  @Doc({ summary: 'Read a log, newest first, with filters and keyset cursors', query: eventQuerySchema, response: eventPageSchema, tag: 'Events' })
   query(@CurrentPrincipal() p: Principal, @Query() query: unknown, @Meta() meta: RequestMeta) {
     return this.events.query(p, parseQuery(eventQuerySchema, query), meta);
   }
 
   @Get('events/feed')
   @RequiresScope('events:read')
-  @Doc({ summary: 'One log in commit order after an opaque position, oldest first: a consumer that keeps next_position never misses or repeats an event', query: eventFeedQuerySchema, tag: 'Events' })
+  @Doc({ summary: 'One log in commit order after an opaque position, oldest first: a consumer that keeps next_position never misses or repeats an event', query: eventFeedQuerySchema, response: feedPageSchema, tag: 'Events' })
   feed(@CurrentPrincipal() p: Principal, @Query() query: unknown, @Meta() meta: RequestMeta) {
     return this.events.feed(p, parseQuery(eventFeedQuerySchema, query), meta);
   }
@@ -59,7 +59,7 @@ export class EventsController {
 
   @Get('events/:id')
   @RequiresScope('events:read')
-  @Doc({ summary: 'One event (the console permalink)', tag: 'Events' })
+  @Doc({ summary: 'One event (the console permalink)', response: apiEventSchema, tag: 'Events' })
   get(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Meta() meta: RequestMeta) {
     return this.events.get(p, id, meta);
   }

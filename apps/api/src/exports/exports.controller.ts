@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { exportRequestSchema } from '@audit-trail/audit-core';
+import { exportListSchema, exportRequestSchema, exportViewSchema } from '@audit-trail/audit-core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { uuidPipe } from '../accounts/accounts.controller';
 import { Public, RequiresEntitlement, RequiresScope } from '../auth/decorators';
@@ -22,21 +22,21 @@ export class ExportsController {
   @Post()
   @RequiresScope('exports:write')
   @HttpCode(202)
-  @Doc({ summary: 'Export a log (CSV or NDJSON) with the query filters; the worker writes the file', body: exportRequestSchema, tag: 'Exports' })
+  @Doc({ summary: 'Export a log (CSV or NDJSON) with the query filters; the worker writes the file', body: exportRequestSchema, response: exportViewSchema, tag: 'Exports' })
   create(@CurrentPrincipal() p: Principal, @Body() body: unknown, @Meta() meta: RequestMeta, @Req() req: FastifyRequest) {
     return this.exports.create(p, parseBody(exportRequestSchema, body), meta, baseUrl(req));
   }
 
   @Get()
   @RequiresScope('events:read')
-  @Doc({ summary: 'Recent exports', tag: 'Exports' })
+  @Doc({ summary: 'Recent exports', response: exportListSchema, tag: 'Exports' })
   async list(@CurrentPrincipal() p: Principal, @Req() req: FastifyRequest) {
     return { data: await this.exports.list(p, baseUrl(req)), next_cursor: null };
   }
 
   @Get(':id')
   @RequiresScope('events:read')
-  @Doc({ summary: 'Status and progress of an export; a fresh signed download_url once completed', tag: 'Exports' })
+  @Doc({ summary: 'Status and progress of an export; a fresh signed download_url once completed', response: exportViewSchema, tag: 'Exports' })
   get(@CurrentPrincipal() p: Principal, @Param('id', uuidPipe) id: string, @Req() req: FastifyRequest) {
     return this.exports.get(p, id, baseUrl(req));
   }

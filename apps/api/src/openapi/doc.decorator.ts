@@ -8,6 +8,8 @@ export interface DocOptions {
   tag: string;
   body?: z.ZodType;
   query?: z.ZodType;
+  /** The success answer's body (published in /openapi.json; the SDK's types come from it). */
+  response?: z.ZodType;
   /** Extra success status (default: the route's own). */
   description?: string;
 }

@@ -1,11 +1,12 @@
 import { Injectable, RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { HTTP_CODE_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { z } from 'zod';
 import { ENTITLEMENT_KEY, OPERATOR_KEY, PUBLIC_KEY, SCOPE_KEY } from '../auth/decorators';
 import { DOC_KEY, type DocOptions } from './doc.decorator';
 
 interface Operation {
+  status: number;
   method: string;
   path: string;
   doc: DocOptions;
@@ -30,6 +31,14 @@ const problemSchema = {
 
 function jsonSchema(schema: z.ZodType): unknown {
   return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+}
+
+/** A response schema; named ones (`.meta({ id })`) go to components.schemas once and are referenced. */
+function responseSchema(schema: z.ZodType, components: Record<string, unknown>): unknown {
+  const out = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
+  const { $schema: _s, $defs, ...rest } = JSON.parse(JSON.stringify(out).replaceAll('"#/$defs/', '"#/components/schemas/')) as Record<string, unknown> & { $defs?: Record<string, unknown> };
+  for (const [id, def] of Object.entries($defs ?? {})) components[id] = def;
+  return rest;
 }
 
 /**
@@ -64,6 +73,7 @@ export class OpenApiService {
         const path = ('/' + [base, sub].filter((s) => s && s !== '/').join('/')).replace(/\/+/g, '/').replace(/:(\w+)/g, '{$1}');
         const targets = [handler as never, wrapper.metatype as never];
         ops.push({
+          status: (Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined) ?? (method === 'post' ? 201 : 200),
           method,
           path,
           doc,
@@ -81,6 +91,7 @@ export class OpenApiService {
   /** The document; `entitled` says which plan features the caller has (null = anonymous: show all). */
   document(entitled: ((feature: string) => boolean) | null, operatorEnabled: boolean) {
     const paths: Record<string, Record<string, unknown>> = {};
+    const schemas: Record<string, unknown> = {};
     for (const op of this.collect()) {
       if (op.operator && !operatorEnabled) continue;
       if (op.hiddenWithoutEntitlement && entitled && !entitled(op.hiddenWithoutEntitlement)) continue;
@@ -100,7 +111,9 @@ export class OpenApiService {
         ...(op.isPublic ? { security: [] } : {}),
         ...(op.scope ? { 'x-required-scope': op.scope } : {}),
         responses: {
-          '2XX': { description: 'Success' },
+          [String(op.status)]: op.doc.response
+            ? { description: 'Success', content: { 'application/json': { schema: responseSchema(op.doc.response, schemas) } } }
+            : { description: 'Success' },
           default: { description: 'Problem details', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
         },
       };
@@ -118,7 +131,7 @@ export class OpenApiService {
           apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (atk_...)' },
           session: { type: 'apiKey', in: 'cookie', name: 'at_session', description: 'Console session; send X-CSRF-Token on writes' },
         },
-        schemas: { Problem: problemSchema },
+        schemas: { ...Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))), Problem: problemSchema },
       },
       security: [{ apiKey: [] }, { session: [] }],
       paths,
