@@ -8,6 +8,8 @@ export default defineConfig({
   resolve: {
     alias: {
       '@audit-trail/plans': resolve(import.meta.dirname, '../../libs/plans/src/index.ts'),
+      '@audit-trail/log-view': resolve(import.meta.dirname, '../../libs/log-view/src/index.ts'),
+      '@audit-trail/sdk': resolve(import.meta.dirname, '../../libs/sdk/src/index.ts'),
       // The console takes only the browser-safe entry of the domain library.
       '@audit-trail/audit-core/browser': resolve(import.meta.dirname, '../../libs/audit-core/src/browser.ts'),
     },

@@ -1,7 +1,7 @@
-import { Alert, Autocomplete, Badge, Button, Code, Group, Select, Skeleton, Stack, Table, Text, TextInput, Title } from '@mantine/core';
-import { useWindowVirtualizer } from '@tanstack/react-virtual';
+import { Alert, Autocomplete, Button, Code, Group, Select, Stack, Text, TextInput, Title } from '@mantine/core';
+import { type LogEntry, LogTable } from '@audit-trail/log-view';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { type FormEvent, type KeyboardEvent, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { ExportDialog } from '../exports/exports';
 import { ActivityChart } from '../audit-log/activity-chart';
@@ -33,7 +33,7 @@ export function AuditLogPage({ account }: { account: Account }) {
     p.set('scope', 'workspace');
     return p;
   }, [urlParams, isMember]);
-  const [selected, setSelected] = useState<AuditEvent | null>(null);
+  const [selected, setSelected] = useState<LogEntry | null>(null);
   const [exporting, setExporting] = useState(false);
   // The filters as the API reads them (from/to in UTC); the chart and the table share them.
   const filterQs = useMemo(() => {
@@ -136,26 +136,8 @@ export function AuditLogPage({ account }: { account: Account }) {
     setParams(next);
   };
 
-  // Only the rows near the viewport are in the DOM, so thousands stay smooth.
-  const bodyRef = useRef<HTMLTableSectionElement>(null);
-  const [scrollMargin, setScrollMargin] = useState(0);
-  useLayoutEffect(() => {
-    if (bodyRef.current) setScrollMargin(bodyRef.current.getBoundingClientRect().top + window.scrollY);
-  });
-  const virtualizer = useWindowVirtualizer({ count: rows.length, estimateSize: () => 45, overscan: 12, scrollMargin });
-  const items = virtualizer.getVirtualItems();
-  const lastIndex = items.length ? items[items.length - 1].index : -1;
-  useEffect(() => {
-    if (lastIndex >= rows.length - 20 && events.hasNextPage && !events.isFetchingNextPage) void events.fetchNextPage();
-  }, [lastIndex, rows.length, events]);
-  const padTop = items.length ? items[0].start - scrollMargin : 0;
-  const padBottom = items.length ? virtualizer.getTotalSize() - (items[items.length - 1].end - scrollMargin) : 0;
-  const openOnKey = (e: KeyboardEvent<HTMLTableRowElement>, entry: AuditEvent) => {
-    if (e.key === 'Enter' || e.key === ' ') {
-      e.preventDefault();
-      setSelected(entry);
-    }
-  };
+  const { fetchNextPage } = events;
+  const loadMore = useCallback(() => void fetchNextPage(), [fetchNextPage]);
 
   return (
     <Stack>
@@ -236,91 +218,14 @@ export function AuditLogPage({ account }: { account: Account }) {
   -d '{"action":"document.update","actor":{"type":"user","id":"u_1","email":"you@example.com"}}'`}</Code>
         </Stack>
       )}
-      <Table striped highlightOnHover aria-label="Audit log entries">
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Activity</Table.Th>
-            <Table.Th>Actor</Table.Th>
-            <Table.Th>Target</Table.Th>
-            <Table.Th>IP</Table.Th>
-            <Table.Th>Time</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody ref={bodyRef}>
-          {events.isLoading &&
-            Array.from({ length: 8 }, (_, i) => (
-              <Table.Tr key={`skeleton-${i}`} data-testid="skeleton-row">
-                {[40, 20, 16, 12, 12].map((w, j) => (
-                  <Table.Td key={j}>
-                    <Skeleton height={14} width={`${w * 2}%`} />
-                  </Table.Td>
-                ))}
-              </Table.Tr>
-            ))}
-          {padTop > 0 && (
-            <tr aria-hidden="true">
-              <td colSpan={5} style={{ height: padTop, padding: 0, border: 0 }} />
-            </tr>
-          )}
-          {items.map((v) => {
-            const e = rows[v.index];
-            return (
-              <Table.Tr
-                key={e.id}
-                data-index={v.index}
-                ref={virtualizer.measureElement}
-                className="event-row"
-                tabIndex={0}
-                aria-label={`${e.action} by ${e.actor_email ?? e.actor_name ?? e.actor_id ?? e.actor_type}, ${new Date(e.occurred_at).toLocaleString()}`}
-                onClick={() => setSelected(e)}
-                onKeyDown={(k) => openOnKey(k, e)}
-                data-testid="event-row"
-              >
-                <Table.Td>
-                  <Group gap="xs" wrap="nowrap">
-                    <Text fw={500}>{e.action}</Text>
-                    <Badge variant="light">{e.category}</Badge>
-                    {e.outcome !== 'success' && <Badge color="red">{e.outcome}</Badge>}
-                    {e.source === 'platform' ? (
-                      <Badge color="indigo.8" variant="outline" title="Written by Audit Trail itself: no API key can write such an entry" data-testid="source-badge">
-                        Platform
-                      </Badge>
-                    ) : (
-                      <Badge color="gray.7" variant="outline" title={e.api_key_id ? `Sent over the API by key ${e.api_key_id}` : 'Sent over the API'} data-testid="source-badge">
-                        API
-                      </Badge>
-                    )}
-                    {e.sealed && (
-                      <Badge color="teal.9" variant="outline" title="In the signed Merkle tree: any later change is detectable">
-                        Sealed
-                      </Badge>
-                    )}
-                  </Group>
-                </Table.Td>
-                <Table.Td>{e.actor_email ?? e.actor_name ?? e.actor_id ?? e.actor_type}</Table.Td>
-                <Table.Td>{e.target_name ?? e.target_id ?? e.target_type ?? ''}</Table.Td>
-                <Table.Td>{e.ip ?? ''}</Table.Td>
-                <Table.Td title={`${e.occurred_at} (UTC)`}>{new Date(e.occurred_at).toLocaleString()}</Table.Td>
-              </Table.Tr>
-            );
-          })}
-          {padBottom > 0 && (
-            <tr aria-hidden="true">
-              <td colSpan={5} style={{ height: padBottom, padding: 0, border: 0 }} />
-            </tr>
-          )}
-        </Table.Tbody>
-      </Table>
-      <Group justify="space-between">
-        <Text size="sm" c="dimmed" data-testid="row-count">
-          {rows.length.toLocaleString()} {rows.length === 1 ? 'entry' : 'entries'} loaded{events.hasNextPage ? '; more load as you scroll' : ''}
-        </Text>
-        {events.hasNextPage && (
-          <Button variant="light" onClick={() => void events.fetchNextPage()} loading={events.isFetchingNextPage}>
-            Load more
-          </Button>
-        )}
-      </Group>
+      <LogTable
+        entries={rows}
+        loading={events.isLoading}
+        hasMore={events.hasNextPage}
+        loadingMore={events.isFetchingNextPage}
+        onLoadMore={loadMore}
+        onOpen={setSelected}
+      />
       <EntryDrawer
         entry={selected}
         onClose={() => {
