@@ -6,7 +6,7 @@ COPY libs ./libs
 COPY apps ./apps
 RUN npm install
 COPY . .
-RUN npx tsc -b tsconfig.build.json && npx vite build --config apps/web/vite.config.mts
+RUN npx tsc -b tsconfig.build.json && npx vite build --config apps/web/vite.config.mts && node scripts/build-viewer.mjs
 
 FROM node:20-bookworm-slim
 WORKDIR /app

@@ -74,6 +74,7 @@ if (!env.DATABASE_URL) {
 
 if (!run('building libraries, api and worker', 'npx', ['tsc', '-b', 'tsconfig.build.json'])) await new Promise(() => {});
 if (!run('building the console', 'npx', ['vite', 'build', '--config', 'apps/web/vite.config.mts', '--logLevel', 'warn'])) await new Promise(() => {});
+if (!run('building the embeddable viewer', 'node', ['scripts/build-viewer.mjs'])) await new Promise(() => {});
 if (!run('running migrations', 'node', ['scripts/migrate.mjs'])) await new Promise(() => {});
 
 for (const [name, entry] of [['api', 'apps/api/dist/main.js'], ['worker', 'apps/worker/dist/main.js']]) {

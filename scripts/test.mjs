@@ -29,6 +29,8 @@ spawnSync('npx', ['nx', 'show', 'projects'], { cwd: ROOT, stdio: 'ignore', env: 
 step('lint', 'npx', ['eslint', '.', '--max-warnings', '0']);
 const webBuilt = step('web build', 'npx', ['vite', 'build', '--config', 'apps/web/vite.config.mts', '--logLevel', 'warn']);
 if (webBuilt) step('console bundle budget (Audit Log page initial JS <= 250 KB gzipped)', 'node', ['scripts/bundle-size.mjs']);
+// The embeddable viewer (served as /viewer.js, packed and installed by the browser tests).
+const viewerBuilt = step('viewer build', 'node', ['scripts/build-viewer.mjs']);
 
 // A fresh database for every run, migrated by the same code as production.
 await recreateDatabase(testDbUrl);
@@ -48,7 +50,7 @@ const out = join(ROOT, 'test-results', 'jest.json');
 rmSync(out, { force: true });
 console.log('\n[test] jest');
 const args = ['jest', '--json', `--outputFile=${out}`, '--maxWorkers=2'];
-if (!webBuilt || !existsSync(chromium)) args.push('--selectProjects', 'unit', 'api', 'worker');
+if (!webBuilt || !viewerBuilt || !existsSync(chromium)) args.push('--selectProjects', 'unit', 'api', 'worker');
 const jest = spawnSync('npx', [...args, ...process.argv.slice(2)], {
   cwd: ROOT,
   stdio: 'inherit',

@@ -14,7 +14,7 @@ import { ErrorCode } from './common/errors';
 import { problemOf } from './common/problem';
 import { registerJsonBodyParser, registerQueryCheck } from './common/input-hygiene';
 import { MetricsService } from './core/metrics.service';
-import { registerViewerPreflight } from './viewer/viewer-cors';
+import { registerViewerPreflight, registerViewerScript } from './viewer/viewer-cors';
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -112,6 +112,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   if (config.WEB_DIST && existsSync(join(config.WEB_DIST, 'assets'))) {
     await app.register(fastifyStatic, { root: resolve(config.WEB_DIST, 'assets'), prefix: '/assets/', decorateReply: false, index: false, maxAge: '1y', immutable: true });
   }
+  registerViewerScript(fastify, config.VIEWER_DIST);
   app.enableShutdownHooks();
   return app;
 }

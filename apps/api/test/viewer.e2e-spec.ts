@@ -204,3 +204,13 @@ describe('viewer tokens', () => {
     expect((await mint(x, { viewer: { id: 'c' } })).status).toBe(404);
   });
 });
+
+describe('GET /viewer.js', () => {
+  it('serves the embeddable viewer to any origin, as a module script', async () => {
+    const res = await fetch(`${t.url}/viewer.js`, { headers: { origin: 'http://127.0.0.1:5999' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('javascript');
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await res.text()).toContain('audit-trail-viewer');
+  });
+});

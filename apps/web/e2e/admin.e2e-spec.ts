@@ -45,6 +45,12 @@ it('signs up, creates a key in the console, sees its events, filters, shares an 
   await page.getByRole('button', { name: 'Copy key' }).click();
   expect(await clipboard()).toBe(key);
   await page.keyboard.press('Escape');
+  // Viewer tokens: the explainer's snippets name this server and copy whole.
+  await page.getByRole('heading', { name: 'Viewer tokens' }).waitFor();
+  await page.getByRole('button', { name: 'Copy: 2. In your page: show the viewer' }).click();
+  expect(await clipboard()).toBe(`<script type="module" src="${t.url}/viewer.js"></script>\n<audit-trail-viewer token="atv_…" base-url="${t.url}"></audit-trail-viewer>`);
+  await page.getByRole('button', { name: 'Copy: 1. On your server: mint a token for one customer' }).click();
+  expect(await clipboard()).toContain(`curl -X POST ${t.url}/v1/viewer-tokens`);
   await page.screenshot({ path: join(SCREENSHOTS, 'api-keys.png'), fullPage: true });
 
   // Events sent with it over HTTP show in the table.

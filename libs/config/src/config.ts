@@ -91,6 +91,8 @@ const envSchema = z
     DOWNGRADE_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     WEB_DIST: z.string().optional(),
+    /** The built @audit-trail/viewer (served as /viewer.js when its element.js is there). */
+    VIEWER_DIST: z.string().default('libs/viewer/dist'),
     QUEUE_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/i).default('audit-trail'),
     WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   })

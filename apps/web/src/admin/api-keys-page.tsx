@@ -6,6 +6,7 @@ import { api, type AuditEvent, type EventPage, type WorkspaceView, problemText }
 import { useToast } from '../lib/toast';
 import { Confirm } from './confirm';
 import { ListSkeleton } from '../lib/skeleton';
+import { ViewerTokensExplainer } from './viewer-tokens';
 
 interface KeyView {
   id: string;
@@ -262,6 +263,7 @@ export function ApiKeysPage() {
           </Stack>
         </form>
       </Modal>
+      <ViewerTokensExplainer />
       <ShownOnce secret={secret} onClose={() => setSecret(null)} />
       <KeyActivity k={activityOf} onClose={() => setActivityOf(null)} />
       <Confirm
