@@ -9,25 +9,51 @@ export function newIdempotencyKey(): string {
   return globalThis.crypto.randomUUID();
 }
 
+/** An event serialized once: its JSON and that JSON's size in UTF-8 bytes. */
+export interface Serialized<T> {
+  event: T;
+  json: string;
+  bytes: number;
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+export function serialize<T>(event: T): Serialized<T> {
+  const json = JSON.stringify(event);
+  return { event, json, bytes: ASCII.test(json) ? json.length : encoder.encode(json).length };
+}
+
+/** The body of POST /v1/events for events already serialized. */
+export function batchBody(items: readonly Serialized<unknown>[]): string {
+  return `{"events":[${items.map((i) => i.json).join(',')}]}`;
+}
+
+/** How many of `items`, from `start`, fit one request (at least one). */
+export function fitsOneRequest(items: readonly Serialized<unknown>[], maxEvents = MAX_BATCH_EVENTS, maxBytes = MAX_BATCH_BYTES - 4096, start = 0): number {
+  let bytes = 12;
+  let n = 0;
+  for (let i = start; i < items.length; i++) {
+    const item = items[i];
+    if (n >= maxEvents) break;
+    if (item.bytes + 13 > maxBytes) throw new RangeError(`one event is ${item.bytes} bytes as JSON; a request holds at most ${maxBytes}`);
+    if (n > 0 && bytes + item.bytes + 1 > maxBytes) break;
+    bytes += item.bytes + 1;
+    n++;
+  }
+  return n;
+}
+
 /**
  * Split events into request-sized batches, in order: at most `maxEvents`
  * each, and a `{"events": [...]}` body of at most `maxBytes`.
  */
 export function splitBatches<T>(events: readonly T[], maxEvents = MAX_BATCH_EVENTS, maxBytes = MAX_BATCH_BYTES - 4096): T[][] {
+  const items = events.map(serialize);
   const batches: T[][] = [];
-  let current: T[] = [];
-  let bytes = 12; // {"events":[]}
-  for (const e of events) {
-    const size = encoder.encode(JSON.stringify(e)).length + 1;
-    if (size + 12 > maxBytes) throw new RangeError(`one event is ${size} bytes as JSON; a request holds at most ${maxBytes}`);
-    if (current.length > 0 && (current.length >= maxEvents || bytes + size > maxBytes)) {
-      batches.push(current);
-      current = [];
-      bytes = 12;
-    }
-    current.push(e);
-    bytes += size;
+  for (let at = 0; at < items.length; ) {
+    const n = fitsOneRequest(items, maxEvents, maxBytes, at);
+    batches.push(items.slice(at, at + n).map((s) => s.event));
+    at += n;
   }
-  if (current.length) batches.push(current);
   return batches;
 }

@@ -1,4 +1,4 @@
-import { MAX_BATCH_BYTES, MAX_BATCH_EVENTS, newIdempotencyKey, splitBatches } from './batch.js';
+import { batchBody, fitsOneRequest, MAX_BATCH_EVENTS, newIdempotencyKey, type Serialized, serialize } from './batch.js';
 import { AuditTrailError, ConnectionError, FlushError, PartialBatchError } from './errors.js';
 import { type HttpOptions, type Query, request, type RetryPolicy } from './http.js';
 import type { Entry, EventFilters, EventInput, Export, ExportRequest, FeedPage, FeedQuery, IngestResult, EventPage, AuditEvent, ViewerToken, ViewerTokenRequest } from './types.js';
@@ -53,7 +53,7 @@ const withKey = (e: EventInput): EventInput => (e.idempotency_key ? e : { ...e, 
 export class AuditTrail {
   private readonly http: HttpOptions;
   private readonly opts: AuditTrailOptions;
-  private readonly queue: EventInput[] = [];
+  private readonly queue: Serialized<EventInput>[] = [];
   private readonly waiting: (() => void)[] = [];
   private readonly failures: { error: AuditTrailError | ConnectionError; events: EventInput[] }[] = [];
   private readonly inFlight = new Set<Promise<void>>();
@@ -120,22 +120,25 @@ export class AuditTrail {
     this.viewerTokens = { create: (req) => this.call<ViewerToken>('POST', '/v1/viewer-tokens', { body: req }) };
   }
 
-  private call<T>(method: string, path: string, init: { query?: Query; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
+  private call<T>(method: string, path: string, init: { query?: Query; body?: unknown; rawBody?: string; signal?: AbortSignal } = {}): Promise<T> {
     return request<T>(this.http, method, path, init);
   }
 
   private async sendBatch(events: EventInput[], signal?: AbortSignal): Promise<IngestResult> {
-    const keyed = events.map(withKey);
+    // Each event is serialized once: its size decides the split, its JSON goes into the body.
+    const items = events.map((e) => serialize(withKey(e)));
     const ids: string[] = [];
-    const batches = splitBatches(keyed, this.opts.batching?.maxEvents ?? MAX_BATCH_EVENTS, MAX_BATCH_BYTES - 4096);
-    for (let i = 0; i < batches.length; i++) {
+    const max = this.opts.batching?.maxEvents ?? MAX_BATCH_EVENTS;
+    for (let at = 0; at < items.length; ) {
+      const n = fitsOneRequest(items, max, undefined, at);
       try {
-        const res = await this.call<IngestResult>('POST', '/v1/events', { body: { events: batches[i] }, signal });
+        const res = await this.call<IngestResult>('POST', '/v1/events', { rawBody: batchBody(items.slice(at, at + n)), signal });
         ids.push(...res.ids);
       } catch (err) {
         if (ids.length === 0 || !(err instanceof AuditTrailError || err instanceof ConnectionError)) throw err;
-        throw new PartialBatchError(ids, keyed.length - ids.length, err);
+        throw new PartialBatchError(ids, items.length - at, err);
       }
+      at += n;
     }
     return { ids };
   }
@@ -144,7 +147,7 @@ export class AuditTrail {
     const max = this.opts.batching?.maxQueue ?? 10_000;
     while (this.queue.length >= max) await new Promise<void>((resolve) => this.waiting.push(resolve));
     // Stamped now: the event happened when it was queued, not when the batch left.
-    this.queue.push(withKey(event.occurred_at ? event : { ...event, occurred_at: new Date().toISOString() }));
+    this.queue.push(serialize(withKey(event.occurred_at ? event : { ...event, occurred_at: new Date().toISOString() })));
     if (this.queue.length >= (this.opts.batching?.maxEvents ?? MAX_BATCH_EVENTS)) this.pump();
     else this.timer ??= setTimeout(() => this.pump(), this.opts.batching?.flushIntervalMs ?? 1000);
   }
@@ -155,18 +158,18 @@ export class AuditTrail {
     this.timer = null;
     const concurrency = this.opts.batching?.concurrency ?? 2;
     while (this.queue.length > 0 && this.inFlight.size < concurrency) {
-      const [batch] = splitBatches(this.queue.slice(0, this.opts.batching?.maxEvents ?? MAX_BATCH_EVENTS), MAX_BATCH_EVENTS, MAX_BATCH_BYTES - 4096);
-      this.queue.splice(0, batch.length);
+      const batch = this.queue.splice(0, fitsOneRequest(this.queue, this.opts.batching?.maxEvents ?? MAX_BATCH_EVENTS));
       for (const wake of this.waiting.splice(0, batch.length)) wake();
-      const sending: Promise<void> = this.call<IngestResult>('POST', '/v1/events', { body: { events: batch } })
+      const events = batch.map((b) => b.event);
+      const sending: Promise<void> = this.call<IngestResult>('POST', '/v1/events', { rawBody: batchBody(batch) })
         .then(
           () => {
             this.sentSinceFlush += batch.length;
           },
           (err: unknown) => {
             const error = err instanceof AuditTrailError || err instanceof ConnectionError ? err : new ConnectionError(String(err), err);
-            this.failures.push({ error, events: batch });
-            this.opts.onError?.(error, batch);
+            this.failures.push({ error, events });
+            this.opts.onError?.(error, events);
           },
         )
         .finally(() => {

@@ -61,12 +61,12 @@ export function queryString(q: Query | undefined): string {
  * One JSON call with retries. Every request the SDK makes is safe to repeat:
  * events carry idempotency keys from before their first attempt.
  */
-export async function request<T>(o: HttpOptions, method: string, path: string, init: { query?: Query; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
+export async function request<T>(o: HttpOptions, method: string, path: string, init: { query?: Query; body?: unknown; rawBody?: string; signal?: AbortSignal } = {}): Promise<T> {
   const url = `${o.baseUrl.replace(/\/+$/, '')}${path}${queryString(init.query)}`;
   const headers: Record<string, string> = { authorization: `Bearer ${o.credential}`, accept: 'application/json' };
-  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  if (init.body !== undefined || init.rawBody !== undefined) headers['content-type'] = 'application/json';
   if (o.userAgent) headers['user-agent'] = o.userAgent;
-  const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+  const body = init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
   for (let attempt = 0; ; attempt++) {
     const last = attempt >= o.retry.maxRetries;
     let res: Response;
