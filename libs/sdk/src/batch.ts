@@ -16,11 +16,12 @@ export interface Serialized<T> {
   bytes: number;
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
+/** JSON.stringify escapes control characters, so JSON that is all printable ASCII is one byte per character. */
+const NOT_PRINTABLE_ASCII = /[^ -~]/;
 
 export function serialize<T>(event: T): Serialized<T> {
   const json = JSON.stringify(event);
-  return { event, json, bytes: ASCII.test(json) ? json.length : encoder.encode(json).length };
+  return { event, json, bytes: NOT_PRINTABLE_ASCII.test(json) ? encoder.encode(json).length : json.length };
 }
 
 /** The body of POST /v1/events for events already serialized. */
