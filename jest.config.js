@@ -21,7 +21,9 @@ const moduleNameMapper = {
   // The SDK is ESM and imports its own files as `./x.js`.
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
-const common = { transform: { '^.+\\.(t|j)sx?$': swc }, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };
+// otplib's base32 and hash plugins are ESM-only (@scure, @noble): Node 20.19 requires them as they are, Jest needs them compiled.
+const transformIgnorePatterns = ['/node_modules/(?!(@scure|@noble)/)'];
+const common = { transform: { '^.+\\.(t|j)sx?$': swc }, transformIgnorePatterns, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };
 
 module.exports = {
   projects: [

@@ -70,6 +70,14 @@ export const PLATFORM_ACTIONS: Readonly<Record<string, string>> = {
   'billing.portal_opened': 'The billing portal was opened.',
   'auth.locked_out': 'Sign-in was locked for an address after too many attempts.',
   'member.invitation_revoked': 'A pending invitation was revoked.',
+  'mfa.enabled': 'A person turned on two-factor sign-in (TOTP) and received recovery codes.',
+  'mfa.disabled': 'A person turned off two-factor sign-in.',
+  'mfa.required_enabled': 'The account now requires two-factor sign-in of every password user.',
+  'mfa.required_disabled': 'The account no longer requires two-factor sign-in.',
+  'auth.mfa_failed': 'A sign-in gave the right password but a wrong or reused second factor.',
+  'auth.password_reset_requested': 'A password-reset email was asked for.',
+  'auth.password_reset_completed': 'A password was reset with an emailed link; every session of the person ended.',
+  'session.revoked': 'Console sessions were ended: by their owner, or by an admin for a member.',
   'viewer_token.created': "A viewer token was issued: one of the tenant's own customers may read a slice of a log for a short time.",
 };
 

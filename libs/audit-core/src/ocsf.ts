@@ -48,6 +48,11 @@ export const OCSF_PLATFORM_ACTIONS: Readonly<Record<string, OcsfMapping>> = {
   'mfa.enabled': row(3001, 10),
   'mfa.disabled': row(3001, 11),
   'auth.password_reset_completed': row(3001, 4),
+  'auth.password_reset_requested': row(3001, 4), // the reset began (the password changes at completion)
+  'auth.mfa_failed': row(3002, 1), // a Logon that failed at the second factor (status Failure)
+  'session.revoked': row(3002, 2), // the sessions were logged off
+  'mfa.required_enabled': row(6003, 3),
+  'mfa.required_disabled': row(6003, 3),
   'workspace.created': row(6003, 1),
   'workspace.renamed': row(6003, 3),
   'workspace.deleted': row(6003, 4),

@@ -91,6 +91,9 @@ const envSchema = z
     DOWNGRADE_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     WEB_DIST: z.string().optional(),
+    /** Where password-reset and invitation emails go out (smtp:// or smtps://, credentials in the URL). Without it, no email is sent. */
+    SMTP_URL: z.string().refine((v) => /^smtps?:\/\//.test(v), 'must be an smtp:// or smtps:// URL').optional(),
+    SMTP_FROM: z.string().min(3).default('Audit Trail <no-reply@audit-trail.local>'),
     /** The built @audit-trail/viewer (served as /viewer.js when its element.js is there). */
     VIEWER_DIST: z.string().default('libs/viewer/dist'),
     QUEUE_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/i).default('audit-trail'),

@@ -5,3 +5,4 @@ export * from './tenants';
 export * from './integrity';
 export * from './exports';
 export * from './receivers';
+export * from './smtp';

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { z } from 'zod';
-import { RequiresScope } from '../auth/decorators';
+import { AllowedBeforeMfa, RequiresScope } from '../auth/decorators';
 import { notFound } from '../common/errors';
 import { CurrentPrincipal, Meta, type Principal, type RequestMeta } from '../common/principal';
 import { parseBody } from '../common/zod';
@@ -16,6 +16,7 @@ export class AccountsController {
   constructor(private readonly accounts: AccountsService) {}
 
   @Get('account')
+  @AllowedBeforeMfa()
   @Doc({ summary: 'The account: plan, entitlements, and who is calling', tag: 'Accounts' })
   account(@CurrentPrincipal() p: Principal) {
     return this.accounts.describe(p);

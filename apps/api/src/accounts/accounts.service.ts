@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Account, emExecutor, TenantOrm, Workspace } from '@audit-trail/data';
+import { Account, emExecutor, TenantOrm, User, Workspace } from '@audit-trail/data';
 import { entitlementsOf, getPlan, hasEntitlement, PLAN_IDS } from '@audit-trail/plans';
 import { Inject } from '@nestjs/common';
 import { CONFIG } from '../core/tokens';
@@ -28,7 +28,14 @@ export class AccountsService {
   ) {}
 
   async describe(p: Principal) {
-    const account = await this.tenant.run(p.accountId, (em) => em.findOneOrFail(Account, { id: p.accountId }), p.userId ?? undefined);
+    const { account, mfaEnabled } = await this.tenant.run(
+      p.accountId,
+      async (em) => ({
+        account: await em.findOneOrFail(Account, { id: p.accountId }),
+        mfaEnabled: p.userId ? Boolean((await em.findOne(User, { id: p.userId }))?.totpEnabledAt) : false,
+      }),
+      p.userId ?? undefined,
+    );
     const plan = getPlan(p.plan);
     const accounts = p.userId ? (await this.auth.memberships(p.userId)).map((r) => ({ id: r.account_id, name: r.account_name, role: r.role })) : [];
     return {
@@ -40,8 +47,9 @@ export class AccountsService {
       created_at: account.createdAt.toISOString(),
       retention_grace_until: account.retentionGraceUntil?.toISOString() ?? null,
       retention: await this.retention.summary(account),
+      require_mfa: account.requireMfa,
       me: p.kind === 'session'
-        ? { kind: 'user', user_id: p.userId, email: p.email, name: p.name, role: p.role, admin_workspace_ids: p.adminWorkspaceIds }
+        ? { kind: 'user', user_id: p.userId, email: p.email, name: p.name, role: p.role, admin_workspace_ids: p.adminWorkspaceIds, mfa_enabled: mfaEnabled, mfa_setup_required: p.mfaSetupRequired ?? false }
         : { kind: 'api_key', api_key_id: p.apiKeyId, scopes: [...p.scopes], workspace_id: p.boundWorkspaceId },
       accounts,
       audit_log_enabled: hasEntitlement(plan.id, 'audit_log'),

@@ -8,7 +8,7 @@ import { VIEWER_TOKEN_PREFIX, viewerOriginAllowed } from '@audit-trail/audit-cor
 import { readViewerToken } from '../viewer/viewer-token';
 import { AppError, ErrorCode, RouteHiddenError } from '../common/errors';
 import { CONFIG } from '../core/tokens';
-import { ENTITLEMENT_KEY, OPERATOR_KEY, PUBLIC_KEY, SCOPE_KEY, VIEWER_KEY } from './decorators';
+import { BEFORE_MFA_KEY, ENTITLEMENT_KEY, OPERATOR_KEY, PUBLIC_KEY, SCOPE_KEY, VIEWER_KEY } from './decorators';
 import { PrincipalResolver } from './principal.resolver';
 import { API_KEY_PREFIX, CSRF_COOKIE, safeEqual, SESSION_COOKIE } from './secrets';
 
@@ -60,6 +60,9 @@ export class AccessGuard implements CanActivate {
       const { csrfToken, ...principal } = session;
       req.principal = principal;
       csrf = csrfToken;
+      if (principal.mfaSetupRequired && !this.reflector.getAllAndOverride<boolean>(BEFORE_MFA_KEY, targets)) {
+        throw new AppError(ErrorCode.MfaSetupRequired, 'This account requires two-factor sign-in: set it up first (POST /v1/auth/mfa/totp/setup, then enable).');
+      }
     }
 
     const feature = this.reflector.getAllAndOverride<BooleanEntitlement | undefined>(ENTITLEMENT_KEY, targets);

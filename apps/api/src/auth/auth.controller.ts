@@ -1,14 +1,15 @@
-import { Body, Controller, HttpCode, Inject, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { AppConfig } from '@audit-trail/config';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, Meta, type Principal, type RequestMeta } from '../common/principal';
 import { parseBody } from '../common/zod';
 import { CONFIG } from '../core/tokens';
 import { Doc } from '../openapi/doc.decorator';
-import { acceptInvitationSchema, loginSchema, signupSchema, switchAccountSchema } from './auth.schemas';
+import { acceptInvitationSchema, loginSchema, passwordResetCompleteSchema, passwordResetRequestSchema, signupSchema, switchAccountSchema } from './auth.schemas';
+import { PasswordResetService } from './password-reset.service';
 import { AuthService, type NewSession } from './auth.service';
-import { Public } from './decorators';
+import { AllowedBeforeMfa, Public } from './decorators';
 import { SignInThrottlerGuard } from './sign-in-throttler.guard';
 import { CSRF_COOKIE, SESSION_COOKIE } from './secrets';
 
@@ -17,6 +18,7 @@ import { CSRF_COOKIE, SESSION_COOKIE } from './secrets';
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
+    private readonly resets: PasswordResetService,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -48,6 +50,7 @@ export class AuthController {
 
   @Post('auth/logout')
   @SkipThrottle()
+  @AllowedBeforeMfa()
   @HttpCode(204)
   @Doc({ summary: 'Sign out of the console session', tag: 'Accounts' })
   async logout(@CurrentPrincipal() p: Principal, @Meta() meta: RequestMeta, @Res({ passthrough: true }) reply: FastifyReply) {
@@ -58,11 +61,30 @@ export class AuthController {
 
   @Post('auth/switch')
   @HttpCode(200)
+  @AllowedBeforeMfa()
   @Doc({ summary: 'Move the console session to another account of the same person; a new session cookie and CSRF token', body: switchAccountSchema, tag: 'Accounts' })
   async switchAccount(@CurrentPrincipal() p: Principal, @Body() body: unknown, @Meta() meta: RequestMeta, @Res({ passthrough: true }) reply: FastifyReply) {
     const s = await this.auth.switchAccount(p, parseBody(switchAccountSchema, body), meta);
     this.setCookies(reply, s);
     return { account_id: s.accountId, user_id: s.userId, csrf_token: s.csrfToken };
+  }
+
+  @Post('auth/password-reset')
+  @Public()
+  @HttpCode(202)
+  @Doc({ summary: 'Email a password-reset link (30 minutes, one use); answers the same whether or not the email has a login', body: passwordResetRequestSchema, tag: 'Identity' })
+  async requestReset(@Body() body: unknown, @Meta() meta: RequestMeta, @Req() req: FastifyRequest) {
+    await this.resets.request(parseBody(passwordResetRequestSchema, body).email, meta, `${req.protocol}://${req.headers.host ?? 'localhost'}`);
+    return {};
+  }
+
+  @Post('auth/password-reset/complete')
+  @Public()
+  @HttpCode(200)
+  @Doc({ summary: "Choose a new password with a reset link's token; every session of the person ends", body: passwordResetCompleteSchema, tag: 'Identity' })
+  completeReset(@Body() body: unknown, @Meta() meta: RequestMeta) {
+    const input = parseBody(passwordResetCompleteSchema, body);
+    return this.resets.complete(input.token, input.password, meta);
   }
 
   @Post('invitations/:token/accept')

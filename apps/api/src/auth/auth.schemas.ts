@@ -11,6 +11,35 @@ export const loginSchema = z.strictObject({
   email: z.string().min(1, 'is required').max(320),
   password: z.string().min(1, 'is required').max(256),
   account_id: z.uuid().optional(),
+  /** With two-factor on: the 6-digit code from the authenticator app… */
+  totp: z.string().regex(/^\d{6}$/, 'must be the 6 digits your authenticator app shows').optional(),
+  /** …or one of the recovery codes (each works once). */
+  recovery_code: z.string().min(8).max(64).optional(),
+});
+
+export const totpCodeSchema = z.strictObject({
+  code: z.string().regex(/^\d{6}$/, 'must be the 6 digits your authenticator app shows'),
+});
+
+/** Turning two-factor off needs a current code or a recovery code. */
+export const totpDisableSchema = z
+  .strictObject({
+    code: totpCodeSchema.shape.code.optional(),
+    recovery_code: z.string().min(8).max(64).optional(),
+  })
+  .refine((v) => v.code !== undefined || v.recovery_code !== undefined, { message: 'send `code` or `recovery_code`', path: ['code'] });
+
+export const passwordResetRequestSchema = z.strictObject({
+  email: z.email('must be an email address').max(320),
+});
+
+export const passwordResetCompleteSchema = z.strictObject({
+  token: z.string().min(20).max(200),
+  password: z.string().min(10, 'must be at least 10 characters').max(256),
+});
+
+export const securitySettingsSchema = z.strictObject({
+  require_mfa: z.boolean(),
 });
 
 /**
@@ -21,6 +50,9 @@ export const loginSchema = z.strictObject({
 export const acceptInvitationSchema = z.strictObject({
   name: z.string().trim().min(1, 'is required').max(200).optional(),
   password: z.string().min(1, 'is required').max(256),
+  /** An existing login with two-factor on proves it here too. */
+  totp: z.string().regex(/^\d{6}$/, 'must be the 6 digits your authenticator app shows').optional(),
+  recovery_code: z.string().min(8).max(64).optional(),
 });
 
 export const switchAccountSchema = z.strictObject({

@@ -9,6 +9,7 @@ import type { Principal, RequestMeta } from '../common/principal';
 import { SelfAuditService } from '../self-audit/self-audit.service';
 import type { acceptInvitationSchema, loginSchema, signupSchema, switchAccountSchema } from './auth.schemas';
 import { hashPassword, verifyPassword } from './passwords';
+import { MfaService, type SecondFactor } from './mfa.service';
 import { randomToken, SESSION_TTL_MS, sha256 } from './secrets';
 
 export interface NewSession {
@@ -25,6 +26,7 @@ export class AuthService {
     private readonly tenant: TenantOrm,
     private readonly db: Database,
     private readonly audit: SelfAuditService,
+    private readonly mfa: MfaService,
   ) {}
 
   private newSession(accountId: string, userId: string, meta: RequestMeta): { entity: Session; session: NewSession } {
@@ -132,6 +134,18 @@ export class AuthService {
     }
     if (!accountId) throw new AppError(ErrorCode.Forbidden, 'This user is not a member of any account.');
     const target = accountId;
+    // With two-factor on, the password alone does not sign in.
+    let secondFactor: SecondFactor | null = null;
+    if (user.totp_secret) {
+      if (!input.totp && !input.recovery_code) {
+        throw new AppError(ErrorCode.MfaRequired, 'Enter the 6-digit code from your authenticator app (`totp`), or one of your recovery codes (`recovery_code`).');
+      }
+      secondFactor = await this.mfa.verifyAtSignIn(target, user, input);
+      if (!secondFactor) {
+        await this.recordSignInRefusal(user, email, 'auth.mfa_failed', meta, { method: input.totp ? 'totp' : 'recovery_code' });
+        throw new AppError(ErrorCode.Unauthenticated, 'The code is wrong, or was already used.');
+      }
+    }
     return this.tenant.run(
       target,
       async (em) => {
@@ -145,6 +159,11 @@ export class AuthService {
           action: 'auth.login',
           actor: { kind: 'user', userId: user.user_id, email, name: user.name },
           meta,
+          metadata: {
+            method: 'password',
+            second_factor: secondFactor?.method ?? null,
+            ...(secondFactor?.method === 'recovery_code' ? { recovery_codes_left: secondFactor.remaining } : {}),
+          },
         });
         return session;
       },
@@ -227,6 +246,10 @@ export class AuthService {
       }
       if ((await this.memberships(existing.user_id)).some((m) => m.account_id === invitation.account_id)) {
         throw new AppError(ErrorCode.Conflict, 'You are already a member of this account; sign in instead.');
+      }
+      if (existing.totp_secret) {
+        if (!input.totp && !input.recovery_code) throw new AppError(ErrorCode.MfaRequired, 'Your login has two-factor on: add the code from your authenticator app (`totp`) or a recovery code.');
+        if (!(await this.mfa.verifyAtSignIn(invitation.account_id, existing, input))) throw new AppError(ErrorCode.Unauthenticated, 'The code is wrong, or was already used.');
       }
       userId = existing.user_id;
       name = existing.name;

@@ -7,6 +7,7 @@ export const SCOPE_KEY = 'audit:scope';
 export const ENTITLEMENT_KEY = 'audit:entitlement';
 export const OPERATOR_KEY = 'audit:operator';
 export const VIEWER_KEY = 'audit:viewer';
+export const BEFORE_MFA_KEY = 'audit:before-mfa';
 
 /** No authentication. */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
@@ -18,3 +19,5 @@ export const RequiresEntitlement = (feature: BooleanEntitlement) => SetMetadata(
 export const OperatorOnly = () => SetMetadata(OPERATOR_KEY, true);
 /** Read with a viewer token (and nothing else): the embedded viewer's routes. */
 export const ViewerRoute = () => SetMetadata(VIEWER_KEY, true);
+/** Open to a session whose account requires two-factor before the person has set it up (set-up, sign-out, who am I). */
+export const AllowedBeforeMfa = () => SetMetadata(BEFORE_MFA_KEY, true);

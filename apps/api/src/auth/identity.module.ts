@@ -8,12 +8,17 @@ import { MembersController } from '../members/members.controller';
 import { MembersService } from '../members/members.service';
 import { RetentionModule } from '../retention/retention.module';
 import { AuthController } from './auth.controller';
+import { MfaController } from './mfa.controller';
+import { MfaService } from './mfa.service';
+import { PasswordResetService } from './password-reset.service';
+import { SecurityController } from './security.controller';
+import { SessionsController } from './sessions.controller';
 import { AuthService } from './auth.service';
 
-/** Sign-up, sessions, accounts and workspaces, members and invitations, API keys. */
+/** Sign-up, sign-in (password, two-factor, reset), sessions, sign-in settings, accounts and workspaces, members and invitations, API keys. */
 @Module({
   imports: [EventsModule, RetentionModule],
-  controllers: [AuthController, AccountsController, MembersController, ApiKeysController],
-  providers: [AuthService, AccountsService, MembersService, ApiKeysService],
+  controllers: [AuthController, MfaController, SessionsController, SecurityController, AccountsController, MembersController, ApiKeysController],
+  providers: [AuthService, MfaService, PasswordResetService, AccountsService, MembersService, ApiKeysService],
 })
 export class IdentityModule {}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { API_KEY_SCOPES, apiKeyByHash, type ApiKeyScope, Database, readAccountPlan, sessionByHash, touchApiKey } from '@audit-trail/data';
+import { API_KEY_SCOPES, apiKeyByHash, type ApiKeyScope, Database, readAccountPlan, sessionByHash, touchApiKey, touchSession } from '@audit-trail/data';
 import { type PlanId, planOrFree } from '@audit-trail/plans';
 import type { Principal } from '../common/principal';
 import { sha256 } from './secrets';
@@ -79,6 +79,7 @@ export class PrincipalResolver {
   async session(token: string): Promise<(Principal & { csrfToken: string }) | null> {
     const row = await sessionByHash(this.db, sha256(token));
     if (!row) return null;
+    if (!row.last_seen_at || Date.now() - row.last_seen_at.getTime() > TOUCH_EVERY_MS) touchSession(this.db, row.session_id);
     const isAdmin = isAccountAdmin({ kind: 'session', role: row.role });
     const scopes: ReadonlySet<ApiKeyScope> = isAdmin
       ? ALL_SCOPES
@@ -98,6 +99,7 @@ export class PrincipalResolver {
       role: row.role,
       adminWorkspaceIds: row.workspace_ids,
       sessionId: row.session_id,
+      mfaSetupRequired: row.require_mfa && !row.has_mfa,
       csrfToken: row.csrf_token,
     };
   }

@@ -14,6 +14,10 @@ export enum ErrorCode {
   Validation = 'validation',
   RateLimited = 'rate-limited',
   Unavailable = 'unavailable',
+  /** The password was right; a second factor (totp or recovery_code) is needed. */
+  MfaRequired = 'mfa-required',
+  /** The account requires two-factor and this person has not set it up yet. */
+  MfaSetupRequired = 'mfa-setup-required',
 }
 
 export const ERROR_STATUS: Record<ErrorCode, { status: number; title: string }> = {
@@ -29,6 +33,8 @@ export const ERROR_STATUS: Record<ErrorCode, { status: number; title: string }> 
   [ErrorCode.Validation]: { status: 422, title: 'Validation failed' },
   [ErrorCode.RateLimited]: { status: 429, title: 'Too many requests' },
   [ErrorCode.Unavailable]: { status: 503, title: 'Service unavailable' },
+  [ErrorCode.MfaRequired]: { status: 401, title: 'Second factor required' },
+  [ErrorCode.MfaSetupRequired]: { status: 403, title: 'Two-factor set-up required' },
 };
 
 export const PROBLEM_BASE = 'https://audit-trail.dev/problems/';

@@ -20,6 +20,8 @@ export interface Principal {
   role: Role | null;
   adminWorkspaceIds: string[];
   sessionId: string | null;
+  /** Session: the account requires two-factor and this person has not set it up; only set-up routes answer. */
+  mfaSetupRequired?: boolean;
 }
 
 /** Who reads through a viewer token: the signed claims, and the account's plan now. */

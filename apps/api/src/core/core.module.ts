@@ -7,6 +7,7 @@ import { Database, ormOptions, TenantOrm } from '@audit-trail/data';
 import { DEFAULT_JOB_OPTIONS, QUEUES, redisConnection } from '@audit-trail/queues';
 import { AuditWriter, EventWriter } from '@audit-trail/engines';
 import Redis from 'ioredis';
+import { MailerService } from './mailer.service';
 import { MetricsService } from './metrics.service';
 import { CONFIG, REDIS } from './tokens';
 
@@ -29,6 +30,7 @@ export class CoreModule implements OnApplicationShutdown {
         { provide: CONFIG, useValue: config },
         { provide: Database, useFactory: () => new Database(config.APP_DATABASE_URL, config.DB_POOL_SIZE) },
         MetricsService,
+        MailerService,
         {
           provide: EventWriter,
           inject: [Database, MetricsService],
@@ -52,7 +54,7 @@ export class CoreModule implements OnApplicationShutdown {
         },
         { provide: TenantOrm, inject: [MikroORM], useFactory: (orm: MikroORM) => new TenantOrm(orm) },
       ],
-      exports: [CONFIG, Database, MetricsService, EventWriter, AuditWriter, REDIS, TenantOrm, BullModule],
+      exports: [CONFIG, Database, MetricsService, MailerService, EventWriter, AuditWriter, REDIS, TenantOrm, BullModule],
     };
   }
 

@@ -1,11 +1,14 @@
-import { Injectable } from '@nestjs/common';
-import { emExecutor, endSessionsOf, Invitation, Membership, ROLES, TenantOrm, User, Workspace } from '@audit-trail/data';
+import { Inject, Injectable } from '@nestjs/common';
+import type { AppConfig } from '@audit-trail/config';
+import { Account, emExecutor, endSessionsOf, Invitation, Membership, ROLES, TenantOrm, User, Workspace } from '@audit-trail/data';
 import { newId as uuidv7 } from '@audit-trail/audit-core';
 import { z } from 'zod';
 import { randomToken, sha256 } from '../auth/secrets';
 import { AppError, ErrorCode, notFound } from '../common/errors';
 import type { Principal, RequestMeta } from '../common/principal';
 import { SelfAuditService } from '../self-audit/self-audit.service';
+import { MailerService } from '../core/mailer.service';
+import { CONFIG } from '../core/tokens';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 export const inviteSchema = z.strictObject({
@@ -25,6 +28,8 @@ export class MembersService {
   constructor(
     private readonly tenant: TenantOrm,
     private readonly audit: SelfAuditService,
+    private readonly mailer: MailerService,
+    @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
   private async checkWorkspaces(em: EntityManager, ids: string[]): Promise<void> {
@@ -57,10 +62,10 @@ export class MembersService {
     }, p.userId ?? undefined);
   }
 
-  async invite(p: Principal, input: z.infer<typeof inviteSchema>, meta: RequestMeta) {
+  async invite(p: Principal, input: z.infer<typeof inviteSchema>, meta: RequestMeta, origin: string) {
     if (input.role === 'owner' && p.role !== 'owner' && p.kind === 'session') throw new AppError(ErrorCode.Forbidden, 'Only an owner can invite an owner.');
     const token = randomToken(32);
-    return this.tenant.run(p.accountId, async (em) => {
+    const invitation = await this.tenant.run(p.accountId, async (em) => {
       await this.checkWorkspaces(em, input.workspace_ids);
       const inv = em.create(Invitation, {
         id: uuidv7(), account: p.accountId, email: input.email.toLowerCase(), role: input.role, workspaceIds: input.workspace_ids,
@@ -71,8 +76,18 @@ export class MembersService {
         accountId: p.accountId, plan: p.plan, action: 'member.invited', actor: { kind: 'principal', principal: p }, meta,
         target: { type: 'invitation', id: inv.id, name: inv.email }, metadata: { email: inv.email, role: inv.role, workspace_ids: inv.workspaceIds },
       });
-      return { id: inv.id, token, email: inv.email, role: inv.role, workspace_ids: inv.workspaceIds, expires_at: inv.expiresAt.toISOString() };
+      return { id: inv.id, token, email: inv.email, role: inv.role, workspace_ids: inv.workspaceIds, expires_at: inv.expiresAt.toISOString(), account_name: (await em.findOneOrFail(Account, { id: p.accountId })).name };
     });
+    const { account_name: accountName, ...answer } = invitation;
+    if (!this.mailer.enabled) return { ...answer, emailed: false };
+    const link = `${(this.config.PUBLIC_URL ?? origin).replace(/\/+$/, '')}/invitations/${encodeURIComponent(token)}`;
+    const inviter = p.kind === 'session' ? (p.name ?? p.email ?? 'Someone') : 'An administrator';
+    const emailed = await this.mailer.send({
+      to: answer.email,
+      subject: `${inviter} invited you to ${accountName} on Audit Trail`,
+      text: `${inviter} invited you to join ${accountName} on Audit Trail as ${answer.role}.\n\nAccept within 7 days:\n${link}\n`,
+    });
+    return { ...answer, emailed };
   }
 
   /** A pending invitation is withdrawn: deleted, so its token no longer signs anyone up; audited. */
@@ -134,6 +149,21 @@ export class MembersService {
         accountId: p.accountId, plan: p.plan, action: 'member.removed', actor: { kind: 'principal', principal: p }, meta,
         target: { type: 'user', id: m.user, name: user?.email ?? undefined }, metadata: { role: m.role },
       });
+    }, p.userId ?? undefined);
+  }
+
+  /** An admin ends every session a member has in this account (a lost laptop, a departure in progress). */
+  async endSessions(p: Principal, id: string, meta: RequestMeta): Promise<{ sessions_ended: number }> {
+    return this.tenant.run(p.accountId, async (em) => {
+      const m = await em.findOne(Membership, { id });
+      if (!m) throw notFound('Member');
+      const user = await em.findOne(User, { id: m.user });
+      const ended = await endSessionsOf(emExecutor(em), m.user, p.accountId);
+      await this.audit.record(emExecutor(em), {
+        accountId: p.accountId, plan: p.plan, action: 'session.revoked', actor: { kind: 'principal', principal: p }, meta,
+        target: { type: 'user', id: m.user, name: user?.email ?? undefined }, metadata: { sessions_ended: ended, scope: 'member' },
+      });
+      return { sessions_ended: ended };
     }, p.userId ?? undefined);
   }
 }

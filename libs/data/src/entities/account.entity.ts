@@ -2,7 +2,7 @@ import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 
 @Entity({ tableName: 'accounts' })
 export class Account {
-  [OptionalProps]?: 'plan' | 'planChangedAt' | 'previousRetentionDays' | 'retentionGraceUntil' | 'everLicensed' | 'stripeCustomerId' | 'stripeSubscriptionId' | 'stripeStateAt' | 'createdAt';
+  [OptionalProps]?: 'plan' | 'planChangedAt' | 'previousRetentionDays' | 'retentionGraceUntil' | 'everLicensed' | 'stripeCustomerId' | 'stripeSubscriptionId' | 'stripeStateAt' | 'createdAt' | 'requireMfa';
 
   @PrimaryKey({ type: 'uuid' })
   id!: string;
@@ -40,4 +40,8 @@ export class Account {
 
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   createdAt: Date = new Date();
+
+  /** Every password user of the account must sign in with a second factor. */
+  @Property({ type: 'boolean', default: false })
+  requireMfa: boolean = false;
 }

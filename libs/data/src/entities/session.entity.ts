@@ -5,7 +5,7 @@ import { User } from './user.entity';
 /** A console session. Only the SHA-256 of the cookie value is stored. */
 @Entity({ tableName: 'sessions' })
 export class Session {
-  [OptionalProps]?: 'ip' | 'userAgent' | 'createdAt';
+  [OptionalProps]?: 'ip' | 'userAgent' | 'createdAt' | 'lastSeenAt';
 
   @PrimaryKey({ type: 'uuid' })
   id!: string;
@@ -33,4 +33,8 @@ export class Session {
 
   @Property({ type: 'timestamptz' })
   expiresAt!: Date;
+
+  /** Updated at most once a minute while the session is used. */
+  @Property({ type: 'timestamptz', nullable: true })
+  lastSeenAt: Date | null = null;
 }

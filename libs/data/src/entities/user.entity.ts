@@ -3,7 +3,7 @@ import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 /** A person who signs in. Users are global; what they may see comes from memberships. */
 @Entity({ tableName: 'users' })
 export class User {
-  [OptionalProps]?: 'name' | 'createdAt';
+  [OptionalProps]?: 'name' | 'createdAt' | 'totpSecret' | 'totpPendingSecret' | 'totpEnabledAt' | 'totpLastStep';
 
   @PrimaryKey({ type: 'uuid' })
   id!: string;
@@ -21,4 +21,19 @@ export class User {
 
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   createdAt: Date = new Date();
+
+  /** The TOTP secret, encrypted (SecretBox); in use once totpEnabledAt is set. */
+  @Property({ type: 'text', nullable: true, hidden: true })
+  totpSecret: string | null = null;
+
+  /** A secret being set up, encrypted, until the first code confirms it. */
+  @Property({ type: 'text', nullable: true, hidden: true })
+  totpPendingSecret: string | null = null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  totpEnabledAt: Date | null = null;
+
+  /** The last time step a code was accepted for: no code works twice. */
+  @Property({ type: 'bigint', nullable: true, hidden: true })
+  totpLastStep: string | null = null;
 }

@@ -8,6 +8,7 @@ import { Migration20261124020000_forwarding } from './Migration20261124020000_fo
 import { Migration20261124030000_integrity } from './Migration20261124030000_integrity';
 import { Migration20261201120000_tenant_catalog } from './Migration20261201120000_tenant_catalog';
 import { Migration20261201130000_provenance } from './Migration20261201130000_provenance';
+import { Migration20261201200000_identity } from './Migration20261201200000_identity';
 
 /** Every migration, in order. A newly generated migration is added here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -20,4 +21,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261124030000_integrity', class: Migration20261124030000_integrity },
   { name: 'Migration20261201120000_tenant_catalog', class: Migration20261201120000_tenant_catalog },
   { name: 'Migration20261201130000_provenance', class: Migration20261201130000_provenance },
+  { name: 'Migration20261201200000_identity', class: Migration20261201200000_identity },
 ];

@@ -36,6 +36,15 @@ export interface SessionRow {
   plan: string;
   email: string;
   name: string | null;
+  last_seen_at: Date | null;
+  /** The account requires two-factor, and whether this person has it. */
+  require_mfa: boolean;
+  has_mfa: boolean;
+}
+
+/** Fire and forget, like an API key's last use. */
+export function touchSession(db: Database, id: string): void {
+  void db.withClient((c) => c.query('SELECT app_touch_session($1)', [id])).catch(() => undefined);
 }
 
 export async function sessionByHash(db: Database, hash: Buffer): Promise<SessionRow | null> {
@@ -53,6 +62,9 @@ export interface LoginRow {
   /** The person's default account and its plan, when they belong to one. */
   account_id: string | null;
   plan: string | null;
+  /** Encrypted; present only when two-factor is enabled. */
+  totp_secret: string | null;
+  totp_last_step: string | null;
 }
 
 export async function loginByEmail(db: Database, email: string): Promise<LoginRow | undefined> {

@@ -13,8 +13,9 @@ export async function apiKeyExists(exec: SqlExecutor, id: string): Promise<boole
 }
 
 /** A person's sessions in one account end (their membership was removed). */
-export async function endSessionsOf(exec: SqlExecutor, userId: string, accountId: string): Promise<void> {
-  await exec.query('DELETE FROM sessions WHERE user_id = $1 AND account_id = $2', [userId, accountId]);
+export async function endSessionsOf(exec: SqlExecutor, userId: string, accountId: string): Promise<number> {
+  const { rows } = await exec.query('DELETE FROM sessions WHERE user_id = $1 AND account_id = $2 RETURNING id', [userId, accountId]);
+  return rows.length;
 }
 
 export interface DueDelivery {

@@ -8,3 +8,4 @@ export * from './integrity.repository';
 export * from './directory.repository';
 export * from './destinations.repository';
 export * from './retention.repository';
+export * from './identity.repository';

@@ -1,14 +1,15 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 /**
- * Destination secrets at rest: AES-256-GCM under a key derived (HKDF) from
- * SESSION_SECRET for this one purpose. `v1.` + base64url(iv | tag | data).
+ * Secrets at rest (destination credentials, TOTP secrets): AES-256-GCM under
+ * a key derived (HKDF) from SESSION_SECRET for one purpose, so a value sealed
+ * for one use cannot be opened as another. `v1.` + base64url(iv | tag | data).
  */
 export class SecretBox {
   private readonly key: Buffer;
 
-  constructor(masterSecret: string) {
-    this.key = Buffer.from(hkdfSync('sha256', masterSecret, 'audit-trail', 'destination-secrets/v1', 32));
+  constructor(masterSecret: string, purpose = 'destination-secrets/v1') {
+    this.key = Buffer.from(hkdfSync('sha256', masterSecret, 'audit-trail', purpose, 32));
   }
 
   seal(plain: string): string {
