@@ -9,6 +9,9 @@ import { AuthPage } from './pages/AuthPage';
 import { accessorOf, mayOpen, PAGES, type PageProps } from './pages';
 
 const AcceptInvitationPage = lazy(() => import('./admin/accept-invitation-page').then((m) => ({ default: m.AcceptInvitationPage })));
+const ForgotPasswordPage = lazy(() => import('./account/password-reset-pages').then((m) => ({ default: m.ForgotPasswordPage })));
+const ResetPasswordPage = lazy(() => import('./account/password-reset-pages').then((m) => ({ default: m.ResetPasswordPage })));
+const TwoFactorCard = lazy(() => import('./account/two-factor').then((m) => ({ default: m.TwoFactorCard })));
 
 /** Each registered page as a component: eager ones as they are, the rest loaded when first visited. */
 const COMPONENTS = new Map<string, ComponentType<PageProps>>(PAGES.map((p) => [p.path, 'eager' in p.page ? p.page.eager : lazy(p.page.load)]));
@@ -54,12 +57,45 @@ export function App() {
           <Route path="/signup" element={<AuthPage mode="signup" />} />
           <Route path="/login" element={<AuthPage mode="login" />} />
           <Route path="/invitations/:token" element={<AcceptInvitationPage />} />
+          <Route path="/forgot-password" element={<ForgotPasswordPage />} />
+          <Route path="/reset-password" element={<ResetPasswordPage />} />
           <Route path="*" element={<Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />} />
         </Routes>
       </Suspense>
     );
   }
+  if (account.data.me.mfa_setup_required) return <MfaSetupRequired account={account.data} />;
   return <Shell account={account.data} />;
+}
+
+/** The account requires two-factor and this person has none yet: set it up first, nothing else. */
+function MfaSetupRequired({ account }: { account: Account }) {
+  const qc = useQueryClient();
+  const navigate = useNavigate();
+  return (
+    <Center mih="100vh">
+      <Stack w={480}>
+        <Title order={2}>Set up two-factor sign-in</Title>
+        <Text>{account.name} requires a second factor for everyone who signs in with a password. Set yours up to continue.</Text>
+        <Suspense fallback={<Loader aria-label="Loading" />}>
+          <TwoFactorCard enabled={false} />
+        </Suspense>
+        <Button
+          variant="subtle"
+          onClick={() =>
+            void api('POST', '/v1/auth/logout')
+              .catch(() => undefined)
+              .then(() => {
+                qc.clear();
+                void navigate('/login');
+              })
+          }
+        >
+          Sign out
+        </Button>
+      </Stack>
+    </Center>
+  );
 }
 
 /** The account's name and plan; for a person in several accounts, a menu to move between them. */

@@ -12,10 +12,10 @@ export interface PageProps {
 }
 
 /**
- * Who sees a page: everyone signed in; whoever reads at least one log; or
+ * Who sees a page: everyone signed in; people (not API keys); whoever reads at least one log; or
  * account admins, with (`admins-with-log`) or without the audit log on the plan.
  */
-export type PageAccess = 'everyone' | 'log-readers' | 'admins-with-log' | 'admins';
+export type PageAccess = 'everyone' | 'people' | 'log-readers' | 'admins-with-log' | 'admins';
 
 export interface ConsolePage {
   path: string;
@@ -41,6 +41,8 @@ export const PAGES: ConsolePage[] = [
   { path: '/api-keys', label: 'API Keys', access: 'admins', page: { load: () => import('./admin/api-keys-page').then((m) => ({ default: m.ApiKeysPage })) } },
   { path: '/members', label: 'Members', access: 'admins', page: { load: () => import('./admin/members-page').then((m) => ({ default: m.MembersPage })) } },
   { path: '/workspaces', label: 'Workspaces', access: 'admins', page: { load: () => import('./admin/workspaces-page').then((m) => ({ default: m.WorkspacesPage })) } },
+  { path: '/security', label: 'Security', access: 'admins', page: { load: () => import('./account/security-page').then((m) => ({ default: m.SecurityPage })) } },
+  { path: '/account', label: 'Your account', access: 'people', page: { load: () => import('./account/account-page').then((m) => ({ default: m.AccountPage })) } },
   { path: '/billing', label: 'Billing', access: 'everyone', page: { load: () => import('./pages/BillingPage').then((m) => ({ default: m.BillingPage })) } },
 ];
 
@@ -60,6 +62,8 @@ export function mayOpen(page: Pick<ConsolePage, 'access'>, account: Pick<Account
   switch (page.access) {
     case 'everyone':
       return true;
+    case 'people':
+      return who.kind === 'session';
     case 'log-readers':
       return account.audit_log_enabled && readsAnyLog(who);
     case 'admins-with-log':

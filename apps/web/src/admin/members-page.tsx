@@ -62,6 +62,11 @@ export function MembersPage({ account }: { account: Account }) {
       refresh();
     },
   });
+  const endSessions = useMutation({
+    mutationFn: (m: MemberView) => api<{ sessions_ended: number }>('DELETE', `/v1/members/${m.id}/sessions`),
+    onSuccess: (r, m) => toast(`${r.sessions_ended} ${r.sessions_ended === 1 ? 'session' : 'sessions'} of ${m.email ?? 'the member'} ended.`),
+    onError: (err) => toast(problemText(err), 'red'),
+  });
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const email = new FormData(e.currentTarget).get('email');
@@ -119,9 +124,14 @@ export function MembersPage({ account }: { account: Account }) {
                 )}
               </Table.Td>
               <Table.Td>
-                <Button size="xs" variant="subtle" color="red" onClick={() => setRemoving(m)} disabled={m.user_id === account.me.user_id}>
-                  Remove
-                </Button>
+                <Group gap={4} wrap="nowrap">
+                  <Button size="xs" variant="default" onClick={() => endSessions.mutate(m)} disabled={m.user_id === account.me.user_id} aria-label={`End sessions of ${m.email ?? 'member'}`}>
+                    End sessions
+                  </Button>
+                  <Button size="xs" variant="subtle" color="red" onClick={() => setRemoving(m)} disabled={m.user_id === account.me.user_id}>
+                    Remove
+                  </Button>
+                </Group>
               </Table.Td>
             </Table.Tr>
           ))}

@@ -5,10 +5,16 @@ import type { Entitlements, Plan } from '@audit-trail/plans';
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly problem: { title?: string; detail?: string; errors?: { path: string; message: string }[] },
+    readonly problem: { type?: string; title?: string; detail?: string; errors?: { path: string; message: string }[] },
   ) {
     super(problem.detail ?? problem.title ?? `HTTP ${status}`);
   }
+}
+
+/** A text field of a submitted form, trimmed ('' when absent or a file). */
+export function formText(form: FormData, name: string): string {
+  const v = form.get(name);
+  return typeof v === 'string' ? v.trim() : '';
 }
 
 /** The API's own words for a failed call, or a sentence for a network failure. */
@@ -41,7 +47,7 @@ export interface Account {
   audit_log_enabled: boolean;
   entitlements: Entitlements;
   retention: { days: number | null; previous_days: number | null; grace_until: string | null; cutoff: string | null; next_purge_at: string | null };
-  me: { kind: string; user_id?: string; email?: string; role?: string; admin_workspace_ids?: string[] };
+  me: { kind: string; user_id?: string; email?: string; role?: string; admin_workspace_ids?: string[]; mfa_enabled?: boolean; mfa_setup_required?: boolean };
   /** Every account the signed-in person belongs to (empty for an API key). */
   accounts: { id: string; name: string; role: string }[];
   billing_mode: 'static' | 'stripe';

@@ -2,7 +2,7 @@ import { Alert, Anchor, Button, Center, Paper, PasswordInput, Stack, Text, TextI
 import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
-import { api, ApiError } from '../lib/api';
+import { api, ApiError, formText } from '../lib/api';
 
 export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
   const [params] = useSearchParams();
@@ -10,6 +10,8 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
   const qc = useQueryClient();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // After a right password, when the person has two-factor on: ask for the code (or a recovery code).
+  const [secondFactor, setSecondFactor] = useState<'totp' | 'recovery_code' | null>(null);
 
   const submit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -20,11 +22,16 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
       if (mode === 'signup') {
         await api('POST', '/v1/signup', { account_name: form.get('account_name'), email: form.get('email'), password: form.get('password') });
       } else {
-        await api('POST', '/v1/auth/login', { email: form.get('email'), password: form.get('password') });
+        const code = formText(form, 'second_factor');
+        await api('POST', '/v1/auth/login', { email: form.get('email'), password: form.get('password'), ...(secondFactor && code ? { [secondFactor]: code } : {}) });
       }
       await qc.invalidateQueries({ queryKey: ['account'] });
       void navigate(params.get('next') ?? '/audit-log', { replace: true });
     } catch (err) {
+      if (err instanceof ApiError && err.status === 401 && err.problem.type?.endsWith('/mfa-required')) {
+        setSecondFactor((f) => f ?? 'totp');
+        if (!secondFactor) return;
+      }
       if (err instanceof ApiError) {
         setError(err.problem.errors?.map((x) => `${x.path}: ${x.message}`).join('; ') || err.message);
       } else setError('The server could not be reached.');
@@ -41,6 +48,23 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
           {mode === 'signup' && <TextInput name="account_name" label="Company name" required />}
           <TextInput name="email" type="email" label="Email" required autoComplete="email" />
           <PasswordInput name="password" label="Password" required minLength={mode === 'signup' ? 10 : 1} autoComplete={mode === 'login' ? 'current-password' : 'new-password'} description={mode === 'signup' ? 'At least 10 characters' : undefined} />
+          {secondFactor && (
+            <Stack gap={4}>
+              <TextInput
+                key={secondFactor}
+                name="second_factor"
+                label={secondFactor === 'totp' ? 'Authentication code' : 'Recovery code'}
+                description={secondFactor === 'totp' ? 'The 6 digits your authenticator app shows' : 'One of the codes you saved when you turned two-factor on'}
+                required
+                autoFocus
+                autoComplete="one-time-code"
+                inputMode={secondFactor === 'totp' ? 'numeric' : 'text'}
+              />
+              <Anchor component="button" type="button" size="sm" onClick={() => setSecondFactor(secondFactor === 'totp' ? 'recovery_code' : 'totp')}>
+                {secondFactor === 'totp' ? 'Use a recovery code instead' : 'Use the authenticator app instead'}
+              </Anchor>
+            </Stack>
+          )}
           {error && (
             <Alert color="red" role="alert" title={mode === 'login' ? 'Could not sign in' : 'Could not sign up'}>
               {error}
@@ -52,7 +76,10 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
           <Text size="sm">
             {mode === 'login' ? (
               <>
-                No account yet? <Anchor component={Link} to="/signup">Sign up</Anchor>
+                No account yet? <Anchor component={Link} to="/signup">Sign up</Anchor> ·{' '}
+                <Anchor component={Link} to="/forgot-password">
+                  Forgot your password?
+                </Anchor>
               </>
             ) : (
               <>
