@@ -18,6 +18,7 @@ import { OperatorModule } from './operator/operator.module';
 import { RetentionModule } from './retention/retention.module';
 import { AuditModule } from './self-audit/audit.module';
 import { ConsoleModule } from './web/console.module';
+import { ScimModule } from './scim/scim.module';
 import { ViewerModule } from './viewer/viewer.module';
 
 /**
@@ -37,6 +38,7 @@ export class AppModule {
         ThrottlerModule.forRoot([{ name: 'default', ttl: 60_000, limit: config.AUTH_RATE_LIMIT_PER_MINUTE }]),
         AuditModule,
         IdentityModule,
+        ScimModule,
         EventsModule,
         ViewerModule,
         ExportsModule,

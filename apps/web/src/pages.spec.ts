@@ -14,9 +14,11 @@ describe('the console page registry', () => {
     const all = PAGES.map((p) => p.path);
     expect(open(as({ kind: 'user', role: 'owner' }))).toEqual(all);
     expect(open(as({ kind: 'user', role: 'admin' }))).toEqual(all);
-    expect(open(as({ kind: 'user', role: 'member', admin_workspace_ids: ['w1'] }))).toEqual(['/audit-log', '/exports', '/catalog', '/billing']);
-    expect(open(as({ kind: 'user', role: 'member', admin_workspace_ids: [] }))).toEqual(['/billing']);
-    // Without the audit log on the plan: administration and billing, no log pages.
-    expect(open(as({ kind: 'user', role: 'owner' }, false))).toEqual(['/api-keys', '/members', '/workspaces', '/billing']);
+    expect(open(as({ kind: 'user', role: 'member', admin_workspace_ids: ['w1'] }))).toEqual(['/audit-log', '/exports', '/catalog', '/account', '/billing']);
+    expect(open(as({ kind: 'user', role: 'member', admin_workspace_ids: [] }))).toEqual(['/account', '/billing']);
+    // Without the audit log on the plan: administration, your own account and billing, no log pages.
+    expect(open(as({ kind: 'user', role: 'owner' }, false))).toEqual(['/api-keys', '/members', '/workspaces', '/security', '/account', '/billing']);
+    // An API key has no account page of its own (sessions and two-factor belong to people).
+    expect(open(as({ kind: 'api_key' }))).not.toContain('/account');
   });
 });

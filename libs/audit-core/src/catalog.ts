@@ -15,7 +15,7 @@ export const CUSTOM_CATEGORY = 'custom';
 
 export const CATEGORIES: readonly CategoryInfo[] = [
   { id: 'authentication', name: 'Authentication', description: 'Sign-ins, sign-outs and failed sign-ins.', prefixes: ['auth', 'login', 'session', 'sso', 'mfa'] },
-  { id: 'members', name: 'Members', description: 'Users, invitations, roles and removals.', prefixes: ['user', 'member', 'invitation', 'role'] },
+  { id: 'members', name: 'Members', description: 'Users, invitations, roles and removals.', prefixes: ['user', 'member', 'invitation', 'role', 'scim'] },
   { id: 'api_keys', name: 'API keys', description: 'API keys created, rotated and revoked.', prefixes: ['api_key'] },
   { id: 'workspaces', name: 'Workspaces', description: 'Workspaces created, renamed and deleted.', prefixes: ['workspace'] },
   { id: 'billing', name: 'Billing', description: 'Plan changes, subscriptions and invoices.', prefixes: ['plan', 'billing', 'subscription', 'invoice'] },
@@ -78,6 +78,12 @@ export const PLATFORM_ACTIONS: Readonly<Record<string, string>> = {
   'auth.password_reset_requested': 'A password-reset email was asked for.',
   'auth.password_reset_completed': 'A password was reset with an emailed link; every session of the person ended.',
   'session.revoked': 'Console sessions were ended: by their owner, or by an admin for a member.',
+  'scim.token_created': 'A SCIM token was created for an identity provider.',
+  'scim.token_revoked': 'A SCIM token was revoked.',
+  'scim.user_created': 'An identity provider added a person to the account (SCIM).',
+  'scim.user_updated': "An identity provider changed a member's details (SCIM).",
+  'scim.user_deactivated': 'An identity provider deactivated a member; their sessions in the account ended (SCIM).',
+  'scim.user_deleted': 'An identity provider removed a member from the account (SCIM).',
   'viewer_token.created': "A viewer token was issued: one of the tenant's own customers may read a slice of a log for a short time.",
 };
 

@@ -64,6 +64,12 @@ const EXPECTED: Record<string, [number, string]> = {
   'billing.portal_opened': [6003, 'Create'],
   'member.invitation_revoked': [3001, 'Delete'],
   'viewer_token.created': [3001, 'Create'],
+  'scim.token_created': [3001, 'Create'],
+  'scim.token_revoked': [3001, 'Disable'],
+  'scim.user_created': [3001, 'Create'],
+  'scim.user_updated': [6003, 'Update'],
+  'scim.user_deactivated': [3001, 'Disable'],
+  'scim.user_deleted': [3001, 'Delete'],
 };
 
 describe('OCSF mapping', () => {

@@ -79,6 +79,12 @@ export const OCSF_PLATFORM_ACTIONS: Readonly<Record<string, OcsfMapping>> = {
   'billing.checkout_started': row(6003, 1),
   'billing.portal_opened': row(6003, 1),
   'member.invitation_revoked': row(3001, 6),
+  'scim.token_created': row(3001, 1),
+  'scim.token_revoked': row(3001, 5),
+  'scim.user_created': row(3001, 1),
+  'scim.user_updated': row(6003, 3),
+  'scim.user_deactivated': row(3001, 5),
+  'scim.user_deleted': row(3001, 6),
   'viewer_token.created': row(3001, 1), // a short-lived credential was issued
 };
 

@@ -18,6 +18,8 @@ export interface Entitlements {
   forwarding_destinations: number | null;
   integrity_proofs: boolean;
   legal_hold: boolean;
+  /** SCIM 2.0 provisioning of members from an identity provider. */
+  scim: boolean;
 }
 
 export interface Plan {
@@ -38,6 +40,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
       forwarding_destinations: 0,
       integrity_proofs: false,
       legal_hold: false,
+      scim: false,
     },
   },
   essentials: {
@@ -51,6 +54,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
       forwarding_destinations: 0,
       integrity_proofs: false,
       legal_hold: false,
+      scim: false,
     },
   },
   premium: {
@@ -64,6 +68,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
       forwarding_destinations: 3,
       integrity_proofs: true,
       legal_hold: false,
+      scim: false,
     },
   },
   enterprise: {
@@ -77,6 +82,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
       forwarding_destinations: null,
       integrity_proofs: true,
       legal_hold: true,
+      scim: true,
     },
   },
 };
@@ -100,6 +106,7 @@ export const ENTITLEMENT_LABELS: Readonly<Record<keyof Entitlements, string>> = 
   forwarding_destinations: 'Forwarding destinations',
   integrity_proofs: 'Integrity proofs',
   legal_hold: 'Legal hold',
+  scim: 'SCIM provisioning',
 };
 
 /** The entitlements in the order plans are compared (every key of Entitlements, once). */

@@ -8,7 +8,11 @@ import { VIEWER_TOKEN_PREFIX, viewerOriginAllowed } from '@audit-trail/audit-cor
 import { readViewerToken } from '../viewer/viewer-token';
 import { AppError, ErrorCode, RouteHiddenError } from '../common/errors';
 import { CONFIG } from '../core/tokens';
-import { BEFORE_MFA_KEY, ENTITLEMENT_KEY, OPERATOR_KEY, PUBLIC_KEY, SCOPE_KEY, VIEWER_KEY } from './decorators';
+import { BEFORE_MFA_KEY, ENTITLEMENT_KEY, OPERATOR_KEY, PUBLIC_KEY, SCIM_KEY, SCOPE_KEY, VIEWER_KEY } from './decorators';
+import { scimTokenByHash, touchScimToken } from '@audit-trail/data';
+import { planOrFree } from '@audit-trail/plans';
+import { SCIM_TOKEN_PREFIX, ScimError } from '../scim/scim';
+import { sha256 } from './secrets';
 import { PrincipalResolver } from './principal.resolver';
 import { API_KEY_PREFIX, CSRF_COOKIE, safeEqual, SESSION_COOKIE } from './secrets';
 
@@ -45,9 +49,11 @@ export class AccessGuard implements CanActivate {
     }
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     if (this.reflector.getAllAndOverride<boolean>(VIEWER_KEY, targets)) return this.viewer(req, ctx.switchToHttp().getResponse<FastifyReply>(), targets);
+    if (this.reflector.getAllAndOverride<boolean>(SCIM_KEY, targets)) return this.scim(req);
 
     const key = bearer(req);
     let csrf: string | null = null;
+    if (key?.startsWith(SCIM_TOKEN_PREFIX)) throw new AppError(ErrorCode.Unauthenticated, 'A SCIM token works only on /scim/v2; use an API key here.');
     if (key?.startsWith(VIEWER_TOKEN_PREFIX)) throw new AppError(ErrorCode.Unauthenticated, 'A viewer token reads /v1/viewer/events and nothing else; use an API key here.');
     if (key) {
       const principal = key.startsWith(API_KEY_PREFIX) ? await this.resolver.apiKey(key) : null;
@@ -82,6 +88,19 @@ export class AccessGuard implements CanActivate {
         req.principal.kind === 'api_key' ? `This API key lacks the \`${scope}\` scope.` : 'Your role does not allow this.',
       );
     }
+    return true;
+  }
+
+  /** /scim/v2: a SCIM token of an account whose plan has SCIM (otherwise the routes do not exist). */
+  private async scim(req: FastifyRequest): Promise<boolean> {
+    const token = bearer(req);
+    if (!token?.startsWith(SCIM_TOKEN_PREFIX)) throw new ScimError(401, 'Send a SCIM token (scim_…) as `Authorization: Bearer <token>`; API keys do not work here.');
+    const row = await scimTokenByHash(this.resolver.database, sha256(token));
+    if (!row) throw new ScimError(401, 'The SCIM token is not valid, or was revoked.');
+    const plan = planOrFree(row.plan).id;
+    if (!hasEntitlement(plan, 'scim')) throw new RouteHiddenError();
+    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > 60_000) touchScimToken(this.resolver.database, row.id);
+    req.scim = { accountId: row.account_id, plan, tokenId: row.id };
     return true;
   }
 

@@ -8,6 +8,7 @@ export const ENTITLEMENT_KEY = 'audit:entitlement';
 export const OPERATOR_KEY = 'audit:operator';
 export const VIEWER_KEY = 'audit:viewer';
 export const BEFORE_MFA_KEY = 'audit:before-mfa';
+export const SCIM_KEY = 'audit:scim';
 
 /** No authentication. */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
@@ -21,3 +22,5 @@ export const OperatorOnly = () => SetMetadata(OPERATOR_KEY, true);
 export const ViewerRoute = () => SetMetadata(VIEWER_KEY, true);
 /** Open to a session whose account requires two-factor before the person has set it up (set-up, sign-out, who am I). */
 export const AllowedBeforeMfa = () => SetMetadata(BEFORE_MFA_KEY, true);
+/** Authenticated by a SCIM token (and nothing else): /scim/v2. */
+export const ScimRoute = () => SetMetadata(SCIM_KEY, true);

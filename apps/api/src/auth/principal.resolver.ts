@@ -28,6 +28,11 @@ export class PrincipalResolver {
 
   constructor(private readonly db: Database) {}
 
+  /** For the look-ups the guard makes itself (SCIM tokens). */
+  get database(): Database {
+    return this.db;
+  }
+
   async apiKey(key: string): Promise<Principal | null> {
     const hash = sha256(key);
     const id = hash.toString('hex');

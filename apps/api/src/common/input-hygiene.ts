@@ -22,7 +22,8 @@ declare module 'fastify' {
  */
 export function registerJsonBodyParser(fastify: FastifyInstance, bodyLimit: number): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
-  fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (req: FastifyRequest, body: Buffer, done) => {
+  // SCIM clients send application/scim+json: the same JSON, the same checks.
+  fastify.addContentTypeParser(['application/json', 'application/scim+json'], { parseAs: 'buffer', bodyLimit }, (req: FastifyRequest, body: Buffer, done) => {
     req.rawBody = body;
     if (body.length === 0) {
       done(null, undefined);

@@ -41,6 +41,8 @@ declare module 'fastify' {
     principal?: Principal;
     /** A viewer route's reader: the token's claims and the account's plan. */
     viewer?: ViewerReading;
+    /** A SCIM route's caller: the token's account and plan. */
+    scim?: { accountId: string; plan: PlanId; tokenId: string };
   }
 }
 

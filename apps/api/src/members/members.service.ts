@@ -55,6 +55,9 @@ export class MembersService {
           role: m.role,
           workspace_ids: m.workspaceIds,
           created_at: m.createdAt.toISOString(),
+          /** Set when the identity provider deactivated the member (SCIM): they sign in nowhere in this account. */
+          deactivated_at: m.deactivatedAt?.toISOString() ?? null,
+          scim_external_id: m.scimExternalId,
         })),
         invitations: invitations.map((i) => ({ id: i.id, email: i.email, role: i.role, workspace_ids: i.workspaceIds, expires_at: i.expiresAt.toISOString() })),
         next_cursor: null,

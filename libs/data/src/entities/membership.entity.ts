@@ -8,7 +8,7 @@ export type Role = (typeof ROLES)[number];
 @Entity({ tableName: 'memberships' })
 @Unique({ properties: ['account', 'user'] })
 export class Membership {
-  [OptionalProps]?: 'workspaceIds' | 'createdAt';
+  [OptionalProps]?: 'workspaceIds' | 'createdAt' | 'scimExternalId' | 'deactivatedAt';
 
   @PrimaryKey({ type: 'uuid' })
   id!: string;
@@ -28,4 +28,12 @@ export class Membership {
 
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   createdAt: Date = new Date();
+
+  /** The identity provider's id for this person (SCIM externalId). */
+  @Property({ type: 'text', nullable: true })
+  scimExternalId: string | null = null;
+
+  /** Deactivated by SCIM (`active: false`): kept on record, signs in nowhere in this account. */
+  @Property({ type: 'timestamptz', nullable: true })
+  deactivatedAt: Date | null = null;
 }

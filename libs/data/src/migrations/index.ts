@@ -9,6 +9,7 @@ import { Migration20261124030000_integrity } from './Migration20261124030000_int
 import { Migration20261201120000_tenant_catalog } from './Migration20261201120000_tenant_catalog';
 import { Migration20261201130000_provenance } from './Migration20261201130000_provenance';
 import { Migration20261201200000_identity } from './Migration20261201200000_identity';
+import { Migration20261201210000_scim } from './Migration20261201210000_scim';
 
 /** Every migration, in order. A newly generated migration is added here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -22,4 +23,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261201120000_tenant_catalog', class: Migration20261201120000_tenant_catalog },
   { name: 'Migration20261201130000_provenance', class: Migration20261201130000_provenance },
   { name: 'Migration20261201200000_identity', class: Migration20261201200000_identity },
+  { name: 'Migration20261201210000_scim', class: Migration20261201210000_scim },
 ];

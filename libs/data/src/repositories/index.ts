@@ -9,3 +9,4 @@ export * from './directory.repository';
 export * from './destinations.repository';
 export * from './retention.repository';
 export * from './identity.repository';
+export * from './scim.repository';
