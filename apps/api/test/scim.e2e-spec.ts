@@ -165,3 +165,52 @@ describe('SCIM Users', () => {
     expect((await call(t.url, 'GET', '/v1/account', { session: x.owner })).status).toBe(200);
   });
 });
+
+describe('SCIM Groups', () => {
+  it('mirror the identity provider; a mapped group grants its role and workspaces, and leaving it takes them away', async () => {
+    const x = await createTenant(t, 'enterprise', 'Groups Co');
+    const token = (await call(t.url, 'POST', '/v1/scim/tokens', { key: x.key, body: { name: 'Okta' } })).body.token;
+    const alice = (await scim(token, 'POST', '/Users', user(uniqueEmail('alice')))).body.id as string;
+    const bob = (await scim(token, 'POST', '/Users', user(uniqueEmail('bob')))).body.id as string;
+    const group = await scim(token, 'POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Audit Admins', members: [{ value: alice }] });
+    expect(group.status).toBe(201);
+    expect(group.body.members.map((m: { value: string }) => m.value)).toEqual([alice]);
+    const gid = group.body.id as string;
+    expect((await scim(token, 'POST', '/Groups', { displayName: 'Audit Admins' })).body).toMatchObject({ status: '409', scimType: 'uniqueness' });
+    expect((await scim(token, 'GET', `/Groups?filter=${encodeURIComponent('displayName eq "Audit Admins"')}`)).body.totalResults).toBe(1);
+    const roleOf = async (id: string) => ((await call(t.url, 'GET', '/v1/members', { key: x.key })).body.data as { id: string; role: string; workspace_ids: string[] }[]).find((m) => m.id === id);
+    // Unmapped, a group grants nothing.
+    expect((await roleOf(alice))?.role).toBe('member');
+    // An admin maps it to the admin role: its people become admins.
+    const mapped = await call(t.url, 'PUT', `/v1/scim/groups/${gid}`, { key: x.key, body: { role: 'admin' } });
+    expect(mapped.status).toBe(200);
+    expect((await roleOf(alice))?.role).toBe('admin');
+    // Okta adds Bob; Entra removes Alice with a filtered path.
+    await scim(token, 'PATCH', `/Groups/${gid}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'members', value: [{ value: bob }] }] });
+    expect((await roleOf(bob))?.role).toBe('admin');
+    await scim(token, 'PATCH', `/Groups/${gid}`, { Operations: [{ op: 'Remove', path: `members[value eq "${alice}"]` }] });
+    expect(await roleOf(alice)).toMatchObject({ role: 'member', workspace_ids: [] });
+    // A group mapped to member with workspaces makes its people admins of those workspaces.
+    const support = (await scim(token, 'POST', '/Groups', { displayName: 'Support', members: [{ value: alice }] })).body.id as string;
+    expect((await call(t.url, 'PUT', `/v1/scim/groups/${support}`, { key: x.key, body: { role: 'member', workspace_ids: [x.workspaceId] } })).status).toBe(200);
+    expect(await roleOf(alice)).toMatchObject({ role: 'member', workspace_ids: [x.workspaceId] });
+    // Deleting the admin group takes its role from Bob.
+    expect((await scim(token, 'DELETE', `/Groups/${gid}`)).status).toBe(204);
+    expect((await roleOf(bob))?.role).toBe('member');
+    const changes = (await log(x, 'action=member.role_changed')).filter((e) => e.metadata?.via === 'scim_groups');
+    expect(changes.length).toBeGreaterThanOrEqual(4);
+    expect((await log(x, 'action=scim.group_mapped')).find((e) => e.target_name === 'Audit Admins')).toMatchObject({ changes: { before: { role: null }, after: { role: 'admin' } } });
+    // Mapping checks its input and its account.
+    expect((await call(t.url, 'PUT', `/v1/scim/groups/${support}`, { key: x.key, body: { role: 'member', workspace_ids: [randomUUID()] } })).status).toBe(422);
+    expect((await call(t.url, 'PUT', `/v1/scim/groups/${support}`, { key: x.key, body: { role: 'superuser' } })).status).toBe(422);
+    const y = await createTenant(t, 'enterprise', 'Foreign Groups Co');
+    expect((await call(t.url, 'PUT', `/v1/scim/groups/${support}`, { key: y.key, body: { role: 'admin' } })).status).toBe(404);
+    const yToken = (await call(t.url, 'POST', '/v1/scim/tokens', { key: y.key, body: { name: 'Okta' } })).body.token;
+    expect((await scim(yToken, 'GET', `/Groups/${support}`)).status).toBe(404);
+    // Another account's member ids are dropped from a group, never added.
+    const stranger = (await scim(yToken, 'POST', '/Users', user(uniqueEmail('stranger')))).body.id as string;
+    const patched = await scim(token, 'PATCH', `/Groups/${support}`, { Operations: [{ op: 'add', path: 'members', value: [{ value: stranger }] }] });
+    expect(patched.body.members.map((m: { value: string }) => m.value)).toEqual([alice]);
+  });
+});
+

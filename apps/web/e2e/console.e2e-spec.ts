@@ -211,7 +211,7 @@ it('shows a workspace admin only their workspaces\' logs, and a plain member why
   expect(await p.getByTestId('event-row').filter({ hasText: 'deploy.prod' }).count()).toBe(0);
   const nav = await p.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
   // The catalog counts only what they may read (their workspaces' logs).
-  expect(nav).toEqual(['Audit Log', 'Exports', 'Catalog', 'Billing']);
+  expect(nav).toEqual(['Audit Log', 'Exports', 'Catalog', 'Your account', 'Billing']);
   await context.close();
 
   const plain = await addMember(t, tenant, 'member');

@@ -84,6 +84,10 @@ export const PLATFORM_ACTIONS: Readonly<Record<string, string>> = {
   'scim.user_updated': "An identity provider changed a member's details (SCIM).",
   'scim.user_deactivated': 'An identity provider deactivated a member; their sessions in the account ended (SCIM).',
   'scim.user_deleted': 'An identity provider removed a member from the account (SCIM).',
+  'scim.group_created': 'An identity provider created a group (SCIM).',
+  'scim.group_updated': "An identity provider changed a group's name or members (SCIM).",
+  'scim.group_deleted': 'An identity provider deleted a group (SCIM).',
+  'scim.group_mapped': 'An admin mapped a SCIM group to a role and workspaces.',
   'viewer_token.created': "A viewer token was issued: one of the tenant's own customers may read a slice of a log for a short time.",
 };
 

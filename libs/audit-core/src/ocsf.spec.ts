@@ -70,6 +70,10 @@ const EXPECTED: Record<string, [number, string]> = {
   'scim.user_updated': [6003, 'Update'],
   'scim.user_deactivated': [3001, 'Disable'],
   'scim.user_deleted': [3001, 'Delete'],
+  'scim.group_created': [6003, 'Create'],
+  'scim.group_updated': [6003, 'Update'],
+  'scim.group_deleted': [6003, 'Delete'],
+  'scim.group_mapped': [3005, 'Assign Privileges'],
 };
 
 describe('OCSF mapping', () => {

@@ -85,6 +85,10 @@ export const OCSF_PLATFORM_ACTIONS: Readonly<Record<string, OcsfMapping>> = {
   'scim.user_updated': row(6003, 3),
   'scim.user_deactivated': row(3001, 5),
   'scim.user_deleted': row(3001, 6),
+  'scim.group_created': row(6003, 1),
+  'scim.group_updated': row(6003, 3),
+  'scim.group_deleted': row(6003, 4),
+  'scim.group_mapped': row(3005, 1),
   'viewer_token.created': row(3001, 1), // a short-lived credential was issued
 };
 

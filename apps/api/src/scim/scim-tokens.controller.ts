@@ -1,4 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { ROLES } from '@audit-trail/data';
+import { ScimGroupsService } from './scim-groups.service';
 import { z } from 'zod';
 import { uuidPipe } from '../accounts/accounts.controller';
 import { RequiresEntitlement, RequiresScope } from '../auth/decorators';
@@ -34,5 +36,30 @@ export class ScimTokensController {
   @Doc({ summary: 'Revoke a SCIM token', tag: 'SCIM' })
   async revoke(@CurrentPrincipal() p: Principal, @Param('id', uuidPipe) id: string, @Meta() meta: RequestMeta) {
     await this.scim.revokeToken(p, id, meta);
+  }
+}
+
+const mappingSchema = z.strictObject({
+  role: z.enum(ROLES).nullable(),
+  workspace_ids: z.array(z.uuid('must be a workspace id')).max(100).default([]),
+});
+
+/** What each SCIM group grants in this account (admins). */
+@Controller('v1/scim/groups')
+@RequiresScope('admin')
+@RequiresEntitlement('scim')
+export class ScimGroupMappingController {
+  constructor(private readonly groups: ScimGroupsService) {}
+
+  @Get()
+  @Doc({ summary: 'SCIM groups and the role each grants', tag: 'SCIM' })
+  list(@CurrentPrincipal() p: Principal) {
+    return this.groups.listForAdmins(p);
+  }
+
+  @Put(':id')
+  @Doc({ summary: "Map a SCIM group to a role (and, for member, the workspaces its people administer); null maps it to nothing", body: mappingSchema, tag: 'SCIM' })
+  map(@CurrentPrincipal() p: Principal, @Param('id', uuidPipe) id: string, @Body() body: unknown, @Meta() meta: RequestMeta) {
+    return this.groups.map(p, id, parseBody(mappingSchema, body), meta);
   }
 }

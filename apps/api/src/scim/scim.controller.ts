@@ -6,7 +6,14 @@ import { Meta, type RequestMeta } from '../common/principal';
 import { Doc } from '../openapi/doc.decorator';
 import { ScimError, scimPatchSchema, scimUserSchema } from './scim';
 import { ScimErrorFilter } from './scim-error.filter';
+import { ScimGroupsService } from './scim-groups.service';
 import { type ScimCaller, ScimService } from './scim.service';
+
+const groupSchema = z.looseObject({
+  displayName: z.string().trim().min(1).max(200),
+  externalId: z.string().max(256).nullable().optional(),
+  members: z.array(z.looseObject({ value: z.string().max(64) })).max(10_000).optional(),
+});
 
 const listQuerySchema = z.looseObject({
   filter: z.string().max(500).optional(),
@@ -26,17 +33,24 @@ function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
 }
 
 const base = (req: FastifyRequest) => `${req.protocol}://${req.headers.host ?? 'localhost'}`;
+const groupId = (id: string) => {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) throw new ScimError(404, `Group ${id} was not found.`);
+  return id.toLowerCase();
+};
 const uuid = (id: string) => {
   if (!/^[0-9a-f-]{36}$/i.test(id)) throw new ScimError(404, `User ${id} was not found.`);
   return id.toLowerCase();
 };
 
-/** SCIM 2.0 (RFC 7643/7644) Users, for identity providers that provision the account's members. */
+/** SCIM 2.0 (RFC 7643/7644) Users and Groups, for identity providers that provision the account's members. */
 @Controller('scim/v2')
 @ScimRoute()
 @UseFilters(ScimErrorFilter)
 export class ScimController {
-  constructor(private readonly scim: ScimService) {}
+  constructor(
+    private readonly scim: ScimService,
+    private readonly groups: ScimGroupsService,
+  ) {}
 
   @Get('Users')
   @Header('content-type', 'application/scim+json')
@@ -79,5 +93,48 @@ export class ScimController {
   @Doc({ summary: 'SCIM: remove a user from the account (their sessions here end)', tag: 'SCIM' })
   async remove(@Req() req: FastifyRequest, @Param('id') id: string, @Meta() meta: RequestMeta) {
     await this.scim.remove(caller(req), uuid(id), meta);
+  }
+
+  @Get('Groups')
+  @Header('content-type', 'application/scim+json')
+  @Doc({ summary: 'SCIM: list groups (filter `displayName eq "…"`)', tag: 'SCIM' })
+  listGroups(@Req() req: FastifyRequest, @Query() query: unknown) {
+    return this.groups.list(caller(req), parse(listQuerySchema, query ?? {}), base(req));
+  }
+
+  @Get('Groups/:id')
+  @Header('content-type', 'application/scim+json')
+  @Doc({ summary: 'SCIM: one group', tag: 'SCIM' })
+  getGroup(@Req() req: FastifyRequest, @Param('id') id: string) {
+    return this.groups.get(caller(req), groupId(id), base(req));
+  }
+
+  @Post('Groups')
+  @HttpCode(201)
+  @Header('content-type', 'application/scim+json')
+  @Doc({ summary: 'SCIM: create a group (an admin maps it to a role on the Security page)', tag: 'SCIM' })
+  createGroup(@Req() req: FastifyRequest, @Body() body: unknown, @Meta() meta: RequestMeta) {
+    return this.groups.create(caller(req), parse(groupSchema, body), meta, base(req));
+  }
+
+  @Put('Groups/:id')
+  @Header('content-type', 'application/scim+json')
+  @Doc({ summary: 'SCIM: replace a group and its members', tag: 'SCIM' })
+  replaceGroup(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown, @Meta() meta: RequestMeta) {
+    return this.groups.replace(caller(req), groupId(id), parse(groupSchema, body), meta, base(req));
+  }
+
+  @Patch('Groups/:id')
+  @Header('content-type', 'application/scim+json')
+  @Doc({ summary: 'SCIM: add or remove members, rename', tag: 'SCIM' })
+  patchGroup(@Req() req: FastifyRequest, @Param('id') id: string, @Body() body: unknown, @Meta() meta: RequestMeta) {
+    return this.groups.patch(caller(req), groupId(id), parse(scimPatchSchema, body).Operations, meta, base(req));
+  }
+
+  @Delete('Groups/:id')
+  @HttpCode(204)
+  @Doc({ summary: 'SCIM: delete a group (its members lose what it granted)', tag: 'SCIM' })
+  async removeGroup(@Req() req: FastifyRequest, @Param('id') id: string, @Meta() meta: RequestMeta) {
+    await this.groups.remove(caller(req), groupId(id), meta);
   }
 }

@@ -100,3 +100,60 @@ export async function deleteMembership(exec: SqlExecutor, id: string): Promise<v
 export async function activeOwnerCount(exec: SqlExecutor): Promise<number> {
   return Number((await exec.query<{ n: string }>(`SELECT count(*) AS n FROM memberships WHERE role = 'owner' AND deactivated_at IS NULL`)).rows[0].n);
 }
+
+export interface ScimGroupRow {
+  id: string;
+  display_name: string;
+  external_id: string | null;
+  role: Role | null;
+  workspace_ids: string[];
+  member_ids: string[];
+  created_at: Date;
+}
+
+const GROUP_COLUMNS = 'id, display_name, external_id, role, workspace_ids::text[] AS workspace_ids, member_ids::text[] AS member_ids, created_at';
+
+export async function scimGroups(exec: SqlExecutor, q: { displayName?: string; offset: number; limit: number }): Promise<{ rows: ScimGroupRow[]; total: number }> {
+  const params: unknown[] = [];
+  const clause = q.displayName !== undefined ? ` WHERE display_name = $${params.push(q.displayName)}` : '';
+  const total = Number((await exec.query<{ n: string }>(`SELECT count(*) AS n FROM scim_groups${clause}`, params)).rows[0].n);
+  const rows = (await exec.query<ScimGroupRow>(`SELECT ${GROUP_COLUMNS} FROM scim_groups${clause} ORDER BY created_at, id OFFSET $${params.push(q.offset)} LIMIT $${params.push(q.limit)}`, params)).rows;
+  return { rows, total };
+}
+
+export async function scimGroup(exec: SqlExecutor, id: string): Promise<ScimGroupRow | null> {
+  return (await exec.query<ScimGroupRow>(`SELECT ${GROUP_COLUMNS} FROM scim_groups WHERE id = $1`, [id])).rows[0] ?? null;
+}
+
+/** Only ids of this account's memberships are kept (row-level security hides the others). */
+export async function existingMembershipIds(exec: SqlExecutor, ids: string[]): Promise<string[]> {
+  if (!ids.length) return [];
+  return (await exec.query<{ id: string }>('SELECT id FROM memberships WHERE id = ANY($1::uuid[])', [ids])).rows.map((r) => r.id);
+}
+
+export async function insertScimGroup(exec: SqlExecutor, g: { id: string; accountId: string; displayName: string; externalId: string | null; memberIds: string[] }): Promise<void> {
+  await exec.query('INSERT INTO scim_groups (id, account_id, display_name, external_id, member_ids) VALUES ($1, $2, $3, $4, $5::uuid[])', [g.id, g.accountId, g.displayName, g.externalId, g.memberIds]);
+}
+
+export async function updateScimGroup(exec: SqlExecutor, id: string, f: { displayName?: string; externalId?: string | null; memberIds?: string[] }): Promise<void> {
+  if (f.displayName !== undefined) await exec.query('UPDATE scim_groups SET display_name = $2 WHERE id = $1', [id, f.displayName]);
+  if (f.externalId !== undefined) await exec.query('UPDATE scim_groups SET external_id = $2 WHERE id = $1', [id, f.externalId]);
+  if (f.memberIds !== undefined) await exec.query('UPDATE scim_groups SET member_ids = $2::uuid[] WHERE id = $1', [id, f.memberIds]);
+}
+
+export async function setScimGroupMapping(exec: SqlExecutor, id: string, role: Role | null, workspaceIds: string[]): Promise<boolean> {
+  return (await exec.query('UPDATE scim_groups SET role = $2, workspace_ids = $3::uuid[] WHERE id = $1 RETURNING id', [id, role, workspaceIds])).rows.length === 1;
+}
+
+export async function deleteScimGroup(exec: SqlExecutor, id: string): Promise<void> {
+  await exec.query('DELETE FROM scim_groups WHERE id = $1', [id]);
+}
+
+/** Groups that grant a role (the others only mirror the identity provider). */
+export async function mappedScimGroups(exec: SqlExecutor): Promise<ScimGroupRow[]> {
+  return (await exec.query<ScimGroupRow>(`SELECT ${GROUP_COLUMNS} FROM scim_groups WHERE role IS NOT NULL`)).rows;
+}
+
+export async function setMembershipAccess(exec: SqlExecutor, id: string, role: Role, workspaceIds: string[]): Promise<void> {
+  await exec.query('UPDATE memberships SET role = $2, workspace_ids = $3::text[] WHERE id = $1', [id, role, workspaceIds]);
+}
