@@ -125,3 +125,34 @@ it('resets a forgotten password with the emailed link', async () => {
   await page.getByRole('heading', { name: 'Audit Log' }).waitFor();
   await page.close();
 });
+
+it('creates a SCIM token on the Security page and maps a pushed group to a role', async () => {
+  const x = await createTenant(api, 'enterprise', 'SCIM Console Co');
+  const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+  page.setDefaultTimeout(20_000);
+  await signIn(page, x);
+  await page.getByRole('link', { name: 'Security' }).click();
+  const form = page.getByRole('form', { name: 'Create a SCIM token' });
+  await form.getByLabel('Token name').fill('Okta');
+  await form.getByRole('button', { name: 'Create token' }).click();
+  const token = ((await page.getByTestId('scim-token').textContent()) ?? '').trim();
+  expect(token).toMatch(/^scim_/);
+  await page.getByTestId('scim-token-row').filter({ hasText: 'Okta' }).waitFor();
+  // The identity provider pushes a person and a group with that token.
+  const scim = (method: string, path: string, body: unknown) => call(api.url, method, `/scim/v2${path}`, { key: token, raw: JSON.stringify(body), headers: { 'content-type': 'application/scim+json' } });
+  const person = (await scim('POST', '/Users', { userName: `pushed-${randomUUID().slice(0, 8)}@example.test`, name: { formatted: 'Pushed Person' } })).body.id as string;
+  expect((await scim('POST', '/Groups', { displayName: 'Audit Admins', members: [{ value: person }] })).status).toBe(201);
+  await page.reload();
+  const row = page.getByTestId('scim-group-row').filter({ hasText: 'Audit Admins' });
+  await row.getByLabel('Role for Audit Admins', { exact: true }).click();
+  await page.getByRole('option', { name: 'Admin', exact: true }).click();
+  await row.getByRole('button', { name: 'Save' }).click();
+  for (let i = 0; i < 50; i++) {
+    const m = ((await call(api.url, 'GET', '/v1/members', { key: x.key })).body.data as { id: string; role: string }[]).find((r) => r.id === person);
+    if (m?.role === 'admin') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(((await call(api.url, 'GET', '/v1/members', { key: x.key })).body.data as { id: string; role: string }[]).find((r) => r.id === person)?.role).toBe('admin');
+  await page.screenshot({ path: join(SCREENSHOTS, 'security-scim.png'), fullPage: true });
+  await page.close();
+});

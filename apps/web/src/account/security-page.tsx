@@ -2,9 +2,11 @@ import { Alert, Paper, Stack, Switch, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, problemText } from '../lib/api';
 import { ListSkeleton } from '../lib/skeleton';
+import type { PageProps } from '../pages';
+import { ScimSection } from './scim-section';
 
 /** How people sign in to this account. */
-export function SecurityPage() {
+export function SecurityPage({ account }: PageProps) {
   const qc = useQueryClient();
   const settings = useQuery({ queryKey: ['security'], queryFn: () => api<{ require_mfa: boolean }>('GET', '/v1/security') });
   const save = useMutation({
@@ -40,6 +42,13 @@ export function SecurityPage() {
           </Text>
         </Stack>
       </Paper>
+      {account.entitlements.scim ? (
+        <ScimSection />
+      ) : (
+        <Text size="sm" c="dimmed">
+          SCIM provisioning from your identity provider comes with {account.plans.find((p) => p.entitlements.scim)?.name ?? 'Enterprise'}.
+        </Text>
+      )}
     </Stack>
   );
 }
