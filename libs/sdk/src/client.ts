@@ -1,6 +1,6 @@
 import { batchBody, fitsOneRequest, MAX_BATCH_EVENTS, newIdempotencyKey, type Serialized, serialize } from './batch.js';
 import { AuditTrailError, ConnectionError, FlushError, PartialBatchError } from './errors.js';
-import { type HttpOptions, type Query, request, type RetryPolicy } from './http.js';
+import { type HttpOptions, httpOptions, type Query, request, type RetryPolicy } from './http.js';
 import type { Entry, EventFilters, EventInput, Export, ExportRequest, FeedPage, FeedQuery, IngestResult, EventPage, AuditEvent, ViewerToken, ViewerTokenRequest } from './types.js';
 import { verifyWebhook } from './webhooks.js';
 
@@ -96,14 +96,7 @@ export class AuditTrail {
     if (!options?.apiKey) throw new TypeError('AuditTrail: apiKey is required');
     if (!options.baseUrl) throw new TypeError('AuditTrail: baseUrl is required');
     this.opts = options;
-    const f = options.fetch ?? globalThis.fetch;
-    this.http = {
-      baseUrl: options.baseUrl,
-      credential: options.apiKey,
-      fetch: f.bind(globalThis),
-      retry: { maxRetries: 5, baseDelayMs: 250, maxDelayMs: 20_000, ...options.retry },
-      timeoutMs: options.timeoutMs ?? 30_000,
-    };
+    this.http = httpOptions(options, options.apiKey, { maxRetries: 5, baseDelayMs: 250, maxDelayMs: 20_000 });
     this.events = {
       send: (event, init) => this.call<IngestResult>('POST', '/v1/events', { body: withKey(event), signal: init?.signal }),
       sendBatch: (events, init) => this.sendBatch(events, init?.signal),

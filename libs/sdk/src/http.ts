@@ -19,6 +19,12 @@ export interface HttpOptions {
   userAgent?: string;
 }
 
+/** The HTTP options of a client: the credential, the fetch to use, and the retry policy over its defaults. */
+export function httpOptions(o: { baseUrl: string; fetch?: typeof fetch; retry?: Partial<RetryPolicy>; timeoutMs?: number }, credential: string, defaults: RetryPolicy): HttpOptions {
+  const f = o.fetch ?? globalThis.fetch;
+  return { baseUrl: o.baseUrl, credential, fetch: f.bind(globalThis), retry: { ...defaults, ...o.retry }, timeoutMs: o.timeoutMs ?? 30_000 };
+}
+
 export type Query = Record<string, string | number | boolean | readonly (string | number)[] | null | undefined>;
 
 /** 429, 503 and the gateway errors are worth another try; so is a failed connection. */

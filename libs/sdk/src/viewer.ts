@@ -1,4 +1,4 @@
-import { type HttpOptions, request, type RetryPolicy } from './http.js';
+import { type HttpOptions, httpOptions, request, type RetryPolicy } from './http.js';
 import type { ViewerEntry, ViewerFilters, ViewerPage } from './types.js';
 
 /**
@@ -11,14 +11,7 @@ export class ViewerClient {
 
   constructor(options: { token: string; baseUrl: string; fetch?: typeof fetch; retry?: Partial<RetryPolicy>; timeoutMs?: number }) {
     if (!options?.token) throw new TypeError('ViewerClient: token is required');
-    const f = options.fetch ?? globalThis.fetch;
-    this.http = {
-      baseUrl: options.baseUrl,
-      credential: options.token,
-      fetch: f.bind(globalThis),
-      retry: { maxRetries: 2, baseDelayMs: 250, maxDelayMs: 5000, ...options.retry },
-      timeoutMs: options.timeoutMs ?? 30_000,
-    };
+    this.http = httpOptions(options, options.token, { maxRetries: 2, baseDelayMs: 250, maxDelayMs: 5000 });
   }
 
   /** One page of the slice, newest first; pass `next_cursor` back for the next. */

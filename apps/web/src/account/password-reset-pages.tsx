@@ -1,25 +1,20 @@
 import { Alert, Anchor, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { api, problemText } from '../lib/api';
+import { api, formText } from '../lib/api';
+import { useAction } from '../lib/use-action';
 
 /** Ask for a reset link. The answer is the same whether or not the email has a login. */
 export function ForgotPasswordPage() {
   const [sent, setSent] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: FormEvent<HTMLFormElement>) => {
+  const { busy, error, run } = useAction();
+  const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await api('POST', '/v1/auth/password-reset', { email: new FormData(e.currentTarget).get('email') });
+    const email = formText(new FormData(e.currentTarget), 'email');
+    return run(async () => {
+      await api('POST', '/v1/auth/password-reset', { email });
       setSent(true);
-    } catch (err) {
-      setError(problemText(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Center mih="100vh">
@@ -58,20 +53,14 @@ export function ForgotPasswordPage() {
 export function ResetPasswordPage() {
   const [params] = useSearchParams();
   const [done, setDone] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: FormEvent<HTMLFormElement>) => {
+  const { busy, error, run } = useAction();
+  const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await api('POST', '/v1/auth/password-reset/complete', { token: params.get('token') ?? '', password: new FormData(e.currentTarget).get('password') });
+    const password = formText(new FormData(e.currentTarget), 'password');
+    return run(async () => {
+      await api('POST', '/v1/auth/password-reset/complete', { token: params.get('token') ?? '', password });
       setDone(true);
-    } catch (err) {
-      setError(problemText(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Center mih="100vh">

@@ -1,7 +1,8 @@
 import { Alert, Badge, Button, Code, CopyButton, Group, Image, List, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { api, formText, problemText } from '../lib/api';
+import { api, formText } from '../lib/api';
+import { useAction } from '../lib/use-action';
 
 interface Setup {
   secret: string;
@@ -15,20 +16,7 @@ export function TwoFactorCard({ enabled }: { enabled: boolean }) {
   const [setup, setSetup] = useState<Setup | null>(null);
   const [codes, setCodes] = useState<string[] | null>(null);
   const [turningOff, setTurningOff] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const run = async (fn: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await fn();
-    } catch (err) {
-      setError(problemText(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useAction();
   const start = () => run(async () => setSetup(await api<Setup>('POST', '/v1/auth/mfa/totp/setup')));
   const confirm = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
