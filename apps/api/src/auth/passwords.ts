@@ -9,8 +9,9 @@ export function hashPassword(password: string): Promise<string> {
 }
 
 export async function verifyPassword(stored: string | null, password: string): Promise<boolean> {
-  if (stored === null) {
-    // Unknown user: spend the same time so the answer does not tell who exists.
+  if (stored === null || !stored.startsWith('$argon2')) {
+    // Unknown user, or a login with no password yet (provisioned by SCIM):
+    // spend the same time so the answer does not tell who exists.
     dummy ??= hash('not-a-real-password', OPTIONS);
     await verify(await dummy, password).catch(() => false);
     return false;
