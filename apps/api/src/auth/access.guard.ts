@@ -9,10 +9,7 @@ import { readViewerToken } from '../viewer/viewer-token';
 import { AppError, ErrorCode, RouteHiddenError } from '../common/errors';
 import { CONFIG } from '../core/tokens';
 import { BEFORE_MFA_KEY, ENTITLEMENT_KEY, OPERATOR_KEY, PUBLIC_KEY, SCIM_KEY, SCOPE_KEY, VIEWER_KEY } from './decorators';
-import { scimTokenByHash, touchScimToken } from '@audit-trail/data';
-import { planOrFree } from '@audit-trail/plans';
 import { SCIM_TOKEN_PREFIX, ScimError } from '../scim/scim';
-import { sha256 } from './secrets';
 import { PrincipalResolver } from './principal.resolver';
 import { API_KEY_PREFIX, CSRF_COOKIE, safeEqual, SESSION_COOKIE } from './secrets';
 
@@ -95,12 +92,10 @@ export class AccessGuard implements CanActivate {
   private async scim(req: FastifyRequest): Promise<boolean> {
     const token = bearer(req);
     if (!token?.startsWith(SCIM_TOKEN_PREFIX)) throw new ScimError(401, 'Send a SCIM token (scim_…) as `Authorization: Bearer <token>`; API keys do not work here.');
-    const row = await scimTokenByHash(this.resolver.database, sha256(token));
-    if (!row) throw new ScimError(401, 'The SCIM token is not valid, or was revoked.');
-    const plan = planOrFree(row.plan).id;
-    if (!hasEntitlement(plan, 'scim')) throw new RouteHiddenError();
-    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > 60_000) touchScimToken(this.resolver.database, row.id);
-    req.scim = { accountId: row.account_id, plan, tokenId: row.id };
+    const caller = await this.resolver.scimToken(token);
+    if (!caller) throw new ScimError(401, 'The SCIM token is not valid, or was revoked.');
+    if (!hasEntitlement(caller.plan, 'scim')) throw new RouteHiddenError();
+    req.scim = caller;
     return true;
   }
 

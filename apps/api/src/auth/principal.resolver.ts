@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { API_KEY_SCOPES, apiKeyByHash, type ApiKeyScope, Database, readAccountPlan, sessionByHash, touchApiKey, touchSession } from '@audit-trail/data';
+import { API_KEY_SCOPES, apiKeyByHash, type ApiKeyScope, Database, readAccountPlan, scimTokenByHash, sessionByHash, touchApiKey, touchScimToken, touchSession } from '@audit-trail/data';
 import { type PlanId, planOrFree } from '@audit-trail/plans';
 import type { Principal } from '../common/principal';
 import { sha256 } from './secrets';
@@ -27,11 +27,6 @@ export class PrincipalResolver {
   private readonly inflight = new Map<string, Promise<Principal | null>>();
 
   constructor(private readonly db: Database) {}
-
-  /** For the look-ups the guard makes itself (SCIM tokens). */
-  get database(): Database {
-    return this.db;
-  }
 
   async apiKey(key: string): Promise<Principal | null> {
     const hash = sha256(key);
@@ -73,6 +68,14 @@ export class PrincipalResolver {
       adminWorkspaceIds: [],
       sessionId: null,
     };
+  }
+
+  /** A SCIM token's account and plan; null for an unknown or revoked token. */
+  async scimToken(token: string): Promise<{ accountId: string; plan: PlanId; tokenId: string } | null> {
+    const row = await scimTokenByHash(this.db, sha256(token));
+    if (!row) return null;
+    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > TOUCH_EVERY_MS) touchScimToken(this.db, row.id);
+    return { accountId: row.account_id, plan: planOrFree(row.plan).id, tokenId: row.id };
   }
 
   /** The plan of the account a viewer token names, or null when the account is gone. */

@@ -4,16 +4,10 @@ import { activeOwnerCount, Database, deleteScimGroup, existingMembershipIds, ins
 import { AppError, ErrorCode, notFound } from '../common/errors';
 import type { Principal, RequestMeta } from '../common/principal';
 import { SelfAuditService } from '../self-audit/self-audit.service';
-import { SCIM_GROUP, SCIM_LIST, ScimError } from './scim';
+import { parseFilter, SCIM_GROUP, SCIM_LIST, ScimError, type ScimPatchOp } from './scim';
 import type { ScimCaller } from './scim.service';
 
 const RANK: Record<Role, number> = { owner: 0, admin: 1, member: 2 };
-
-interface PatchOp {
-  op: 'add' | 'replace' | 'remove';
-  path?: string;
-  value?: unknown;
-}
 
 function groupResource(g: ScimGroupRow, base: string) {
   return {
@@ -74,12 +68,7 @@ export class ScimGroupsService {
   // ---- /scim/v2/Groups ----------------------------------------------------
 
   async list(s: ScimCaller, q: { filter?: string; startIndex?: number; count?: number }, base: string) {
-    let displayName: string | undefined;
-    if (q.filter) {
-      const m = /^\s*displayName\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$/i.exec(q.filter);
-      if (!m) throw new ScimError(400, 'Only `displayName eq "…"` filters are supported on Groups.', 'invalidFilter');
-      displayName = m[1].replace(/\\(.)/g, '$1');
-    }
+    const { displayName } = parseFilter(q.filter, ['displayName'] as const);
     const start = Math.max(1, q.startIndex ?? 1);
     const count = Math.min(200, Math.max(0, q.count ?? 100));
     const { rows, total } = await this.db.tenant(s.accountId, (c) => scimGroups(c, { displayName, offset: start - 1, limit: count }), { readOnly: true });
@@ -108,7 +97,7 @@ export class ScimGroupsService {
     return this.change(s, id, meta, base, () => ({ displayName: input.displayName, externalId: input.externalId ?? null, members: memberValues(input.members ?? []) }));
   }
 
-  async patch(s: ScimCaller, id: string, ops: PatchOp[], meta: RequestMeta, base: string) {
+  async patch(s: ScimCaller, id: string, ops: ScimPatchOp[], meta: RequestMeta, base: string) {
     return this.change(s, id, meta, base, (g) => {
       let members = [...g.member_ids];
       let displayName: string | undefined;

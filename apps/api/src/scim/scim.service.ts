@@ -6,19 +6,13 @@ import { randomToken, sha256 } from '../auth/secrets';
 import { notFound } from '../common/errors';
 import type { Principal, RequestMeta } from '../common/principal';
 import { SelfAuditService } from '../self-audit/self-audit.service';
-import { activeValue, displayNameOf, parseFilter, SCIM_LIST, SCIM_TOKEN_PREFIX, ScimError, type ScimUserInput, userResource } from './scim';
+import { activeValue, displayNameOf, parseFilter, SCIM_LIST, SCIM_TOKEN_PREFIX, ScimError, type ScimPatchOp, type ScimUserInput, userResource } from './scim';
 
 /** Who is provisioning: a SCIM token of the account. */
 export interface ScimCaller {
   accountId: string;
   plan: PlanId;
   tokenId: string;
-}
-
-interface PatchOp {
-  op: 'add' | 'replace' | 'remove';
-  path?: string;
-  value?: unknown;
 }
 
 /**
@@ -74,7 +68,7 @@ export class ScimService {
   }
 
   async list(s: ScimCaller, q: { filter?: string; startIndex?: number; count?: number }, base: string) {
-    const filter = parseFilter(q.filter);
+    const filter = parseFilter(q.filter, ['userName', 'externalId'] as const);
     const start = Math.max(1, q.startIndex ?? 1);
     const count = Math.min(200, Math.max(0, q.count ?? 100));
     const { rows, total } = await this.db.tenant(s.accountId, (c) => scimMembers(c, { ...filter, offset: start - 1, limit: count }), { readOnly: true });
@@ -118,10 +112,10 @@ export class ScimService {
   }
 
   /** PATCH with the shapes providers send: `{op, path: "active", value}` or `{op, value: {active, …}}`. */
-  async patch(s: ScimCaller, id: string, ops: PatchOp[], meta: RequestMeta, base: string) {
+  async patch(s: ScimCaller, id: string, ops: ScimPatchOp[], meta: RequestMeta, base: string) {
     return this.change(s, id, meta, base, () => {
       const out: { externalId?: string | null; name?: string | null; active?: boolean } = {};
-      const apply = (path: string, value: unknown, op: PatchOp['op']) => {
+      const apply = (path: string, value: unknown, op: ScimPatchOp['op']) => {
         const key = path.toLowerCase();
         if (key === 'active') {
           const v = activeValue.safeParse(value);

@@ -47,6 +47,9 @@ export const scimPatchSchema = z.looseObject({
 
 export const activeValue = scimBoolean;
 
+/** One operation of a SCIM PATCH, as parsed. */
+export type ScimPatchOp = z.infer<typeof scimPatchSchema>['Operations'][number];
+
 export function displayNameOf(u: Pick<ScimUserInput, 'displayName' | 'name'>): string | null {
   const n = u.name;
   return u.displayName ?? n?.formatted ?? ([n?.givenName, n?.familyName].filter(Boolean).join(' ') || null);
@@ -65,11 +68,15 @@ export function userResource(m: ScimMemberRow, base: string) {
   };
 }
 
-/** `userName eq "…"` and `externalId eq "…"`, the filters identity providers send before creating a user. */
-export function parseFilter(filter: string | undefined): { userName?: string; externalId?: string } {
+/**
+ * The one filter identity providers send before creating a resource:
+ * `<attribute> eq "…"` on one of the attributes the resource allows
+ * (Users: userName, externalId; Groups: displayName).
+ */
+export function parseFilter<A extends string>(filter: string | undefined, attributes: readonly A[]): Partial<Record<A, string>> {
   if (!filter) return {};
-  const m = /^\s*(userName|externalId)\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$/i.exec(filter);
-  if (!m) throw new ScimError(400, 'Only `userName eq "…"` and `externalId eq "…"` filters are supported.', 'invalidFilter');
-  const value = m[2].replace(/\\(.)/g, '$1');
-  return m[1].toLowerCase() === 'username' ? { userName: value } : { externalId: value };
+  const m = /^\s*(\w+)\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$/i.exec(filter);
+  const attribute = m ? attributes.find((a) => a.toLowerCase() === m[1].toLowerCase()) : undefined;
+  if (!m || !attribute) throw new ScimError(400, `Only ${attributes.map((a) => `\`${a} eq "…"\``).join(' and ')} filters are supported here.`, 'invalidFilter');
+  return { [attribute]: m[2].replace(/\\(.)/g, '$1') } as Partial<Record<A, string>>;
 }
