@@ -22,7 +22,7 @@ const moduleNameMapper = {
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 // otplib's base32 and hash plugins are ESM-only (@scure, @noble): Node 20.19 requires them as they are, Jest needs them compiled.
-const transformIgnorePatterns = ['/node_modules/(?!(@scure|@noble)/)'];
+const transformIgnorePatterns = ['/node_modules/(?!(@scure|@noble|openid-client|oauth4webapi|jose)/)'];
 const common = { transform: { '^.+\\.(t|j)sx?$': swc }, transformIgnorePatterns, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };
 
 module.exports = {

@@ -12,7 +12,7 @@ import pino from 'pino';
 import { AppModule } from './app.module';
 import { ErrorCode } from './common/errors';
 import { problemOf } from './common/problem';
-import { registerJsonBodyParser, registerQueryCheck } from './common/input-hygiene';
+import { registerJsonBodyParser, registerQueryCheck, registerSamlFormParser } from './common/input-hygiene';
 import { MetricsService } from './core/metrics.service';
 import { registerViewerPreflight, registerViewerScript } from './viewer/viewer-cors';
 
@@ -86,6 +86,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   await app.register(fastifyCookie);
   for (const type of ['text/plain', 'application/json']) if (fastify.hasContentTypeParser(type)) fastify.removeContentTypeParser(type);
   registerJsonBodyParser(fastify, BODY_LIMIT);
+  registerSamlFormParser(fastify, BODY_LIMIT);
   registerQueryCheck(fastify);
 
   shedLoad(fastify, config.MAX_IN_FLIGHT);

@@ -139,7 +139,7 @@ describe('two-factor sign-in (TOTP)', () => {
     await enableTotp(x);
     const on = await call(t.url, 'PATCH', '/v1/security', { session: x.owner, body: { require_mfa: true } });
     expect(on.status).toBe(200);
-    expect((await call(t.url, 'GET', '/v1/security', { key: x.key })).body).toEqual({ require_mfa: true });
+    expect((await call(t.url, 'GET', '/v1/security', { key: x.key })).body).toEqual({ require_mfa: true, require_sso: false });
     const blocked = await call(t.url, 'GET', '/v1/events', { session: member.session });
     expect(blocked.status).toBe(403);
     expect(blocked.body.type).toMatch(/\/mfa-setup-required$/);
@@ -156,7 +156,7 @@ describe('two-factor sign-in (TOTP)', () => {
     const plain = await addMember(t, x, 'member');
     expect((await call(t.url, 'PATCH', '/v1/security', { session: plain.session, body: { require_mfa: false } })).status).toBe(403);
     const y = await createTenant(t, 'premium', 'Other Co');
-    expect((await call(t.url, 'GET', '/v1/security', { key: y.key })).body).toEqual({ require_mfa: false });
+    expect((await call(t.url, 'GET', '/v1/security', { key: y.key })).body).toEqual({ require_mfa: false, require_sso: false });
     expect((await call(t.url, 'PATCH', '/v1/security', { key: x.key, body: { require_mfa: 'yes' } })).status).toBe(422);
   });
 });

@@ -88,6 +88,13 @@ export const PLATFORM_ACTIONS: Readonly<Record<string, string>> = {
   'scim.group_updated': "An identity provider changed a group's name or members (SCIM).",
   'scim.group_deleted': 'An identity provider deleted a group (SCIM).',
   'scim.group_mapped': 'An admin mapped a SCIM group to a role and workspaces.',
+  'sso.configured': 'Single sign-on was set up or changed (OpenID Connect or SAML; secrets are never recorded).',
+  'sso.removed': 'The single sign-on connection was removed.',
+  'sso.domain_added': 'An email domain was added for single sign-on; it waits for its DNS record.',
+  'sso.domain_verified': "An email domain's DNS record was found: sign-ins with that domain go to this account's single sign-on.",
+  'sso.domain_removed': 'An email domain was removed from single sign-on.',
+  'sso.required_enabled': 'Members must now sign in with single sign-on; owners keep password and second factor.',
+  'sso.required_disabled': 'Members may sign in with a password again.',
   'viewer_token.created': "A viewer token was issued: one of the tenant's own customers may read a slice of a log for a short time.",
 };
 

@@ -89,6 +89,13 @@ export const OCSF_PLATFORM_ACTIONS: Readonly<Record<string, OcsfMapping>> = {
   'scim.group_updated': row(6003, 3),
   'scim.group_deleted': row(6003, 4),
   'scim.group_mapped': row(3005, 1),
+  'sso.configured': row(6003, 3),
+  'sso.removed': row(6003, 4),
+  'sso.domain_added': row(6003, 1),
+  'sso.domain_verified': row(6003, 3),
+  'sso.domain_removed': row(6003, 4),
+  'sso.required_enabled': row(6003, 3),
+  'sso.required_disabled': row(6003, 3),
   'viewer_token.created': row(3001, 1), // a short-lived credential was issued
 };
 

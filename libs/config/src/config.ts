@@ -70,6 +70,13 @@ const envSchema = z
     STRIPE_API_PROTOCOL: z.enum(['http', 'https']).optional(),
     PUBLIC_URL: z.string().url().optional(),
     FORWARDING_ALLOW_PRIVATE: bool.default(false),
+    /** Let single sign-on reach identity providers on private or loopback addresses, over plain http too (development and tests). */
+    SSO_ALLOW_PRIVATE: bool.default(false),
+    /** DNS servers for domain verification (`ip` or `ip:port`, comma-separated); the system's resolver when unset. */
+    DNS_SERVERS: z
+      .string()
+      .regex(/^\s*[0-9a-f.:[\]]+(\s*,\s*[0-9a-f.:[\]]+)*\s*$/i, 'must be a comma-separated list of ip or ip:port')
+      .optional(),
     EXPORT_DIR: z.string().default('.data/exports'),
     EXPORT_LINK_TTL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(900),
     EXPORT_KEEP_DAYS: z.coerce.number().int().min(1).max(90).default(7),

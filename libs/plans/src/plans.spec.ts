@@ -11,10 +11,10 @@ const daysAgo = (d: number) => new Date(now.getTime() - d * DAY);
 describe('plans', () => {
   it('matches the contract table', () => {
     expect(PLAN_IDS).toEqual(['free', 'essentials', 'premium', 'enterprise']);
-    expect(entitlementsOf('free')).toMatchObject({ audit_log: false, forwarding_destinations: 0, integrity_proofs: false, legal_hold: false, scim: false });
-    expect(entitlementsOf('essentials')).toEqual({ audit_log: true, view_window_days: 30, export_window_days: 30, retention_days: 90, forwarding_destinations: 0, integrity_proofs: false, legal_hold: false, scim: false });
-    expect(entitlementsOf('premium')).toEqual({ audit_log: true, view_window_days: null, export_window_days: 365, retention_days: 730, forwarding_destinations: 3, integrity_proofs: true, legal_hold: false, scim: false });
-    expect(entitlementsOf('enterprise')).toEqual({ audit_log: true, view_window_days: null, export_window_days: 365, retention_days: 2555, forwarding_destinations: null, integrity_proofs: true, legal_hold: true, scim: true });
+    expect(entitlementsOf('free')).toMatchObject({ audit_log: false, forwarding_destinations: 0, integrity_proofs: false, legal_hold: false, scim: false, sso: false });
+    expect(entitlementsOf('essentials')).toEqual({ audit_log: true, view_window_days: 30, export_window_days: 30, retention_days: 90, forwarding_destinations: 0, integrity_proofs: false, legal_hold: false, scim: false, sso: false });
+    expect(entitlementsOf('premium')).toEqual({ audit_log: true, view_window_days: null, export_window_days: 365, retention_days: 730, forwarding_destinations: 3, integrity_proofs: true, legal_hold: false, scim: false, sso: false });
+    expect(entitlementsOf('enterprise')).toEqual({ audit_log: true, view_window_days: null, export_window_days: 365, retention_days: 2555, forwarding_destinations: null, integrity_proofs: true, legal_hold: true, scim: true, sso: true });
     expect(hasEntitlement('free', 'audit_log')).toBe(false);
   });
 

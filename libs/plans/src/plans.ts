@@ -20,6 +20,8 @@ export interface Entitlements {
   legal_hold: boolean;
   /** SCIM 2.0 provisioning of members from an identity provider. */
   scim: boolean;
+  /** Single sign-on (OpenID Connect or SAML 2.0), verified email domains and "SSO required". */
+  sso: boolean;
 }
 
 export interface Plan {
@@ -41,6 +43,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
       integrity_proofs: false,
       legal_hold: false,
       scim: false,
+      sso: false,
     },
   },
   essentials: {
@@ -55,6 +58,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
       integrity_proofs: false,
       legal_hold: false,
       scim: false,
+      sso: false,
     },
   },
   premium: {
@@ -69,6 +73,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
       integrity_proofs: true,
       legal_hold: false,
       scim: false,
+      sso: false,
     },
   },
   enterprise: {
@@ -83,6 +88,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
       integrity_proofs: true,
       legal_hold: true,
       scim: true,
+      sso: true,
     },
   },
 };
@@ -107,6 +113,7 @@ export const ENTITLEMENT_LABELS: Readonly<Record<keyof Entitlements, string>> = 
   integrity_proofs: 'Integrity proofs',
   legal_hold: 'Legal hold',
   scim: 'SCIM provisioning',
+  sso: 'Single sign-on',
 };
 
 /** The entitlements in the order plans are compared (every key of Entitlements, once). */

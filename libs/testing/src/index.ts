@@ -6,3 +6,6 @@ export * from './integrity';
 export * from './exports';
 export * from './receivers';
 export * from './smtp';
+export * from './dns';
+export * from './oidc';
+export * from './saml-idp';

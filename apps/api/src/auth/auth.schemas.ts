@@ -38,9 +38,13 @@ export const passwordResetCompleteSchema = z.strictObject({
   password: z.string().min(10, 'must be at least 10 characters').max(256),
 });
 
-export const securitySettingsSchema = z.strictObject({
-  require_mfa: z.boolean(),
-});
+export const securitySettingsSchema = z
+  .strictObject({
+    require_mfa: z.boolean().optional(),
+    /** Members must sign in with single sign-on (Enterprise); owners keep password and second factor. */
+    require_sso: z.boolean().optional(),
+  })
+  .refine((v) => v.require_mfa !== undefined || v.require_sso !== undefined, { message: 'set require_mfa, require_sso or both', path: [] });
 
 /**
  * A new person chooses a name and a password (10+ characters, checked by the

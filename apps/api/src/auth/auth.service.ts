@@ -1,7 +1,7 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { Injectable } from '@nestjs/common';
-import { Account, Database, emExecutor, Invitation, invitationByHash, loginByEmail, Membership, membershipsOfUser, type MembershipSummary, Session, TenantOrm, User, userIdByEmail, Workspace } from '@audit-trail/data';
-import { DEFAULT_PLAN, planOrFree } from '@audit-trail/plans';
+import { Account, accountRequiresSso, Database, emExecutor, Invitation, invitationByHash, loginByEmail, Membership, membershipsOfUser, type MembershipSummary, Session, sessionAuthMethod, TenantOrm, User, userIdByEmail, Workspace, insertProvisionedUser, insertSsoMembership, membershipOfUser, readAccountPlan } from '@audit-trail/data';
+import { DEFAULT_PLAN, hasEntitlement, planOrFree } from '@audit-trail/plans';
 import { newId as uuidv7 } from '@audit-trail/audit-core';
 import type { z } from 'zod';
 import { AppError, ErrorCode } from '../common/errors';
@@ -29,7 +29,7 @@ export class AuthService {
     private readonly mfa: MfaService,
   ) {}
 
-  private newSession(accountId: string, userId: string, meta: RequestMeta): { entity: Session; session: NewSession } {
+  private newSession(accountId: string, userId: string, meta: RequestMeta, authMethod: 'password' | 'sso' = 'password'): { entity: Session; session: NewSession } {
     const token = randomToken(32);
     const csrfToken = randomToken(24);
     const entity = new Session();
@@ -41,6 +41,7 @@ export class AuthService {
     entity.ip = meta.ip;
     entity.userAgent = meta.userAgent;
     entity.expiresAt = new Date(Date.now() + SESSION_TTL_MS);
+    entity.authMethod = authMethod;
     return { entity, session: { token, csrfToken, expiresAt: entity.expiresAt, accountId, userId } };
   }
 
@@ -134,6 +135,9 @@ export class AuthService {
     }
     if (!accountId) throw new AppError(ErrorCode.Forbidden, 'This user is not a member of any account.');
     const target = accountId;
+    await this.checkSsoPolicy(target, user.user_id, Boolean(user.totp_secret), async () => {
+      await this.recordSignInRefusal(user, email, 'auth.login_failed', meta, { reason: 'sso_required' });
+    });
     // With two-factor on, the password alone does not sign in.
     let secondFactor: SecondFactor | null = null;
     if (user.totp_secret) {
@@ -171,6 +175,91 @@ export class AuthService {
     );
   }
 
+  /**
+   * "SSO required": a member may not sign in with a password; an owner may,
+   * but only with a second factor (their way back in if the identity
+   * provider fails). Nothing happens for an account that does not require it.
+   */
+  private async checkSsoPolicy(accountId: string, userId: string, hasTotp: boolean, onRefuse: () => Promise<void>): Promise<void> {
+    const policy = await this.db.tenant(
+      accountId,
+      async (c) => ({
+        // Without the plan's single sign-on, the switch sleeps (nobody is locked out by a downgrade).
+        required: (await accountRequiresSso(c, accountId)) && hasEntitlement(planOrFree((await readAccountPlan(c, accountId)) ?? '').id, 'sso'),
+        member: await membershipOfUser(c, userId),
+      }),
+      { readOnly: true, userId },
+    );
+    if (!policy.required) return;
+    if (policy.member?.role === 'owner' && hasTotp) return;
+    await onRefuse();
+    throw new AppError(
+      ErrorCode.SsoRequired,
+      policy.member?.role === 'owner'
+        ? 'This account requires single sign-on. Owners may also sign in with a password, but only with two-factor on; use "Continue with SSO".'
+        : 'This account requires single sign-on: use "Continue with SSO" with your work email.',
+    );
+  }
+
+  /**
+   * Finish a single sign-on: the identity provider vouched for this email
+   * (its domain verified by the account). An existing member signs in; a
+   * person who is not yet a member joins with the connection's default role
+   * (just in time), with a login created if there was none. A membership an
+   * identity provider deactivated over SCIM stays shut.
+   */
+  async signInWithSso(
+    accountId: string,
+    person: { email: string; name: string | null },
+    sso: { protocol: 'oidc' | 'saml'; defaultRole: 'admin' | 'member'; subject: string },
+    meta: RequestMeta,
+  ): Promise<NewSession> {
+    const email = person.email.toLowerCase();
+    const existing = await userIdByEmail(this.db, email);
+    const userId = existing ?? uuidv7();
+    return this.tenant.run(
+      accountId,
+      async (em) => {
+        const exec = emExecutor(em);
+        const account = await em.findOneOrFail(Account, { id: accountId });
+        const plan = planOrFree(account.plan).id;
+        const membership = await membershipOfUser(exec, userId);
+        if (membership?.deactivated_at) {
+          throw new AppError(ErrorCode.Forbidden, 'Your membership of this account was deactivated by your identity provider; ask your administrator.');
+        }
+        let name = person.name;
+        if (!existing) await insertProvisionedUser(exec, { id: userId, email, name });
+        else name = (await em.findOne(User, { id: userId }))?.name ?? name;
+        const actor = { kind: 'user' as const, userId, email, name };
+        if (!membership) {
+          await insertSsoMembership(exec, { id: uuidv7(), accountId, userId, role: sso.defaultRole });
+          await this.audit.record(exec, {
+            accountId,
+            plan,
+            action: 'member.joined',
+            actor,
+            meta,
+            target: { type: 'user', id: userId, name: name ?? email },
+            metadata: { role: sso.defaultRole, via: 'sso', protocol: sso.protocol, existing_login: Boolean(existing) },
+          });
+        }
+        const { entity, session } = this.newSession(accountId, userId, meta, 'sso');
+        em.persist(entity);
+        await em.flush();
+        await this.audit.record(exec, {
+          accountId,
+          plan,
+          action: 'auth.login',
+          actor,
+          meta,
+          metadata: { method: 'sso', protocol: sso.protocol, just_in_time: !membership, idp_subject: sso.subject },
+        });
+        return session;
+      },
+      userId,
+    );
+  }
+
   async logout(p: Principal, meta: RequestMeta): Promise<void> {
     if (p.kind !== 'session' || !p.sessionId) throw new AppError(ErrorCode.Malformed, 'Only a console session can sign out.');
     const sessionId = p.sessionId;
@@ -197,6 +286,12 @@ export class AuthService {
     const target = (await this.memberships(userId)).find((m) => m.account_id === input.account_id);
     if (!target) throw new AppError(ErrorCode.NotFound, 'Account was not found.');
     if (target.account_id === p.accountId) throw new AppError(ErrorCode.Conflict, 'This session is already in that account.');
+    // An identity provider vouches for a person in its own account only.
+    if ((await this.db.tenant(p.accountId, (c) => sessionAuthMethod(c, oldSessionId), { readOnly: true })) === 'sso') {
+      throw new AppError(ErrorCode.Forbidden, 'This session began with single sign-on for this account; sign in to the other account on its own.');
+    }
+    const hasTotp = Boolean((await this.lookupLogin(p.email ?? ''))?.totp_secret);
+    await this.checkSsoPolicy(target.account_id, userId, hasTotp, () => Promise.resolve());
     const session = await this.tenant.run(
       target.account_id,
       async (em) => {
@@ -270,6 +365,9 @@ export class AuthService {
         if (row.acceptedAt) throw new AppError(ErrorCode.Conflict, 'The invitation was already used.');
         row.acceptedAt = new Date();
         const account = await em.findOneOrFail(Account, { id: invitation.account_id });
+        if (account.requireSso && hasEntitlement(planOrFree(account.plan).id, 'sso') && row.role !== 'owner') {
+          throw new AppError(ErrorCode.SsoRequired, 'This account requires single sign-on: use "Continue with SSO" with your work email to join.');
+        }
         if (passwordHash) em.create(User, { id: userId, email: invitation.email, name, passwordHash });
         em.create(Membership, { id: uuidv7(), account: invitation.account_id, user: userId, role: row.role, workspaceIds: row.workspaceIds });
         const { entity, session } = this.newSession(invitation.account_id, userId, meta);

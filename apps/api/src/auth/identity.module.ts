@@ -14,11 +14,13 @@ import { PasswordResetService } from './password-reset.service';
 import { SecurityController } from './security.controller';
 import { SessionsController } from './sessions.controller';
 import { AuthService } from './auth.service';
+import { SsoService } from '../sso/sso.service';
+import { SsoSettingsController, SsoSignInController } from '../sso/sso.controller';
 
-/** Sign-up, sign-in (password, two-factor, reset), sessions, sign-in settings, accounts and workspaces, members and invitations, API keys. */
+/** Sign-up, sign-in (password, two-factor, reset, single sign-on), sessions, sign-in settings, accounts and workspaces, members and invitations, API keys. */
 @Module({
   imports: [EventsModule, RetentionModule],
-  controllers: [AuthController, MfaController, SessionsController, SecurityController, AccountsController, MembersController, ApiKeysController],
-  providers: [AuthService, MfaService, PasswordResetService, AccountsService, MembersService, ApiKeysService],
+  controllers: [AuthController, MfaController, SessionsController, SecurityController, SsoSettingsController, SsoSignInController, AccountsController, MembersController, ApiKeysController],
+  providers: [AuthService, MfaService, PasswordResetService, SsoService, AccountsService, MembersService, ApiKeysService],
 })
 export class IdentityModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { API_KEY_SCOPES, apiKeyByHash, type ApiKeyScope, Database, readAccountPlan, scimTokenByHash, sessionByHash, touchApiKey, touchScimToken, touchSession } from '@audit-trail/data';
-import { type PlanId, planOrFree } from '@audit-trail/plans';
+import { hasEntitlement, type PlanId, planOrFree } from '@audit-trail/plans';
 import type { Principal } from '../common/principal';
 import { sha256 } from './secrets';
 import { isAccountAdmin } from '@audit-trail/audit-core';
@@ -87,6 +87,8 @@ export class PrincipalResolver {
   async session(token: string): Promise<(Principal & { csrfToken: string }) | null> {
     const row = await sessionByHash(this.db, sha256(token));
     if (!row) return null;
+    // Once the account requires single sign-on, a member's password session no longer counts (owners keep theirs).
+    if (row.require_sso && hasEntitlement(planOrFree(row.plan).id, 'sso') && row.auth_method !== 'sso' && row.role !== 'owner') return null;
     if (!row.last_seen_at || Date.now() - row.last_seen_at.getTime() > TOUCH_EVERY_MS) touchSession(this.db, row.session_id);
     const isAdmin = isAccountAdmin({ kind: 'session', role: row.role });
     const scopes: ReadonlySet<ApiKeyScope> = isAdmin
@@ -107,7 +109,8 @@ export class PrincipalResolver {
       role: row.role,
       adminWorkspaceIds: row.workspace_ids,
       sessionId: row.session_id,
-      mfaSetupRequired: row.require_mfa && !row.has_mfa,
+      // The identity provider answers for an SSO session's second factor.
+      mfaSetupRequired: row.require_mfa && !row.has_mfa && row.auth_method !== 'sso',
       csrfToken: row.csrf_token,
     };
   }

@@ -18,6 +18,8 @@ export enum ErrorCode {
   MfaRequired = 'mfa-required',
   /** The account requires two-factor and this person has not set it up yet. */
   MfaSetupRequired = 'mfa-setup-required',
+  /** The account requires single sign-on and this person is not an owner with a second factor. */
+  SsoRequired = 'sso-required',
 }
 
 export const ERROR_STATUS: Record<ErrorCode, { status: number; title: string }> = {
@@ -35,6 +37,7 @@ export const ERROR_STATUS: Record<ErrorCode, { status: number; title: string }> 
   [ErrorCode.Unavailable]: { status: 503, title: 'Service unavailable' },
   [ErrorCode.MfaRequired]: { status: 401, title: 'Second factor required' },
   [ErrorCode.MfaSetupRequired]: { status: 403, title: 'Two-factor set-up required' },
+  [ErrorCode.SsoRequired]: { status: 403, title: 'Single sign-on required' },
 };
 
 export const PROBLEM_BASE = 'https://audit-trail.dev/problems/';

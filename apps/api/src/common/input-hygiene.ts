@@ -69,3 +69,28 @@ function urlProblem(url: string): AppError | null {
   const problem = findQueryProblem(url.slice(q + 1));
   return problem ? new AppError(ErrorCode.Malformed, `The query parameter ${problem.path} ${problem.message}.`, [problem]) : null;
 }
+
+/** The one route that takes a form: a SAML identity provider POSTs its answer to the assertion consumer service. */
+const SAML_ACS = /^\/v1\/sso\/saml\/[0-9a-f-]{36}\/acs(\?|$)/i;
+
+/**
+ * `application/x-www-form-urlencoded`, for the SAML assertion consumer
+ * service only; on any other route it stays 415, so no JSON route can be
+ * reached by a cross-site form post.
+ */
+export function registerSamlFormParser(fastify: FastifyInstance, bodyLimit: number): void {
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer', bodyLimit }, (req: FastifyRequest, body: Buffer, done) => {
+    if (!SAML_ACS.test(req.raw.url ?? '')) {
+      done(new AppError(ErrorCode.UnsupportedMediaType, 'Send JSON with Content-Type: application/json.'), undefined);
+      return;
+    }
+    const text = decodeUtf8Strict(body);
+    if (text === null || text.includes('\u0000')) {
+      done(new AppError(ErrorCode.Validation, 'The form is not valid UTF-8.', [{ path: '', message: 'is not valid UTF-8' }]), undefined);
+      return;
+    }
+    const form: Record<string, string> = {};
+    for (const [k, v] of new URLSearchParams(text)) if (!(k in form)) form[k] = v;
+    done(null, form);
+  });
+}

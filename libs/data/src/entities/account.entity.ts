@@ -2,7 +2,7 @@ import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 
 @Entity({ tableName: 'accounts' })
 export class Account {
-  [OptionalProps]?: 'plan' | 'planChangedAt' | 'previousRetentionDays' | 'retentionGraceUntil' | 'everLicensed' | 'stripeCustomerId' | 'stripeSubscriptionId' | 'stripeStateAt' | 'createdAt' | 'requireMfa';
+  [OptionalProps]?: 'plan' | 'planChangedAt' | 'previousRetentionDays' | 'retentionGraceUntil' | 'everLicensed' | 'stripeCustomerId' | 'stripeSubscriptionId' | 'stripeStateAt' | 'createdAt' | 'requireMfa' | 'requireSso';
 
   @PrimaryKey({ type: 'uuid' })
   id!: string;
@@ -44,4 +44,8 @@ export class Account {
   /** Every password user of the account must sign in with a second factor. */
   @Property({ type: 'boolean', default: false })
   requireMfa: boolean = false;
+
+  /** Members must sign in with single sign-on; owners keep password and second factor as the way back in. */
+  @Property({ type: 'boolean', default: false })
+  requireSso: boolean = false;
 }

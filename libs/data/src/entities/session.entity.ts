@@ -5,7 +5,7 @@ import { User } from './user.entity';
 /** A console session. Only the SHA-256 of the cookie value is stored. */
 @Entity({ tableName: 'sessions' })
 export class Session {
-  [OptionalProps]?: 'ip' | 'userAgent' | 'createdAt' | 'lastSeenAt';
+  [OptionalProps]?: 'ip' | 'userAgent' | 'createdAt' | 'lastSeenAt' | 'authMethod';
 
   @PrimaryKey({ type: 'uuid' })
   id!: string;
@@ -37,4 +37,8 @@ export class Session {
   /** Updated at most once a minute while the session is used. */
   @Property({ type: 'timestamptz', nullable: true })
   lastSeenAt: Date | null = null;
+
+  /** How the session began: a password (with or without a second factor) or single sign-on. */
+  @Property({ type: 'text', default: 'password' })
+  authMethod: 'password' | 'sso' = 'password';
 }

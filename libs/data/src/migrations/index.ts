@@ -10,6 +10,7 @@ import { Migration20261201120000_tenant_catalog } from './Migration2026120112000
 import { Migration20261201130000_provenance } from './Migration20261201130000_provenance';
 import { Migration20261201200000_identity } from './Migration20261201200000_identity';
 import { Migration20261201210000_scim } from './Migration20261201210000_scim';
+import { Migration20261201220000_sso } from './Migration20261201220000_sso';
 
 /** Every migration, in order. A newly generated migration is added here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -24,4 +25,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261201130000_provenance', class: Migration20261201130000_provenance },
   { name: 'Migration20261201200000_identity', class: Migration20261201200000_identity },
   { name: 'Migration20261201210000_scim', class: Migration20261201210000_scim },
+  { name: 'Migration20261201220000_sso', class: Migration20261201220000_sso },
 ];

@@ -40,6 +40,9 @@ export interface SessionRow {
   /** The account requires two-factor, and whether this person has it. */
   require_mfa: boolean;
   has_mfa: boolean;
+  /** How the session began, and whether the account requires single sign-on. */
+  auth_method: 'password' | 'sso';
+  require_sso: boolean;
 }
 
 /** Fire and forget, like an API key's last use. */

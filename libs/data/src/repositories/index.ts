@@ -10,3 +10,4 @@ export * from './destinations.repository';
 export * from './retention.repository';
 export * from './identity.repository';
 export * from './scim.repository';
+export * from './sso.repository';

@@ -96,3 +96,52 @@ export function post(req: OutgoingRequest, opts: { allowPrivate: boolean; timeou
     r.end(req.body);
   });
 }
+
+export interface GuardedFetchInit {
+  method?: string;
+  headers?: Record<string, string> | Headers;
+  body?: string | URLSearchParams | Uint8Array | null;
+  signal?: AbortSignal | null;
+}
+
+/**
+ * A `fetch` for calls to addresses a tenant typed in (an identity provider's
+ * discovery, token and key endpoints): the same address rules as forwarding,
+ * checked at connect time; no redirects followed; a hard timeout; at most
+ * `maxBytes` of answer.
+ */
+export function guardedFetch(opts: { allowPrivate: boolean; timeoutMs: number; maxBytes?: number }) {
+  const maxBytes = opts.maxBytes ?? 1024 * 1024;
+  return (input: string | URL, init: GuardedFetchInit = {}): Promise<Response> =>
+    new Promise((resolve, reject) => {
+      const u = new URL(String(input));
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') return reject(new TypeError(`${u.protocol} URLs are not fetched`));
+      const host = u.hostname.replace(/^\[|\]$/g, '');
+      if (!opts.allowPrivate && ipaddr.isValid(host) && isBlockedAddress(host)) {
+        return reject(new BlockedAddressError(`${host} is a private or loopback address; identity providers must be public`));
+      }
+      const headers: Record<string, string> = init.headers instanceof Headers ? Object.fromEntries(init.headers.entries()) : { ...(init.headers ?? {}) };
+      const body = init.body == null ? undefined : init.body instanceof URLSearchParams ? init.body.toString() : init.body;
+      if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+      const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+      const r = send(u, { method: init.method ?? 'GET', headers, lookup: guardedLookup(opts.allowPrivate), timeout: opts.timeoutMs, signal: init.signal ?? undefined }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > maxBytes) res.destroy(new Error(`the answer is larger than ${maxBytes} bytes`));
+          else chunks.push(c);
+        });
+        res.on('end', () => {
+          const status = res.statusCode ?? 502;
+          const h = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
+          resolve(new Response([101, 204, 205, 304].includes(status) ? null : Buffer.concat(chunks), { status, headers: h }));
+        });
+        res.on('error', reject);
+      });
+      r.on('timeout', () => r.destroy(new Error(`no answer within ${opts.timeoutMs} ms`)));
+      r.on('error', reject);
+      r.end(body);
+    });
+}
