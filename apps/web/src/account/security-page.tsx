@@ -4,13 +4,14 @@ import { api, problemText } from '../lib/api';
 import { ListSkeleton } from '../lib/skeleton';
 import type { PageProps } from '../pages';
 import { ScimSection } from './scim-section';
+import { SsoSection } from './sso-section';
 
 /** How people sign in to this account. */
 export function SecurityPage({ account }: PageProps) {
   const qc = useQueryClient();
-  const settings = useQuery({ queryKey: ['security'], queryFn: () => api<{ require_mfa: boolean }>('GET', '/v1/security') });
+  const settings = useQuery({ queryKey: ['security'], queryFn: () => api<{ require_mfa: boolean; require_sso: boolean }>('GET', '/v1/security') });
   const save = useMutation({
-    mutationFn: (require_mfa: boolean) => api<{ require_mfa: boolean }>('PATCH', '/v1/security', { require_mfa }),
+    mutationFn: (require_mfa: boolean) => api<{ require_mfa: boolean; require_sso: boolean }>('PATCH', '/v1/security', { require_mfa }),
     onSuccess: (data) => qc.setQueryData(['security'], data),
   });
   return (
@@ -42,6 +43,13 @@ export function SecurityPage({ account }: PageProps) {
           </Text>
         </Stack>
       </Paper>
+      {account.entitlements.sso ? (
+        <SsoSection />
+      ) : (
+        <Text size="sm" c="dimmed">
+          Single sign-on (OpenID Connect or SAML) comes with {account.plans.find((p) => p.entitlements.sso)?.name ?? 'Enterprise'}.
+        </Text>
+      )}
       {account.entitlements.scim ? (
         <ScimSection />
       ) : (

@@ -12,9 +12,30 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
   const [busy, setBusy] = useState(false);
   // After a right password, when the person has two-factor on: ask for the code (or a recovery code).
   const [secondFactor, setSecondFactor] = useState<'totp' | 'recovery_code' | null>(null);
+  // "Continue with SSO": only the email, then off to the identity provider of its domain.
+  const [sso, setSso] = useState(false);
+  const [email, setEmail] = useState('');
+  const ssoError = params.get('sso_error');
+
+  const continueWithSso = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const found = await api<{ sso: boolean; start_url?: string }>('POST', '/v1/sso/discover', { email });
+      if (found.sso && found.start_url) {
+        window.location.assign(found.start_url);
+        return;
+      }
+      setError('Single sign-on is not set up for this email’s domain. Sign in with your password.');
+    } catch (err) {
+      setError(err instanceof ApiError ? err.problem.errors?.map((x) => `${x.path}: ${x.message}`).join('; ') || err.message : 'The server could not be reached.');
+    }
+    setBusy(false);
+  };
 
   const submit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
+    if (sso) return continueWithSso();
     const form = new FormData(e.currentTarget);
     setBusy(true);
     setError(null);
@@ -32,6 +53,7 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
         setSecondFactor((f) => f ?? 'totp');
         if (!secondFactor) return;
       }
+      if (err instanceof ApiError && err.problem.type?.endsWith('/sso-required')) setSso(true);
       if (err instanceof ApiError) {
         setError(err.problem.errors?.map((x) => `${x.path}: ${x.message}`).join('; ') || err.message);
       } else setError('The server could not be reached.');
@@ -46,9 +68,23 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
         <Stack>
           <Title order={2}>{mode === 'login' ? 'Sign in to Audit Trail' : 'Create your account'}</Title>
           {mode === 'signup' && <TextInput name="account_name" label="Company name" required />}
-          <TextInput name="email" type="email" label="Email" required autoComplete="email" />
-          <PasswordInput name="password" label="Password" required minLength={mode === 'signup' ? 10 : 1} autoComplete={mode === 'login' ? 'current-password' : 'new-password'} description={mode === 'signup' ? 'At least 10 characters' : undefined} />
-          {secondFactor && (
+          {ssoError && !error && (
+            <Alert color="red" role="alert" title="Single sign-on did not finish">
+              {ssoError}
+            </Alert>
+          )}
+          <TextInput name="email" type="email" label={sso ? 'Work email' : 'Email'} required autoComplete="email" value={email} onChange={(e) => setEmail(e.currentTarget.value)} />
+          {!sso && (
+            <PasswordInput
+              name="password"
+              label="Password"
+              required
+              minLength={mode === 'signup' ? 10 : 1}
+              autoComplete={mode === 'login' ? 'current-password' : 'new-password'}
+              description={mode === 'signup' ? 'At least 10 characters' : undefined}
+            />
+          )}
+          {secondFactor && !sso && (
             <Stack gap={4}>
               <TextInput
                 key={secondFactor}
@@ -71,8 +107,19 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
             </Alert>
           )}
           <Button type="submit" loading={busy}>
-            {mode === 'login' ? 'Sign in' : 'Sign up'}
+            {sso ? 'Continue' : mode === 'login' ? 'Sign in' : 'Sign up'}
           </Button>
+          {mode === 'login' && (
+            <Button
+              variant="default"
+              onClick={() => {
+                setSso(!sso);
+                setError(null);
+              }}
+            >
+              {sso ? 'Sign in with a password' : 'Continue with SSO'}
+            </Button>
+          )}
           <Text size="sm">
             {mode === 'login' ? (
               <>
