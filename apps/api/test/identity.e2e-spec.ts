@@ -90,7 +90,7 @@ describe('two-factor sign-in (TOTP)', () => {
     expect(withRecovery.status).toBe(200);
     expect((await call(t.url, 'POST', '/v1/auth/login', { body: { email: x.email, password: x.password, recovery_code: recovery[0] } })).status).toBe(401);
     const logins = (await log(x, 'action=auth.login')).map((e) => e.metadata);
-    expect(logins).toEqual(expect.arrayContaining([expect.objectContaining({ method: 'password', second_factor: 'totp' }), expect.objectContaining({ second_factor: 'recovery_code', recovery_codes_left: 9 })]));
+    expect(logins).toEqual(expect.arrayContaining([expect.objectContaining({ method: 'password', second_factor: 'totp' }), expect.objectContaining({ method: 'recovery_code', second_factor: 'recovery_code', recovery_codes_left: 9 })]));
     const failed = await log(x, 'action=auth.mfa_failed');
     expect(failed.length).toBe(2);
     expect(failed[0].outcome).toBe('failure');

@@ -164,7 +164,8 @@ export class AuthService {
           actor: { kind: 'user', userId: user.user_id, email, name: user.name },
           meta,
           metadata: {
-            method: 'password',
+            // How the person proved who they are: password (with or without a code), or a one-use recovery code instead of the code.
+            method: secondFactor?.method === 'recovery_code' ? 'recovery_code' : 'password',
             second_factor: secondFactor?.method ?? null,
             ...(secondFactor?.method === 'recovery_code' ? { recovery_codes_left: secondFactor.remaining } : {}),
           },
