@@ -73,6 +73,8 @@ export async function startSamlIdp(): Promise<SamlIdp> {
       isAssertionEncrypted: false,
       nameIDFormat: ['urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'],
       singleSignOnService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: idp.ssoUrl }],
+      // Not used (the service provider has no single logout); declared so samlify does not warn about it.
+      singleLogoutService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: `${base}/slo` }],
     });
     const sp = samlify.ServiceProvider({
       entityID: last.issuer,
