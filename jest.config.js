@@ -29,6 +29,16 @@ module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/src/**/*.spec.ts', '<rootDir>/apps/*/src/**/*.spec.ts'] },
     { ...common, displayName: 'api', testMatch: ['<rootDir>/apps/api/test/**/*.e2e-spec.ts', '<rootDir>/libs/sdk/test/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/libs/testing/src/setup-env.ts'], setupFilesAfterEnv: ['<rootDir>/libs/testing/src/timeouts.integration.ts'] },
+    // npm run test:cluster: the API tier once more, with REDIS_URL pointing at a three-master Redis Cluster it starts.
+    {
+      ...common,
+      displayName: 'cluster',
+      testMatch: ['<rootDir>/apps/api/test/**/*.e2e-spec.ts'],
+      setupFiles: ['<rootDir>/libs/testing/src/setup-env.ts'],
+      setupFilesAfterEnv: ['<rootDir>/libs/testing/src/timeouts.integration.ts'],
+      globalSetup: '<rootDir>/libs/testing/src/cluster-global.ts',
+      globalTeardown: '<rootDir>/libs/testing/src/cluster-global-teardown.ts',
+    },
     { ...common, displayName: 'worker', testMatch: ['<rootDir>/apps/worker/test/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/libs/testing/src/setup-env.ts'], setupFilesAfterEnv: ['<rootDir>/libs/testing/src/timeouts.integration.ts'] },
     { ...common, displayName: 'web', testMatch: ['<rootDir>/apps/web/e2e/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/libs/testing/src/setup-env.ts'], setupFilesAfterEnv: ['<rootDir>/apps/web/e2e/timeouts.web.ts'] },
   ],

@@ -50,7 +50,9 @@ const out = join(ROOT, 'test-results', 'jest.json');
 rmSync(out, { force: true });
 console.log('\n[test] jest');
 const args = ['jest', '--json', `--outputFile=${out}`, '--maxWorkers=2'];
-if (!webBuilt || !viewerBuilt || !existsSync(chromium)) args.push('--selectProjects', 'unit', 'api', 'worker');
+// The default tiers; `cluster` (the API tier again, on a Redis Cluster) is npm run test:cluster.
+const tiers = webBuilt && viewerBuilt && existsSync(chromium) ? ['unit', 'api', 'worker', 'web'] : ['unit', 'api', 'worker'];
+if (!process.argv.includes('--selectProjects')) args.push('--selectProjects', ...tiers);
 const jest = spawnSync('npx', [...args, ...process.argv.slice(2)], {
   cwd: ROOT,
   stdio: 'inherit',

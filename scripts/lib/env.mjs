@@ -45,8 +45,13 @@ export function tcpAnswers(host, port, timeoutMs = 1500) {
 }
 
 export async function requireRedis(url) {
-  const u = new URL(url);
-  if (!(await tcpAnswers(u.hostname, Number(u.port || 6379)))) {
+  // redis://h:p, or a comma-separated list (redis-cluster://, redis-sentinel://): one that answers is enough here.
+  const hosts = (/^[a-z-]+:\/\/(?:[^@/]*@)?([^/?]+)/.exec(url)?.[1] ?? '').split(',').map((hp) => {
+    const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(hp.trim());
+    return { host: m?.[1] ?? '127.0.0.1', port: Number(m?.[2] ?? 6379) };
+  });
+  const answers = await Promise.all(hosts.map((h) => tcpAnswers(h.host, h.port)));
+  if (!answers.some(Boolean)) {
     console.error(
       `\nRedis does not answer at ${url}.\n` +
         'Audit Trail needs Redis 7 for its job queues. Start one, for example:\n' +

@@ -1,21 +1,7 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '@audit-trail/config';
-import Redis from 'ioredis';
+import { redisStartupProblem } from '@audit-trail/queues';
 import { createApp } from './app.factory';
-
-async function redisAnswers(url: string): Promise<boolean> {
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 2000, retryStrategy: () => null });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
 
 async function main() {
   let config;
@@ -28,11 +14,12 @@ async function main() {
     }
     throw err;
   }
-  if (!(await redisAnswers(config.REDIS_URL))) {
+  const redisProblem = await redisStartupProblem(config.REDIS_URL);
+  if (redisProblem) {
     console.error(
-      `Redis does not answer at ${config.REDIS_URL}.\n` +
+      `${redisProblem}\n` +
         'Start one, e.g.: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --maxmemory-policy noeviction\n' +
-        'or set REDIS_URL to a running Redis.',
+        'or set REDIS_URL to a running Redis (redis://, redis-cluster://h1:p1,h2:p2 or redis-sentinel://s1:p1/master).',
     );
     process.exit(3);
   }

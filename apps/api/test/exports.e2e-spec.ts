@@ -1,5 +1,5 @@
 import { LocalExportStorage, sweepExports } from '@audit-trail/engines';
-import { QUEUES, redisConnection, type RunExportPayload } from '@audit-trail/queues';
+import { bullConnection, QUEUES, queuePrefix, type RunExportPayload } from '@audit-trail/queues';
 import { Queue } from 'bullmq';
 import { parse } from 'csv-parse/sync';
 import type { ChildProcess } from 'node:child_process';
@@ -179,7 +179,7 @@ describe('exports', () => {
     await c.end();
     expect(existsSync(join(exportDir, rows[0].file_key))).toBe(true);
     const db = new Database(t.config.APP_DATABASE_URL, 2);
-    const queue = new Queue<RunExportPayload>(QUEUES.exports, { connection: redisConnection(t.config.REDIS_URL), prefix: env.QUEUE_PREFIX });
+    const queue = new Queue<RunExportPayload>(QUEUES.exports, { connection: bullConnection(t.config.REDIS_URL), prefix: queuePrefix(env.QUEUE_PREFIX, QUEUES.exports) });
     const swept = await sweepExports(db, new LocalExportStorage(exportDir), queue, new Date()).finally(() => Promise.all([db.close(), queue.close()]));
     expect(swept.expired).toBeGreaterThanOrEqual(1);
     expect(existsSync(join(exportDir, rows[0].file_key))).toBe(false);

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig } from '@audit-trail/config';
+import { redisStartupProblem } from '@audit-trail/queues';
 import { createServer } from 'node:http';
 import { WorkerModule } from './worker.module';
 
@@ -15,6 +16,11 @@ async function main() {
       process.exit(2);
     }
     throw err;
+  }
+  const redisProblem = await redisStartupProblem(config.REDIS_URL);
+  if (redisProblem) {
+    console.error(redisProblem);
+    process.exit(3);
   }
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { logger: ['log', 'error', 'warn'] });
   // SIGTERM/SIGINT: Nest closes the BullMQ workers (finishing the running job), then the queues, then the pool.

@@ -2,10 +2,10 @@ import { BullModule, InjectQueue } from '@nestjs/bullmq';
 import { type BeforeApplicationShutdown, Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { type AppConfig } from '@audit-trail/config';
 import { Database } from '@audit-trail/data';
-import { DEFAULT_JOB_OPTIONS, JOBS, QUEUES, redisConnection, type Schedule, schedules, WORKER_HEARTBEAT_KEY } from '@audit-trail/queues';
+import { bullConnection, closeBullConnection, createRedis, DEFAULT_JOB_OPTIONS, JOBS, QUEUES, queuePrefix, type Schedule, schedules, WORKER_HEARTBEAT_KEY } from '@audit-trail/queues';
 import { loadSigningKey, registerKey, type SigningKey } from '@audit-trail/engines';
-import type { Queue } from 'bullmq';
-import Redis from 'ioredis';
+import type { ConnectionOptions, Queue } from 'bullmq';
+import type { Cluster, Redis } from 'ioredis';
 import { ExportProcessor } from './export.processor';
 import { MaintenanceProcessor } from './maintenance.processor';
 import { ForwardingProcessor } from './forwarding.processor';
@@ -14,28 +14,32 @@ import { RetentionProcessor } from './retention.processor';
 import { CONFIG, RETENTION_DB, SIGNING_KEY } from './tokens';
 
 const HEARTBEAT_REDIS = Symbol('HEARTBEAT_REDIS');
+const BULL_CONNECTION = Symbol('BULL_CONNECTION');
 
 @Module({})
 export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   static forRoot(config: AppConfig) {
+    const bull = bullConnection(config.REDIS_URL);
     return {
       module: WorkerModule,
       imports: [
         BullModule.forRoot({
-          connection: redisConnection(config.REDIS_URL),
+          connection: bull,
           prefix: config.QUEUE_PREFIX,
           defaultJobOptions: DEFAULT_JOB_OPTIONS,
         }),
-        BullModule.registerQueue({ name: QUEUES.maintenance }, { name: QUEUES.exports }, { name: QUEUES.retention }, { name: QUEUES.forwarding }, { name: QUEUES.integrity }),
+        // Each queue under its own hash tag (queuePrefix): on a cluster its keys share a slot, and the queues spread over the masters.
+        BullModule.registerQueue(...Object.values(QUEUES).map((name) => ({ name, prefix: queuePrefix(config.QUEUE_PREFIX, name) }))),
       ],
       providers: [
         { provide: CONFIG, useValue: config },
+        { provide: BULL_CONNECTION, useValue: bull },
         { provide: Database, useFactory: () => new Database(config.APP_DATABASE_URL, 5) },
         // The only pool allowed to delete events (role audit_retention); used by the retention job alone.
         { provide: RETENTION_DB, useFactory: () => new Database(config.RETENTION_DATABASE_URL, 2) },
         // Checkpoints are signed with SIGNING_KEY, or a key generated into SIGNING_KEY_FILE on first start.
         { provide: SIGNING_KEY, useFactory: () => loadSigningKey(config.SIGNING_KEY, config.SIGNING_KEY_FILE) },
-        { provide: HEARTBEAT_REDIS, useFactory: () => new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 }) },
+        { provide: HEARTBEAT_REDIS, useFactory: () => createRedis(config.REDIS_URL, { maxRetriesPerRequest: 1 }) },
         MaintenanceProcessor,
         ExportProcessor,
         RetentionProcessor,
@@ -56,7 +60,8 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(Database) private readonly db: Database,
     @Inject(RETENTION_DB) private readonly retentionDb: Database,
     @Inject(CONFIG) private readonly config: AppConfig,
-    @Inject(HEARTBEAT_REDIS) private readonly redis: Redis,
+    @Inject(HEARTBEAT_REDIS) private readonly redis: Redis | Cluster,
+    @Inject(BULL_CONNECTION) private readonly bull: ConnectionOptions,
     private readonly exportProcessor: ExportProcessor,
     private readonly maintenanceProcessor: MaintenanceProcessor,
     private readonly retentionProcessor: RetentionProcessor,
@@ -141,5 +146,6 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
     if (this.heartbeat) clearInterval(this.heartbeat);
     await Promise.all([this.db.close(), this.retentionDb.close()]);
     this.redis.disconnect();
+    closeBullConnection(this.bull);
   }
 }

@@ -1,7 +1,7 @@
 import './exports-env';
 import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '@audit-trail/config';
-import { exportJobId, JOBS, QUEUES, redisConnection, type RunExportPayload } from '@audit-trail/queues';
+import { bullConnection, exportJobId, JOBS, QUEUES, queuePrefix, type RunExportPayload } from '@audit-trail/queues';
 import { type ApiUnderTest, call, createTenant, download, ownerClient, spawnApi, spawnWorker, type Tenant, waitForExport } from '@audit-trail/testing';
 import { Queue, Worker } from 'bullmq';
 import { parse } from 'csv-parse/sync';
@@ -141,12 +141,13 @@ describe('a worker killed mid-export', () => {
     // No export worker runs while the two exports are set up.
     const lost = await call(t.url, 'POST', '/v1/exports', { key: acme.key, body: { format: 'csv', action: ['formula.test'] } });
     const doomed = await call(t.url, 'POST', '/v1/exports', { key: acme.key, body: { format: 'csv', action: ['formula.test'] } });
-    const connection = redisConnection(t.config.REDIS_URL);
-    const q = new Queue<RunExportPayload>(QUEUES.exports, { connection, prefix: env.QUEUE_PREFIX });
+    const connection = bullConnection(t.config.REDIS_URL);
+    const prefix = queuePrefix(env.QUEUE_PREFIX, QUEUES.exports);
+    const q = new Queue<RunExportPayload>(QUEUES.exports, { connection, prefix });
     await (await q.getJob(exportJobId(lost.body.id)))?.remove(); // Redis lost it
     await (await q.getJob(exportJobId(doomed.body.id)))?.remove();
     await q.add(JOBS.runExport, { exportId: doomed.body.id, accountId: acme.accountId }, { jobId: exportJobId(doomed.body.id), attempts: 1 });
-    const failing = new Worker(QUEUES.exports, () => Promise.reject(new Error('disk full')), { connection, prefix: env.QUEUE_PREFIX });
+    const failing = new Worker(QUEUES.exports, () => Promise.reject(new Error('disk full')), { connection, prefix });
     await waitUntil('job failed', async () => (await q.getJob(exportJobId(doomed.body.id)))?.getState(), (s) => s === 'failed');
     await failing.close();
     const c = await ownerClient();

@@ -54,7 +54,7 @@ describe('nothing is lost when Redis is flushed or the worker is killed', () => 
     const first = await ingest(x, 20);
     await until(() => ours(rx.accepted, first).length, (n) => n >= 20);
     const redis = new Redis(t.config.REDIS_URL);
-    const keys = await redis.keys(`${env.QUEUE_PREFIX}:*`);
+    const keys = await redis.keys(`{${env.QUEUE_PREFIX}:*`);
     if (keys.length) await redis.del(...keys);
     redis.disconnect();
     const second = await ingest(x, 20);

@@ -2,7 +2,7 @@ import { getQueueToken } from '@nestjs/bullmq';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '@audit-trail/config';
-import { JOBS, QUEUES, WORKER_HEARTBEAT_KEY } from '@audit-trail/queues';
+import { JOBS, QUEUES, queuePrefix, WORKER_HEARTBEAT_KEY } from '@audit-trail/queues';
 import { type Queue, QueueEvents } from 'bullmq';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
@@ -22,7 +22,7 @@ afterAll(() => app.close());
 
 it('runs the partition job from the real queue and creates the months ahead', async () => {
   const queue = app.get<Queue>(getQueueToken(QUEUES.maintenance));
-  const events = new QueueEvents(QUEUES.maintenance, { connection: { host: '127.0.0.1', port: 6379 }, prefix });
+  const events = new QueueEvents(QUEUES.maintenance, { connection: { host: '127.0.0.1', port: 6379 }, prefix: queuePrefix(prefix, QUEUES.maintenance) });
   await events.waitUntilReady();
   const job = await queue.add(JOBS.ensurePartitions, { monthsAhead: 6 });
   const result = (await job.waitUntilFinished(events, 15_000)) as { created: string[] };

@@ -59,7 +59,10 @@ const envSchema = z
     DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
     /** API requests (under /v1) one process works on at once; past it, 503 with Retry-After at once. */
     MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(256),
-    REDIS_URL: z.string().refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
+    REDIS_URL: z
+      .string()
+      .refine((v) => /^(rediss?|redis-cluster|redis-sentinel):\/\//.test(v), 'must be a redis://, rediss://, redis-cluster:// or redis-sentinel:// URL')
+      .default('redis://127.0.0.1:6379'),
     SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     OPERATOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     BILLING_MODE: z.enum(['static', 'stripe']).default('static'),

@@ -108,16 +108,4 @@ export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
 /** Redis key the worker refreshes while it is alive (the API's readiness shows it). */
 export const WORKER_HEARTBEAT_KEY = 'audit-trail:worker:heartbeat';
 
-/** BullMQ connection options from a redis:// URL. */
-export function redisConnection(url: string) {
-  const u = new URL(url);
-  return {
-    host: u.hostname,
-    port: Number(u.port || 6379),
-    username: u.username || undefined,
-    password: u.password ? decodeURIComponent(u.password) : undefined,
-    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
-    tls: u.protocol === 'rediss:' ? {} : undefined,
-    maxRetriesPerRequest: null,
-  };
-}
+export * from './redis';

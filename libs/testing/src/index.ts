@@ -9,3 +9,4 @@ export * from './smtp';
 export * from './dns';
 export * from './oidc';
 export * from './saml-idp';
+export * from './redis-cluster';

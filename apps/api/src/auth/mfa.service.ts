@@ -1,9 +1,9 @@
+import type { RedisClient } from '@audit-trail/queues';
 import { Inject, Injectable } from '@nestjs/common';
 import type { AppConfig } from '@audit-trail/config';
 import { accountRequiresMfa, claimTotpStep, Database, disableTotp, enableTotp, type LoginRow, type SqlExecutor, replaceRecoveryCodes, setPendingTotp, totpState, useRecoveryCode } from '@audit-trail/data';
 import { SecretBox } from '@audit-trail/engines';
 import { newId } from '@audit-trail/audit-core';
-import type Redis from 'ioredis';
 import { toDataURL } from 'qrcode';
 import { AppError, ErrorCode } from '../common/errors';
 import type { Principal, RequestMeta } from '../common/principal';
@@ -33,7 +33,7 @@ export class MfaService {
     private readonly db: Database,
     private readonly audit: SelfAuditService,
     @Inject(CONFIG) config: AppConfig,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {
     this.box = new SecretBox(config.SESSION_SECRET, 'totp-secrets/v1');
     this.prefix = `${config.QUEUE_PREFIX}:mfa-fail`;

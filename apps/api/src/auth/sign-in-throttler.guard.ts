@@ -1,8 +1,8 @@
+import type { RedisClient } from '@audit-trail/queues';
 import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
 import type { AppConfig } from '@audit-trail/config';
 import type { FastifyRequest } from 'fastify';
-import type Redis from 'ioredis';
 import { requestMeta } from '../common/principal';
 import { CONFIG, REDIS } from '../core/tokens';
 import { AuthService } from './auth.service';
@@ -16,7 +16,7 @@ import { AuthService } from './auth.service';
 @Injectable()
 export class SignInThrottlerGuard extends ThrottlerGuard {
   @Inject(AuthService) private readonly auth!: AuthService;
-  @Inject(REDIS) private readonly redis!: Redis;
+  @Inject(REDIS) private readonly redis!: RedisClient;
   @Inject(CONFIG) private readonly config!: AppConfig;
 
   protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {

@@ -61,7 +61,7 @@ export function toProblem(err: unknown, method: string, url: string): ProblemRes
     return { problem: problemOf(ErrorCode.Unavailable, 'The database is unavailable; try again shortly.'), headers: { 'retry-after': '5' } };
   }
   const e = (err ?? {}) as HttpishError;
-  if (e.code === 'ECONNREFUSED' || /Redis|MaxRetriesPerRequest/i.test(e.message ?? '')) {
+  if (e.code === 'ECONNREFUSED' || /Redis|MaxRetriesPerRequest|enableOfflineQueue|Cluster(AllFailed| isn't ready)|CLUSTERDOWN|TRYAGAIN/i.test(e.message ?? '')) {
     return { problem: problemOf(ErrorCode.Unavailable, 'A dependency is unavailable; try again shortly.'), headers: { 'retry-after': '5' } };
   }
   const status = e.getStatus?.() ?? e.statusCode ?? e.status;

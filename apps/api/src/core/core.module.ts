@@ -4,17 +4,18 @@ import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/comm
 import { type AppConfig } from '@audit-trail/config';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Database, ormOptions, TenantOrm } from '@audit-trail/data';
-import { DEFAULT_JOB_OPTIONS, QUEUES, redisConnection } from '@audit-trail/queues';
+import { bullConnection, closeBullConnection, createRedis, DEFAULT_JOB_OPTIONS, QUEUES, queuePrefix, type RedisClient } from '@audit-trail/queues';
 import { AuditWriter, EventWriter } from '@audit-trail/engines';
-import Redis from 'ioredis';
 import { MailerService } from './mailer.service';
 import { MetricsService } from './metrics.service';
-import { CONFIG, REDIS } from './tokens';
+import { BULL_CONNECTION, CONFIG, REDIS } from './tokens';
+import type { ConnectionOptions } from 'bullmq';
 
 @Global()
 @Module({})
 export class CoreModule implements OnApplicationShutdown {
   static forRoot(config: AppConfig) {
+    const bull = bullConnection(config.REDIS_URL);
     return {
       module: CoreModule,
       imports: [
@@ -23,11 +24,12 @@ export class CoreModule implements OnApplicationShutdown {
           pool: { min: 0, max: 10 },
           registerRequestContext: false,
         }),
-        BullModule.forRoot({ connection: redisConnection(config.REDIS_URL), prefix: config.QUEUE_PREFIX, defaultJobOptions: DEFAULT_JOB_OPTIONS }),
-        BullModule.registerQueue({ name: QUEUES.exports }, { name: QUEUES.retention }),
+        BullModule.forRoot({ connection: bull, prefix: config.QUEUE_PREFIX, defaultJobOptions: DEFAULT_JOB_OPTIONS }),
+        BullModule.registerQueue(...[QUEUES.exports, QUEUES.retention].map((name) => ({ name, prefix: queuePrefix(config.QUEUE_PREFIX, name) }))),
       ],
       providers: [
         { provide: CONFIG, useValue: config },
+        { provide: BULL_CONNECTION, useValue: bull },
         { provide: Database, useFactory: () => new Database(config.APP_DATABASE_URL, config.DB_POOL_SIZE) },
         MetricsService,
         MailerService,
@@ -40,8 +42,13 @@ export class CoreModule implements OnApplicationShutdown {
         { provide: AuditWriter, inject: [Database, EventWriter], useFactory: (db: Database, writer: EventWriter) => new AuditWriter(db, writer) },
         {
           provide: REDIS,
-          useFactory: () => {
-            const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false, connectTimeout: 3000 });
+          useFactory: async () => {
+            const redis = createRedis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false, connectTimeout: 3000 });
+            // Commands are refused until the connection (a cluster's slot map too) is ready: wait for it at start, up to 3 s.
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, 3000);
+              redis.once('ready', () => (clearTimeout(timer), resolve()));
+            });
             // While Redis is down ioredis reconnects on its own; a command fails (503) meanwhile. Say so once, not on every retry.
             let down = false;
             redis.on('error', (err: Error) => {
@@ -61,12 +68,14 @@ export class CoreModule implements OnApplicationShutdown {
   constructor(
     @Inject(Database) private readonly db: Database,
     @Inject(EventWriter) private readonly writer: EventWriter,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
+    @Inject(BULL_CONNECTION) private readonly bull: ConnectionOptions,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.writer.drain();
     await this.db.close();
     this.redis.disconnect();
+    closeBullConnection(this.bull);
   }
 }

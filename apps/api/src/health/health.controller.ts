@@ -1,7 +1,7 @@
+import type { RedisClient } from '@audit-trail/queues';
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import { Database } from '@audit-trail/data';
 import type { FastifyReply } from 'fastify';
-import type Redis from 'ioredis';
 import { Public } from '../auth/decorators';
 import { MetricsService } from '../core/metrics.service';
 import { REDIS } from '../core/tokens';
@@ -20,7 +20,7 @@ async function check(fn: () => Promise<unknown>, timeoutMs = 1500): Promise<{ st
 export class HealthController {
   constructor(
     private readonly db: Database,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly metrics: MetricsService,
   ) {}
 

@@ -4,11 +4,10 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { type LegalHoldView, newId } from '@audit-trail/audit-core';
 import { type AppConfig } from '@audit-trail/config';
 import { Account, emExecutor, LegalHold, type LegalHoldScope, TenantOrm } from '@audit-trail/data';
-import { JOBS, QUEUES, redisConnection, type RunRetentionPayload, SCHEDULERS, WORKER_HEARTBEAT_KEY } from '@audit-trail/queues';
+import { bullConnection, JOBS, QUEUES, queuePrefix, type RunRetentionPayload, SCHEDULERS, WORKER_HEARTBEAT_KEY, type RedisClient } from '@audit-trail/queues';
 import { type RetentionReport } from '@audit-trail/engines';
 import { describeMissingEntitlement, entitlementsOf, hasEntitlement, planOrFree, retentionCutoff } from '@audit-trail/plans';
 import { type Queue, QueueEvents } from 'bullmq';
-import type Redis from 'ioredis';
 import { AppError, ErrorCode, notFound } from '../common/errors';
 import type { Principal, RequestMeta } from '../common/principal';
 import { CONFIG, REDIS } from '../core/tokens';
@@ -44,7 +43,7 @@ export class RetentionService implements OnApplicationShutdown {
 
   constructor(
     @Inject(CONFIG) private readonly config: AppConfig,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @InjectQueue(QUEUES.retention) private readonly queue: Queue<RunRetentionPayload, RetentionReport>,
     private readonly tenant: TenantOrm,
     private readonly audit: SelfAuditService,
@@ -84,7 +83,7 @@ export class RetentionService implements OnApplicationShutdown {
       throw new AppError(ErrorCode.Unavailable, 'The job queue is unavailable; try again shortly.');
     }
     if (!alive) throw new AppError(ErrorCode.Unavailable, 'No worker is running, and only the worker may purge events; start apps/worker and try again.');
-    this.events ??= new QueueEvents(QUEUES.retention, { connection: redisConnection(this.config.REDIS_URL), prefix: this.config.QUEUE_PREFIX });
+    this.events ??= new QueueEvents(QUEUES.retention, { connection: bullConnection(this.config.REDIS_URL), prefix: queuePrefix(this.config.QUEUE_PREFIX, QUEUES.retention) });
     await this.events.waitUntilReady();
     const job = await this.queue.add(JOBS.runRetention, accountIds ? { accountIds } : {}, { jobId: `retention-now-${newId()}`, attempts: 1 });
     try {

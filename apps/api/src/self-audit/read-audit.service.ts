@@ -1,8 +1,8 @@
+import type { RedisClient } from '@audit-trail/queues';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { AppConfig } from '@audit-trail/config';
 import type { LogSelector } from '@audit-trail/data';
 import type { PlanId } from '@audit-trail/plans';
-import type Redis from 'ioredis';
 import { createHash } from 'node:crypto';
 import type { Principal, RequestMeta } from '../common/principal';
 import { CONFIG, REDIS } from '../core/tokens';
@@ -58,10 +58,11 @@ export class ReadAuditService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly audit: SelfAuditService,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(CONFIG) config: AppConfig,
   ) {
-    this.prefix = `${config.QUEUE_PREFIX}:reads`;
+    // One hash tag for the windows and their due-list: the transaction below touches both, which a cluster allows only within one slot.
+    this.prefix = `{${config.QUEUE_PREFIX}:reads}`;
   }
 
   onModuleInit(): void {

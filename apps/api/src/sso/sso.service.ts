@@ -1,3 +1,4 @@
+import type { RedisClient } from '@audit-trail/queues';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AppConfig } from '@audit-trail/config';
 import {
@@ -23,7 +24,6 @@ import { guardedFetch, SecretBox } from '@audit-trail/engines';
 import { newId } from '@audit-trail/audit-core';
 import { hasEntitlement, planOrFree } from '@audit-trail/plans';
 import { type CacheProvider, SAML, ValidateInResponseTo } from '@node-saml/node-saml';
-import type Redis from 'ioredis';
 import { X509Certificate } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { AppError, ErrorCode, notFound } from '../common/errors';
@@ -91,7 +91,7 @@ export class SsoService {
     private readonly audit: SelfAuditService,
     private readonly auth: AuthService,
     @Inject(CONFIG) private readonly config: AppConfig,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {
     this.box = new SecretBox(config.SESSION_SECRET, 'sso-client-secrets/v1');
     this.prefix = `${config.QUEUE_PREFIX}:sso`;
