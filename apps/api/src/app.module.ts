@@ -1,6 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
+import type { RedisClient } from '@audit-trail/queues';
+import { RedisThrottlerStorage } from './auth/redis-throttler.storage';
+import { REDIS } from './core/tokens';
 import type { AppConfig } from '@audit-trail/config';
 import { AccessGuard } from './auth/access.guard';
 import { IdentityModule } from './auth/identity.module';
@@ -35,7 +38,14 @@ export class AppModule {
         CoreModule.forRoot(config),
         DiscoveryModule,
         // Credential-guessing endpoints (sign-in, sign-up, invitation acceptance): per client IP.
-        ThrottlerModule.forRoot([{ name: 'default', ttl: 60_000, limit: config.AUTH_RATE_LIMIT_PER_MINUTE }]),
+        ThrottlerModule.forRootAsync({
+          inject: [REDIS],
+          // Counted in Redis: every API process shares the limit.
+          useFactory: (redis: RedisClient) => ({
+            throttlers: [{ name: 'default', ttl: 60_000, limit: config.AUTH_RATE_LIMIT_PER_MINUTE }],
+            storage: new RedisThrottlerStorage(redis, config.QUEUE_PREFIX),
+          }),
+        }),
         AuditModule,
         IdentityModule,
         ScimModule,

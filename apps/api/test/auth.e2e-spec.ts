@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { addMember, call, createTenant, login, ownerClient, sessionFrom, startApp, uniqueEmail, type TestApp } from './harness';
 
 let t: TestApp;
@@ -113,7 +114,7 @@ describe('login, logout and CSRF', () => {
 
 describe('rate limiting', () => {
   it('answers 429 with Retry-After once an address passes the per-minute limit', async () => {
-    const app = await startApp({ AUTH_RATE_LIMIT_PER_MINUTE: '10' });
+    const app = await startApp({ AUTH_RATE_LIMIT_PER_MINUTE: '10', QUEUE_PREFIX: `test-limit-${randomUUID().slice(0, 8)}` });
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 11; i++) statuses.push((await login(app, 'nobody@example.test', 'wrong password')).status);

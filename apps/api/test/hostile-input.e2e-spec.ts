@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { normalizeEvent } from '@audit-trail/audit-core';
 import { Database } from '@audit-trail/data';
 import { EventDataRejectedError, EventWriter } from '@audit-trail/engines';
@@ -169,7 +170,7 @@ describe('a flush fails only its culprit', () => {
 
 describe('client addresses', () => {
   it('ignores X-Forwarded-For unless TRUST_PROXY names the proxy: invented addresses neither dodge the limit nor reach the log', async () => {
-    const app = await startApp({ AUTH_RATE_LIMIT_PER_MINUTE: '10' });
+    const app = await startApp({ AUTH_RATE_LIMIT_PER_MINUTE: '10', QUEUE_PREFIX: `test-xff-${randomUUID().slice(0, 8)}` });
     try {
       const tenant = await createTenant(app, 'premium');
       const statuses: number[] = [];
