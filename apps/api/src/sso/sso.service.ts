@@ -29,7 +29,7 @@ import * as oidc from 'openid-client';
 import { AppError, ErrorCode, notFound } from '../common/errors';
 import type { Principal, RequestMeta } from '../common/principal';
 import { CONFIG, REDIS } from '../core/tokens';
-import { SelfAuditService } from '../self-audit/self-audit.service';
+import { type SelfAuditEvent, SelfAuditService } from '../self-audit/self-audit.service';
 import { AuthService, type NewSession } from '../auth/auth.service';
 import { lookupTxt, newVerificationToken, parseDnsServers, txtRecord } from './domain-verification';
 import type { SsoConnectionInputBody } from './sso.schemas';
@@ -128,6 +128,11 @@ export class SsoService {
     return { id: d.id, domain: d.domain, verified: Boolean(d.verified_at), verified_at: d.verified_at?.toISOString() ?? null, txt_name: txt.name, txt_value: txt.value, created_at: d.created_at.toISOString() };
   }
 
+  /** An admin's change to single sign-on, in the account log. */
+  private recordChange(c: SqlExecutor, p: Principal, meta: RequestMeta, action: string, target: SelfAuditEvent['target'], more: Pick<SelfAuditEvent, 'changes' | 'metadata'> = {}) {
+    return this.audit.record(c, { accountId: p.accountId, plan: p.plan, action, actor: { kind: 'principal', principal: p }, meta, target, ...more });
+  }
+
   async settings(p: Principal, base: string) {
     const { conn, domains, required } = await this.db.tenant(
       p.accountId,
@@ -187,13 +192,7 @@ export class SsoService {
             default_role: x.default_role,
             ...(x.protocol === 'oidc' ? { issuer: x.oidc_issuer, client_id: x.oidc_client_id } : { idp_entity_id: x.saml_entity_id, idp_sso_url: x.saml_sso_url, idp_certificate_sha256: fingerprint(x.saml_certificate) }),
           };
-        await this.audit.record(c, {
-          accountId: p.accountId,
-          plan: p.plan,
-          action: 'sso.configured',
-          actor: { kind: 'principal', principal: p },
-          meta,
-          target: { type: 'sso_connection', id: p.accountId, name: row.protocol === 'oidc' ? 'OpenID Connect' : 'SAML 2.0' },
+        await this.recordChange(c, p, meta, 'sso.configured', { type: 'sso_connection', id: p.accountId, name: row.protocol === 'oidc' ? 'OpenID Connect' : 'SAML 2.0' }, {
           changes: { before: summary(before), after: summary(row) },
           // (A key named like a secret would be redacted: this says only whether the client secret was replaced.)
           metadata: { client_key_changed: input.protocol === 'oidc' && input.client_secret !== undefined },
@@ -209,7 +208,7 @@ export class SsoService {
       if (await accountRequiresSso(c, p.accountId)) throw requiredConflict();
       const gone = await deleteSsoConnection(c);
       if (!gone) throw notFound('The single sign-on connection');
-      await this.audit.record(c, { accountId: p.accountId, plan: p.plan, action: 'sso.removed', actor: { kind: 'principal', principal: p }, meta, target: { type: 'sso_connection', id: p.accountId }, metadata: { protocol: gone.protocol } });
+      await this.recordChange(c, p, meta, 'sso.removed', { type: 'sso_connection', id: p.accountId }, { metadata: { protocol: gone.protocol } });
     });
   }
 
@@ -217,7 +216,7 @@ export class SsoService {
     const row = await this.db.tenant(p.accountId, async (c) => {
       const d = await insertSsoDomain(c, { id: newId(), accountId: p.accountId, domain, token: newVerificationToken(), createdBy: p.userId });
       if (!d) throw new AppError(ErrorCode.Conflict, `${domain} is already listed.`);
-      await this.audit.record(c, { accountId: p.accountId, plan: p.plan, action: 'sso.domain_added', actor: { kind: 'principal', principal: p }, meta, target: { type: 'sso_domain', id: d.id, name: domain } });
+      await this.recordChange(c, p, meta, 'sso.domain_added', { type: 'sso_domain', id: d.id, name: domain });
       return d;
     });
     return this.domainView(row);
@@ -245,7 +244,7 @@ export class SsoService {
     const verified = await this.db.tenant(p.accountId, async (c) => {
       if (!(await markSsoDomainVerified(c, id))) throw new AppError(ErrorCode.Conflict, `${d.domain} is already verified by another account; one domain signs in to one account.`);
       const row = (await ssoDomain(c, id)) as SsoDomainRow;
-      await this.audit.record(c, { accountId: p.accountId, plan: p.plan, action: 'sso.domain_verified', actor: { kind: 'principal', principal: p }, meta, target: { type: 'sso_domain', id, name: d.domain }, metadata: { method: 'dns_txt', record: txt.name } });
+      await this.recordChange(c, p, meta, 'sso.domain_verified', { type: 'sso_domain', id, name: d.domain }, { metadata: { method: 'dns_txt', record: txt.name } });
       return row;
     });
     return this.domainView(verified);
@@ -258,7 +257,7 @@ export class SsoService {
       if ((await accountRequiresSso(c, p.accountId)) && !(await ssoDomains(c)).some((x) => x.verified_at)) {
         throw new AppError(ErrorCode.Conflict, 'Single sign-on is required and this is the last verified domain: turn "SSO required" off first.');
       }
-      await this.audit.record(c, { accountId: p.accountId, plan: p.plan, action: 'sso.domain_removed', actor: { kind: 'principal', principal: p }, meta, target: { type: 'sso_domain', id, name: gone.domain }, metadata: { was_verified: Boolean(gone.verified_at) } });
+      await this.recordChange(c, p, meta, 'sso.domain_removed', { type: 'sso_domain', id, name: gone.domain }, { metadata: { was_verified: Boolean(gone.verified_at) } });
     });
   }
 
@@ -280,13 +279,7 @@ export class SsoService {
     }
     const before = await setAccountRequiresSso(c, p.accountId, value);
     if (before === value) return;
-    await this.audit.record(c, {
-      accountId: p.accountId,
-      plan: p.plan,
-      action: value ? 'sso.required_enabled' : 'sso.required_disabled',
-      actor: { kind: 'principal', principal: p },
-      meta,
-      target: { type: 'account', id: p.accountId },
+    await this.recordChange(c, p, meta, value ? 'sso.required_enabled' : 'sso.required_disabled', { type: 'account', id: p.accountId }, {
       changes: { before: { require_sso: before }, after: { require_sso: value } },
     });
   }
