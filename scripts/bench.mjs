@@ -223,6 +223,15 @@ if (SECTIONS.has('query') || SECTIONS.has('export') || SECTIONS.has('integrity')
   const c = new pg.Client({ connectionString: ownerBase });
   await c.connect();
   await c.query('ANALYZE audit_events');
+  // What an event costs on disk, over every partition (heap with TOAST, and indexes).
+  const size = (
+    await c.query(
+      `SELECT sum(pg_table_size(relid))::bigint AS table_bytes, sum(pg_indexes_size(relid))::bigint AS index_bytes, (SELECT count(*) FROM audit_events)::bigint AS n
+       FROM pg_partition_tree('audit_events') WHERE isleaf`,
+    )
+  ).rows[0];
+  results.storage = { events: Number(size.n), tableBytesPerEvent: Number(size.table_bytes) / Number(size.n), indexBytesPerEvent: Number(size.index_bytes) / Number(size.n) };
+  console.log(`[bench] storage: ${fmt(results.storage.events)} events; table ${fmt(results.storage.tableBytesPerEvent)} B/event, indexes ${fmt(results.storage.indexBytesPerEvent)} B/event`);
   await c.end();
 }
 
@@ -555,8 +564,12 @@ if (results.retention) {
 for (const o of results.overload ?? []) {
   console.log(line(`GET /v1/events, 1,024 conns, ${o.label}`, `${fmt(o.okPerSec)} × 200/s`, `p99 ${fmt(o.p99)} ms (all)`, `${fmt((100 * o.shed) / Math.max(1, o.total))} % 503`));
 }
+if (results.storage) {
+  const st = results.storage;
+  console.log(line(`bytes per event (${fmt(st.events)} stored)`, `table ${fmt(st.tableBytesPerEvent)}`, `indexes ${fmt(st.indexBytesPerEvent)}`, '—'));
+}
 for (const q of results.query ?? []) {
-  console.log(line(`first page, ${q.label}, 1M events`, `p50 ${q.api.p50.toFixed(1)} p99 ${q.api.p99.toFixed(1)}`, `p50 ${q.sql.p50.toFixed(1)} p99 ${q.sql.p99.toFixed(1)} ms`, `${(q.api.p99 / q.sql.p99).toFixed(1)}× p99`));
+  console.log(line(`first page, ${q.label}, ${fmt(QUERY_ROWS)} events`, `p50 ${q.api.p50.toFixed(1)} p99 ${q.api.p99.toFixed(1)}`, `p50 ${q.sql.p50.toFixed(1)} p99 ${q.sql.p99.toFixed(1)} ms`, `${(q.api.p99 / q.sql.p99).toFixed(1)}× p99`));
 }
 console.log('\nTargets: batch ≥ 60 % of COPY; single ≥ 8,000 ev/s with p99 ≤ 25 ms; first page p99 ≤ 20 ms; export ≥ 150,000 rows/s with worker RSS ≤ 256 MB; ingest p99 moves ≤ 20 % during a purge; forwarding lag p99 ≤ 1 s, nothing missing or out of order; sealing faster than batch ingest; verify of 1M events ≤ 10 s.');
 mkdirSync(join(ROOT, 'test-results'), { recursive: true });
