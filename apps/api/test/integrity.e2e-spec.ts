@@ -349,7 +349,14 @@ describe('plans, tenancy and retention', () => {
     await ingest(x, 4);
     await sealed(x);
     expect((await verify(x)).ok).toBe(true);
-    const run = await call(t.url, 'POST', '/v1/operator/retention/run', { headers: { authorization: `Bearer ${t.config.OPERATOR_TOKEN}` }, body: { account_ids: [x.accountId] } });
+    // 503 means "try again shortly" to an operator; this test does, at most twice, and says why in the log.
+    // (A full CI run once answered something other than 200 here, with no detail kept; see the session note.)
+    let run = await call(t.url, 'POST', '/v1/operator/retention/run', { headers: { authorization: `Bearer ${t.config.OPERATOR_TOKEN}` }, body: { account_ids: [x.accountId] } });
+    for (let i = 0; i < 2 && run.status === 503; i++) {
+      console.warn(`retention run answered 503, trying again: ${run.text}`);
+      run = await call(t.url, 'POST', '/v1/operator/retention/run', { headers: { authorization: `Bearer ${t.config.OPERATOR_TOKEN}` }, body: { account_ids: [x.accountId] } });
+    }
+    expect({ status: run.status, body: run.status === 200 ? 'report' : run.body }).toEqual({ status: 200, body: 'report' });
     expect(run.body.accounts[0].purged).toBe(3);
     const digests = (await call(t.url, 'GET', '/v1/integrity/digests', { key: x.key })).body.data;
     expect(digests.some((d: { purge_before?: string }) => d.purge_before)).toBe(true);
