@@ -1,5 +1,5 @@
 import type { RedisClient } from '@audit-trail/queues';
-import type { ThrottlerStorage } from '@nestjs/throttler';
+import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 
 /** One fixed window per key: count, start the window on the first hit, block past the limit. Both keys share a hash tag. */
@@ -18,8 +18,9 @@ return {hits, ttl, blocked}
 /**
  * The sign-in limiter's counters in Redis, so every API process counts the
  * same attempts (in memory, each process would allow the limit again).
- * Redis down: the limiter cannot count, and sign-in answers 503 rather
- * than letting guesses through uncounted.
+ * While Redis cannot answer, each process counts in its own memory, so
+ * sign-in keeps working and guesses stay limited (per process) until Redis
+ * is back.
  */
 export class RedisThrottlerStorage implements ThrottlerStorage {
   constructor(
@@ -27,9 +28,17 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     private readonly prefix: string,
   ) {}
 
+  private readonly local = new ThrottlerStorageService();
+
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
     const tag = `{${this.prefix}:throttle:${throttlerName}:${key}}`;
-    const [hits, ttlMs, blockedMs] = (await this.redis.eval(INCREMENT, 2, `${tag}:hits`, `${tag}:block`, ttl, limit, blockDuration)) as [number, number, number];
+    let reply: [number, number, number];
+    try {
+      reply = (await this.redis.eval(INCREMENT, 2, `${tag}:hits`, `${tag}:block`, ttl, limit, blockDuration)) as [number, number, number];
+    } catch {
+      return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
+    }
+    const [hits, ttlMs, blockedMs] = reply;
     return {
       totalHits: hits,
       timeToExpire: Math.max(0, Math.ceil(ttlMs / 1000)),
