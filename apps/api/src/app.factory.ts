@@ -14,7 +14,10 @@ import { ErrorCode } from './common/errors';
 import { problemOf } from './common/problem';
 import { registerJsonBodyParser, registerQueryCheck, registerSamlFormParser } from './common/input-hygiene';
 import { MetricsService } from './core/metrics.service';
+import { ReadRouter } from './core/read-router';
 import { registerViewerPreflight, registerViewerScript } from './viewer/viewer-cors';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -93,6 +96,14 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   registerViewerPreflight(fastify);
 
   const metrics = app.get(MetricsService);
+  // Read your writes with read replicas: a principal's successful change sets its fence before the answer leaves.
+  const router = app.get(ReadRouter);
+  if (router.replicas) {
+    fastify.addHook('onSend', async (req, reply, payload) => {
+      if (req.principal && reply.statusCode < 400 && !SAFE_METHODS.has(req.method)) await router.fence(req.principal);
+      return payload;
+    });
+  }
   fastify.addHook('onRequest', async (req, reply) => {
     void reply.header('x-request-id', req.id);
   });

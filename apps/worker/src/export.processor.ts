@@ -1,11 +1,11 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
 import { type AppConfig } from '@audit-trail/config';
-import { Database } from '@audit-trail/data';
+import { Database, readOn, type ReplicaSet } from '@audit-trail/data';
 import { QUEUES, type RunExportPayload } from '@audit-trail/queues';
 import { failExport, LocalExportStorage, runExport, sealAccountNow, type SigningKey } from '@audit-trail/engines';
 import type { Job } from 'bullmq';
-import { CONFIG, SIGNING_KEY } from './tokens';
+import { CONFIG, REPLICAS, SIGNING_KEY } from './tokens';
 
 /**
  * Writes export files. One at a time per worker: an export is I/O and memory
@@ -23,6 +23,7 @@ export class ExportProcessor extends WorkerHost {
 
   constructor(
     private readonly db: Database,
+    @Inject(REPLICAS) private readonly replicas: ReplicaSet | null,
     @Inject(CONFIG) private readonly config: AppConfig,
     @Inject(SIGNING_KEY) private readonly key: SigningKey,
   ) {
@@ -34,13 +35,18 @@ export class ExportProcessor extends WorkerHost {
     const { exportId, accountId } = job.data;
     // With integrity proofs: seal this account's logs and checkpoint them now, so the export's signed manifest covers its rows.
     const logs = await sealAccountNow(this.db, this.key, accountId);
-    const result = await runExport(this.db, this.storage, exportId, accountId, {
+    const opts = {
       manifestKey: logs.length > 0 ? this.key : undefined,
       fetchRows: this.config.EXPORT_FETCH_ROWS,
       progressEveryMs: this.config.EXPORT_PROGRESS_MS,
       keepForMs: this.config.EXPORT_KEEP_DAYS * 86_400_000,
-    });
-    if (result) this.logger.log(`export ${exportId}: ${result.rows} rows, ${result.bytes} bytes`);
+    };
+    // With read replicas: the rows come from one that has replayed everything up to now (the request, the sealing
+    // just done), waiting a little for it; a replica failing mid-read hands the export to the primary.
+    const fence = this.replicas ? await this.replicas.primaryLsn() : null;
+    const replica = this.replicas ? await this.replicas.waitFor(fence, Math.min(2000, this.config.REPLICA_MAX_LAG_MS)) : null;
+    const result = await readOn(replica ? this.replicas : null, this.db, fence, (reader) => runExport(this.db, this.storage, exportId, accountId, { ...opts, reader }));
+    if (result) this.logger.log(`export ${exportId}: ${result.rows} rows, ${result.bytes} bytes${replica ? ' (read from a replica)' : ''}`);
     return result ?? { skipped: true };
   }
 

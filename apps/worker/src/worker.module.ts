@@ -1,7 +1,7 @@
 import { BullModule, InjectQueue } from '@nestjs/bullmq';
 import { type BeforeApplicationShutdown, Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { type AppConfig } from '@audit-trail/config';
-import { Database } from '@audit-trail/data';
+import { Database, ReplicaSet } from '@audit-trail/data';
 import { bullConnection, closeBullConnection, createRedis, DEFAULT_JOB_OPTIONS, JOBS, QUEUES, queuePrefix, type Schedule, schedules, WORKER_HEARTBEAT_KEY } from '@audit-trail/queues';
 import { loadSigningKey, registerKey, type SigningKey } from '@audit-trail/engines';
 import type { ConnectionOptions, Queue } from 'bullmq';
@@ -11,7 +11,7 @@ import { MaintenanceProcessor } from './maintenance.processor';
 import { ForwardingProcessor } from './forwarding.processor';
 import { IntegrityProcessor } from './integrity.processor';
 import { RetentionProcessor } from './retention.processor';
-import { CONFIG, RETENTION_DB, SIGNING_KEY } from './tokens';
+import { CONFIG, REPLICAS, RETENTION_DB, SIGNING_KEY } from './tokens';
 
 const HEARTBEAT_REDIS = Symbol('HEARTBEAT_REDIS');
 const BULL_CONNECTION = Symbol('BULL_CONNECTION');
@@ -35,6 +35,24 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
         { provide: CONFIG, useValue: config },
         { provide: BULL_CONNECTION, useValue: bull },
         { provide: Database, useFactory: () => new Database(config.APP_DATABASE_URL, 5) },
+        // Exports read from a streaming replica when DATABASE_REPLICA_URLS names one that is usable.
+        {
+          provide: REPLICAS,
+          inject: [Database],
+          useFactory: (db: Database) => {
+            const urls = config.DATABASE_REPLICA_URLS ?? [];
+            if (!urls.length) return null;
+            const log = new Logger('replicas');
+            const set = new ReplicaSet(db, urls, {
+              maxLagMs: config.REPLICA_MAX_LAG_MS,
+              pollMs: config.REPLICA_POLL_MS,
+              poolSize: 2,
+              onChange: (st) => (st.up ? log.log(`replica ${st.name} in use`) : log.warn(`replica ${st.name} not used: ${st.problem}`)),
+            });
+            void set.start();
+            return set;
+          },
+        },
         // The only pool allowed to delete events (role audit_retention); used by the retention job alone.
         { provide: RETENTION_DB, useFactory: () => new Database(config.RETENTION_DATABASE_URL, 2) },
         // Checkpoints are signed with SIGNING_KEY, or a key generated into SIGNING_KEY_FILE on first start.
@@ -59,6 +77,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(SIGNING_KEY) private readonly signingKey: SigningKey,
     @Inject(Database) private readonly db: Database,
     @Inject(RETENTION_DB) private readonly retentionDb: Database,
+    @Inject(REPLICAS) private readonly replicas: ReplicaSet | null,
     @Inject(CONFIG) private readonly config: AppConfig,
     @Inject(HEARTBEAT_REDIS) private readonly redis: Redis | Cluster,
     @Inject(BULL_CONNECTION) private readonly bull: ConnectionOptions,
@@ -144,6 +163,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
 
   async onApplicationShutdown(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.replicas?.close();
     await Promise.all([this.db.close(), this.retentionDb.close()]);
     this.redis.disconnect();
     closeBullConnection(this.bull);

@@ -49,6 +49,22 @@ const envSchema = z
     APP_DATABASE_URL: postgresUrl.optional(),
     APP_DB_PASSWORD: z.string().min(8).default('audit_app_local_only'),
     RETENTION_DATABASE_URL: postgresUrl.optional(),
+    /** Streaming replicas for reads, comma-separated, each as the application role (audit_app). Unset: every read goes to the primary. */
+    DATABASE_REPLICA_URLS: z
+      .string()
+      .optional()
+      .transform((s, ctx) => {
+        const list = (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+        const bad = list.find((x) => !/^postgres(ql)?:\/\/.+/.test(x));
+        if (bad !== undefined) {
+          ctx.addIssue({ code: 'custom', message: 'must be postgres:// URLs separated by commas' });
+          return z.NEVER;
+        }
+        return list;
+      }),
+    /** A replica further behind the primary than this is skipped until it catches up. */
+    REPLICA_MAX_LAG_MS: z.coerce.number().int().min(50).max(600_000).default(5000),
+    REPLICA_POLL_MS: z.coerce.number().int().min(20).max(10_000).default(250),
     RETENTION_DB_PASSWORD: z.string().min(8).default('audit_retention_local_only'),
     RETENTION_CRON: z
       .string()

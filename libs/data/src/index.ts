@@ -5,3 +5,4 @@ export * from './orm.config';
 export * from './cursor';
 export * from './repositories';
 export * from './tenant-orm';
+export * from './replicas';

@@ -23,9 +23,10 @@ export async function ensureDatabase(url: string): Promise<void> {
  * Run pending migrations as the owner (DATABASE_URL) and give the application
  * role its password. Returns the names of the migrations that ran.
  */
-export async function runMigrations(cfg: Pick<AppConfig, 'DATABASE_URL' | 'APP_DB_PASSWORD'> & { RETENTION_DB_PASSWORD?: string }): Promise<string[]> {
+export async function runMigrations(cfg: Pick<AppConfig, 'DATABASE_URL' | 'APP_DB_PASSWORD'> & { RETENTION_DB_PASSWORD?: string }, o: { silent?: boolean } = {}): Promise<string[]> {
   await ensureDatabase(cfg.DATABASE_URL);
-  const orm = await MikroORM.init(ormOptions(cfg.DATABASE_URL));
+  const base = ormOptions(cfg.DATABASE_URL);
+  const orm = await MikroORM.init(o.silent ? { ...base, migrations: { ...base.migrations, silent: true } } : base);
   try {
     const ran = await orm.getMigrator().up();
     // Role passwords are cluster settings, not schema: set them on every run.

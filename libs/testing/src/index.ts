@@ -10,3 +10,4 @@ export * from './dns';
 export * from './oidc';
 export * from './saml-idp';
 export * from './redis-cluster';
+export * from './pg-replica';

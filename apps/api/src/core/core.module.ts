@@ -8,6 +8,7 @@ import { bullConnection, closeBullConnection, createRedis, DEFAULT_JOB_OPTIONS, 
 import { AuditWriter, EventWriter } from '@audit-trail/engines';
 import { MailerService } from './mailer.service';
 import { MetricsService } from './metrics.service';
+import { ReadRouter } from './read-router';
 import { BULL_CONNECTION, CONFIG, REDIS } from './tokens';
 import type { ConnectionOptions } from 'bullmq';
 
@@ -33,6 +34,7 @@ export class CoreModule implements OnApplicationShutdown {
         { provide: Database, useFactory: () => new Database(config.APP_DATABASE_URL, config.DB_POOL_SIZE) },
         MetricsService,
         MailerService,
+        ReadRouter,
         {
           provide: EventWriter,
           inject: [Database, MetricsService],
@@ -61,7 +63,7 @@ export class CoreModule implements OnApplicationShutdown {
         },
         { provide: TenantOrm, inject: [MikroORM], useFactory: (orm: MikroORM) => new TenantOrm(orm) },
       ],
-      exports: [CONFIG, Database, MetricsService, MailerService, EventWriter, AuditWriter, REDIS, TenantOrm, BullModule],
+      exports: [CONFIG, Database, ReadRouter, MetricsService, MailerService, EventWriter, AuditWriter, REDIS, TenantOrm, BullModule],
     };
   }
 

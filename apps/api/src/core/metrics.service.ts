@@ -23,6 +23,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly dbReads = new Counter({
+    name: 'audit_db_reads_total',
+    help: 'Log reads by where they ran: a read replica or the primary (counted only with DATABASE_REPLICA_URLS set)',
+    labelNames: ['target'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

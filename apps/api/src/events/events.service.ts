@@ -8,6 +8,7 @@ import { canAccessLog, type Principal, type RequestMeta } from '../common/princi
 import { ReadAuditService } from '../self-audit/read-audit.service';
 import { CatalogService } from '../catalog/catalog.service';
 import { WorkspaceDirectory } from './workspace-directory';
+import { ReadRouter, type Writer } from '../core/read-router';
 
 /** The filters of a read, as the log.viewed entry records them (not the cursor or page size). */
 export function readFilters(q: Record<string, unknown>): Record<string, unknown> {
@@ -23,6 +24,7 @@ export class EventsService {
     private readonly workspaces: WorkspaceDirectory,
     private readonly catalogs: CatalogService,
     private readonly reads: ReadAuditService,
+    private readonly router: ReadRouter,
   ) {}
 
   /** Validate workspaces, normalize, store; resolves once every event is committed. */
@@ -140,7 +142,7 @@ export class EventsService {
       after = decodeFeedPosition(q.after);
       if (!after) throw new AppError(ErrorCode.Malformed, 'The position is not valid; use next_position from a previous answer.', [{ path: 'after', message: 'is not a position this API issued' }]);
     }
-    const rows = await this.db.tenant(p.accountId, (c) => eventsAfter(c, p.accountId, workspaceId, after ?? { txid: null, id: null }, q.limit));
+    const rows = await this.router.tenant(p, p.accountId, (c) => eventsAfter(c, p.accountId, workspaceId, after ?? { txid: null, id: null }, q.limit));
     const { from } = clampToViewWindow(p.plan, null, new Date());
     const last = rows[rows.length - 1];
     const next = last ? { txid: last.txid, id: last.id } : after;
@@ -156,7 +158,7 @@ export class EventsService {
    * proofs) whether each entry is sealed. A viewer's `slice` is ANDed with
    * the filters.
    */
-  async page(p: { accountId: string; plan: PlanId }, log: LogSelector, q: Omit<EventQuery, 'scope' | 'workspace_id'> & { scope?: unknown; workspace_id?: unknown }, slice?: ViewerSlice) {
+  async page(p: { accountId: string; plan: PlanId } & Partial<Writer>, log: LogSelector, q: Omit<EventQuery, 'scope' | 'workspace_id'> & { scope?: unknown; workspace_id?: unknown }, slice?: ViewerSlice) {
     const now = new Date();
     const requestedFrom = q.from ? new Date(q.from) : null;
     const to = q.to ? new Date(q.to) : null;
@@ -168,7 +170,7 @@ export class EventsService {
     }
     const { scope: _s, workspace_id: _w, limit, cursor: _c, from: _f, to: _t, ...filter } = q;
     const proofs = hasEntitlement(p.plan, 'integrity_proofs');
-    const { page, sealed } = await this.db.tenant(p.accountId, async (c) => {
+    const { page, sealed } = await this.router.tenant(writerOf(p), p.accountId, async (c) => {
       const page = await queryEvents(c, p.accountId, { filter, log, from, to, after, limit, slice });
       // With integrity proofs, each entry says whether it is sealed yet (one index probe per row).
       const sealed = proofs && page.rows.length
@@ -205,7 +207,7 @@ export class EventsService {
       ]);
     }
     const { scope: _s, workspace_id: _w, from: _f, to: _t, interval: _i, tz, ...filter } = q;
-    const rows = await this.db.tenant(p.accountId, (c) => countByInterval(c, p.accountId, { filter, log, from, to }, interval, tz));
+    const rows = await this.router.tenant(p, p.accountId, (c) => countByInterval(c, p.accountId, { filter, log, from, to }, interval, tz));
     return {
       interval,
       time_zone: tz,
@@ -217,7 +219,7 @@ export class EventsService {
   async get(p: Principal, id: string, meta?: RequestMeta) {
     const t = uuidv7Time(id);
     if (t === null) throw notFound('Event');
-    const event = await this.db.tenant(p.accountId, (c) => findEvent(c, p.accountId, id.toLowerCase(), new Date(t)));
+    const event = await this.router.tenant(p, p.accountId, (c) => findEvent(c, p.accountId, id.toLowerCase(), new Date(t)));
     if (!event) throw notFound('Event');
     if (p.kind === 'api_key' && p.boundWorkspaceId && event.workspace_id !== p.boundWorkspaceId) throw notFound('Event');
     if (!canAccessLog(p, event.workspace_id)) throw notFound('Event');
@@ -237,7 +239,7 @@ export class EventsService {
 
   async catalog(p: Principal) {
     const { from } = clampToViewWindow(p.plan, null, new Date());
-    const counts = await this.db.tenant(p.accountId, async (c) => {
+    const counts = await this.router.tenant(p, p.accountId, async (c) => {
       const rows = await countByAction(c, p.accountId, from, this.readableLogs(p));
       return { rows, custom: await tenantActions.list(c) };
     });
@@ -266,4 +268,8 @@ export class EventsService {
       since: from?.toISOString() ?? null,
     };
   }
+}
+
+function writerOf(p: Partial<Writer>): Writer {
+  return { apiKeyId: p.apiKeyId ?? null, userId: p.userId ?? null };
 }

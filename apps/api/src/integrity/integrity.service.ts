@@ -5,6 +5,7 @@ import { checkpointView, proveConsistency, proveInclusion, verifyLog } from '@au
 import { describeMissingEntitlement, hasEntitlement } from '@audit-trail/plans';
 import { AppError, ErrorCode, notFound } from '../common/errors';
 import type { Principal } from '../common/principal';
+import { ReadRouter } from '../core/read-router';
 import { CONFIG } from '../core/tokens';
 import { EventsService } from '../events/events.service';
 
@@ -25,6 +26,7 @@ export class IntegrityService {
   constructor(
     private readonly db: Database,
     private readonly events: EventsService,
+    private readonly router: ReadRouter,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -56,7 +58,7 @@ export class IntegrityService {
   async digests(p: Principal, q: LogChoice & { from?: string; to?: string; limit: number }) {
     this.entitled(p);
     const ref = await this.logOf(p, q);
-    const rows = await this.db.tenant(p.accountId, (c) => listCheckpoints(c, ref.workspaceId ?? ref.accountId, q));
+    const rows = await this.router.tenant(p, p.accountId, (c) => listCheckpoints(c, ref.workspaceId ?? ref.accountId, q));
     return rows.map(checkpointView);
   }
 
@@ -66,7 +68,8 @@ export class IntegrityService {
     if (this.verifying >= VERIFY_AT_ONCE) await new Promise<void>((go) => this.waiting.push(go));
     this.verifying++;
     try {
-      const result = await verifyLog(this.db, await this.keyMap(), ref, { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined });
+      const keys = await this.keyMap();
+      const result = await this.router.read(p, (db) => verifyLog(db, keys, ref, { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined }));
       // How often the worker seals, so a reader of `pending` knows when those events will be protected.
       return { ...result, seal_every_seconds: Math.round(this.config.INTEGRITY_SEAL_MS / 1000) };
     } finally {

@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { inViewerSlice, toApiEvent, uuidv7Time, type ViewerEventQuery, type ViewerTokenRequest } from '@audit-trail/audit-core';
 import type { AppConfig } from '@audit-trail/config';
-import { Database, findEvent, type LogSelector } from '@audit-trail/data';
+import { findEvent, type LogSelector } from '@audit-trail/data';
 import { describeViewWindow, isViewable } from '@audit-trail/plans';
 import { AppError, ErrorCode, notFound } from '../common/errors';
 import type { Principal, RequestMeta, ViewerReading } from '../common/principal';
+import { ReadRouter } from '../core/read-router';
 import { CONFIG } from '../core/tokens';
 import { EventsService, readFilters } from '../events/events.service';
 import type { ViewerReader } from '../self-audit/read-audit.service';
@@ -26,10 +27,10 @@ function forViewer<T extends { api_key_id?: string | null }>(e: T): Omit<T, 'api
 @Injectable()
 export class ViewerService {
   constructor(
-    private readonly db: Database,
     private readonly events: EventsService,
     private readonly reads: ReadAuditService,
     private readonly audit: SelfAuditService,
+    private readonly router: ReadRouter,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -80,7 +81,7 @@ export class ViewerService {
     const t = uuidv7Time(id);
     if (t === null) throw notFound('Event');
     const { accountId } = v.claims;
-    const event = await this.db.tenant(accountId, (c) => findEvent(c, accountId, id.toLowerCase(), new Date(t)), { readOnly: true });
+    const event = await this.router.tenant(null, accountId, (c) => findEvent(c, accountId, id.toLowerCase(), new Date(t)), { readOnly: true });
     // Outside the slice is answered exactly like an id that does not exist.
     if (!event || !inViewerSlice(event, v.claims)) throw notFound('Event');
     if (!isViewable(v.plan, event.occurred_at, new Date())) {

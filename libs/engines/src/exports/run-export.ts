@@ -29,6 +29,12 @@ export interface RunExportOptions {
   keepForMs?: number;
   /** Sign a manifest next to the file (accounts with integrity proofs; seal the logs first). */
   manifestKey?: SigningKey;
+  /**
+   * Where the rows are read (a read replica that has replayed the export's
+   * request and the sealing before it); progress and the result are written
+   * through `db` all the same. Default: `db`.
+   */
+  reader?: Database;
 }
 
 export const manifestFileKey = (fileKey: string) => `${fileKey}.manifest.json`;
@@ -106,7 +112,7 @@ export async function runExport(
   const pending = await storage.create(fileKey);
   try {
     // One snapshot for the count, the rows and the manifest: a long read that never sees the log move.
-    const { done, total, bytes, sha256, manifest } = await db.tenant(
+    const { done, total, bytes, sha256, manifest } = await (opts.reader ?? db).tenant(
       accountId,
       async (reader) => {
         const total = await countExportRows(reader, accountId, row.filters);
