@@ -39,6 +39,8 @@ module.exports = {
       globalSetup: '<rootDir>/libs/testing/src/cluster-global.ts',
       globalTeardown: '<rootDir>/libs/testing/src/cluster-global-teardown.ts',
     },
+    // npm run scale-test: the system spread out (Redis Cluster, a PostgreSQL replica, two apis, two workers) under load and SIGKILLs.
+    { ...common, displayName: 'scale', testMatch: ['<rootDir>/apps/api/test/**/*.scale-spec.ts'], setupFiles: ['<rootDir>/libs/testing/src/setup-env.ts'] },
     { ...common, displayName: 'worker', testMatch: ['<rootDir>/apps/worker/test/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/libs/testing/src/setup-env.ts'], setupFilesAfterEnv: ['<rootDir>/libs/testing/src/timeouts.integration.ts'] },
     { ...common, displayName: 'web', testMatch: ['<rootDir>/apps/web/e2e/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/libs/testing/src/setup-env.ts'], setupFilesAfterEnv: ['<rootDir>/apps/web/e2e/timeouts.web.ts'] },
   ],
