@@ -144,9 +144,39 @@ it('loses nothing acknowledged with the system spread out and processes killed m
   expect(dest.id).toBeTruthy();
   const books = new Books();
 
-  // 1. Throughput: batch ingest through one api, then through both.
+  // 1. Throughput: batch ingest through one api, then through both; and the WAL it wrote per event.
+  const walAt = async () => {
+    const c = new Client({ connectionString: pair.primaryUrl });
+    await c.connect();
+    const lsn = (await c.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
+    await c.end();
+    return lsn;
+  };
+  const walBefore = await walAt();
+  const ackedBefore = books.acked.size;
   const one = await throughput(x, () => [apis[0].url], books);
   const two = await throughput(x, () => [apis[0].url, apis[1].url], books);
+  const walBytes = await (async () => {
+    const c = new Client({ connectionString: pair.primaryUrl });
+    await c.connect();
+    const n = Number((await c.query<{ d: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::text AS d', [walBefore])).rows[0].d);
+    await c.end();
+    return n;
+  })();
+  const walPerEvent = walBytes / Math.max(1, books.acked.size - ackedBefore);
+  // The replica's lag as the apis saw it, sampled through the mixed load below.
+  let maxLag = 0;
+  const lagSampler = setInterval(() => {
+    for (const api of apis) {
+      void fetch(`${api.url}/metrics`)
+        .then((r) => r.text())
+        .then((t) => {
+          const m = /^audit_db_replica_lag_seconds\{[^}]*\} (\S+)$/m.exec(t);
+          if (m) maxLag = Math.max(maxLag, Number(m[1]));
+        })
+        .catch(() => undefined);
+    }
+  }, 500);
 
   // 2. Mixed load over both apis; one api and one worker SIGKILLed, then restarted.
   let live = [apis[0].url, apis[1].url];
@@ -215,6 +245,7 @@ it('loses nothing acknowledged with the system spread out and processes killed m
   });
   await chaos;
   await exporter;
+  clearInterval(lagSampler);
 
   // 3. Account for everything.
   const owner = new Client({ connectionString: pair.primaryUrl });
@@ -268,7 +299,7 @@ it('loses nothing acknowledged with the system spread out and processes killed m
     `forwarding ${delivered.length}/${loadIds.size} ${inOrder ? 'in order' : 'OUT OF ORDER'} (${redelivered} redelivered), ` +
     `replica served ${(replicaShare * 100).toFixed(0)}% of ${reads.replica + reads.primary} reads, ` +
     `batch ingest ${Math.round(one)} ev/s with 1 api vs ${Math.round(two)} ev/s with 2`;
-  const details = `while one api was down: ${books.refused} requests found no process; other answers: ${errors}; idempotent keys ${books.idem.size} (${books.idemMismatch} answered with two ids); ${books.queries} queries`;
+  const details = `WAL ${Math.round(walPerEvent)} B per event under batch ingest; replica lag at most ${maxLag.toFixed(2)} s under the mixed load; while one api was down: ${books.refused} requests found no process; other answers: ${errors}; idempotent keys ${books.idem.size} (${books.idemMismatch} answered with two ids); ${books.queries} queries`;
   mkdirSync('test-results', { recursive: true });
   writeFileSync('test-results/scale.txt', `${details}\n${line}\n`);
 
