@@ -11,3 +11,4 @@ export * from './oidc';
 export * from './saml-idp';
 export * from './redis-cluster';
 export * from './pg-replica';
+export * from './redis-sentinel';

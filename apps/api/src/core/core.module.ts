@@ -1,6 +1,6 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
-import { BullModule } from '@nestjs/bullmq';
-import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { BullModule, InjectQueue } from '@nestjs/bullmq';
+import { Global, Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type AppConfig } from '@audit-trail/config';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Database, ormOptions, TenantOrm } from '@audit-trail/data';
@@ -10,11 +10,11 @@ import { MailerService } from './mailer.service';
 import { MetricsService } from './metrics.service';
 import { ReadRouter } from './read-router';
 import { BULL_CONNECTION, CONFIG, REDIS } from './tokens';
-import type { ConnectionOptions } from 'bullmq';
+import type { ConnectionOptions, Queue } from 'bullmq';
 
 @Global()
 @Module({})
-export class CoreModule implements OnApplicationShutdown {
+export class CoreModule implements OnModuleInit, OnApplicationShutdown {
   static forRoot(config: AppConfig) {
     const bull = bullConnection(config.REDIS_URL);
     return {
@@ -72,7 +72,26 @@ export class CoreModule implements OnApplicationShutdown {
     @Inject(EventWriter) private readonly writer: EventWriter,
     @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(BULL_CONNECTION) private readonly bull: ConnectionOptions,
+    @InjectQueue(QUEUES.exports) private readonly exportsQueue: Queue,
+    @InjectQueue(QUEUES.retention) private readonly retentionQueue: Queue,
   ) {}
+
+  /**
+   * While Redis is down (or Sentinel is failing over) the queues reconnect on
+   * their own and emit an error each try; without a listener BullMQ prints
+   * each one with its stack. One warning per outage instead.
+   */
+  onModuleInit(): void {
+    const logger = new Logger('Redis');
+    let down = false;
+    for (const q of [this.exportsQueue, this.retentionQueue]) {
+      q.on('error', (err: Error) => {
+        if (!down) logger.warn(`queue connection lost (${err.message}); reconnecting`);
+        down = true;
+      });
+    }
+    this.redis.on('ready', () => (down = false));
+  }
 
   async onApplicationShutdown(): Promise<void> {
     await this.writer.drain();
