@@ -37,6 +37,27 @@ export function createLogger(config: AppConfig) {
  */
 const SHED = new WeakSet<object>();
 
+/**
+ * Stopping (SIGTERM): the server finishes the requests it has and answers any
+ * that arrive meanwhile with 503 problem+json, Retry-After and
+ * `Connection: close`, so a client or load balancer goes elsewhere. (Fastify's
+ * own answer while closing is a bare JSON 503; it is switched off in favour of
+ * this one.)
+ */
+function refuseWhileClosing(fastify: FastifyInstance): void {
+  let closing = false;
+  const body = JSON.stringify(problemOf(ErrorCode.Unavailable, 'This API process is shutting down; retry the request.'));
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onRequest', (_req, reply, done) => {
+    if (!closing) return done();
+    SHED.add(_req);
+    void reply.code(503).header('retry-after', '1').header('connection', 'close').header('content-type', 'application/problem+json').send(body);
+  });
+}
+
 function shedLoad(fastify: FastifyInstance, max: number): void {
   let inFlight = 0;
   const admitted = new WeakSet<object>();
@@ -78,6 +99,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     genReqId: () => randomUUID(),
     // X-Forwarded-For is believed only from the proxies TRUST_PROXY names; otherwise the socket address is the client.
     trustProxy: config.TRUST_PROXY,
+    // refuseWhileClosing answers instead, in problem+json.
+    return503OnClosing: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: ['error', 'warn'],
@@ -92,6 +115,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   registerSamlFormParser(fastify, BODY_LIMIT);
   registerQueryCheck(fastify);
 
+  refuseWhileClosing(fastify);
   shedLoad(fastify, config.MAX_IN_FLIGHT);
   registerViewerPreflight(fastify);
 
