@@ -22,6 +22,8 @@ process.env.TEST_DATABASE_URL = testDbUrl;
 process.env.TZ = 'UTC';
 await requireRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 
+// A fresh clone must stay clean after npm install: the committed lock is the one npm leaves here.
+step('lock file (npm install would not change package-lock.json)', 'node', ['scripts/check-lock.mjs']);
 const built = step('build', 'npx', ['tsc', '-b', 'tsconfig.build.json']);
 step('typecheck (tests and console too)', 'npx', ['tsc', '-p', 'tsconfig.json']);
 // The module-boundary lint rule reads Nx's project graph.
