@@ -45,6 +45,7 @@ async function stop(code = 0) {
     console.log('[start] stopping embedded PostgreSQL…');
     await embedded.stop().catch(() => undefined);
   }
+  console.log(code === 0 ? '[start] stopped.' : `[start] stopped (exit ${code}).`);
   process.exit(code);
 }
 process.on('SIGINT', () => void stop(0));
@@ -106,6 +107,7 @@ for (let i = 0; ; i++) {
 process.env.OPERATOR_TOKEN = env.OPERATOR_TOKEN;
 process.env.PORT = env.PORT;
 const { seed } = await import('./seed.mjs');
+console.log('[start] seeding the demo account (first run: about 3,000 events, members, an export)');
 const demo = await seed();
 console.log(`
   Audit Trail is running.
@@ -116,8 +118,9 @@ console.log(`
   Ingest key     ${demo.key}
   Operator token ${env.OPERATOR_TOKEN}   (kept in .data/secrets.json)
 
-  Try:  curl -X POST http://localhost:${env.PORT}/v1/events \\
-          -H "Authorization: Bearer ${demo.key}" -H "Content-Type: application/json" \\
+  Try:  export AUDIT_TRAIL_KEY=${demo.key}
+        curl -X POST http://localhost:${env.PORT}/v1/events \\
+          -H "Authorization: Bearer $AUDIT_TRAIL_KEY" -H "Content-Type: application/json" \\
           -d '{"action":"project.create","actor":{"type":"user","id":"u_1","email":"you@example.com"}}'
 
   Ctrl-C stops everything.

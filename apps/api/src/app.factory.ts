@@ -3,12 +3,11 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { AppConfig } from '@audit-trail/config';
+import { type AppConfig, createLogger, NestLogger } from '@audit-trail/config';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type FastifyInstance, LogController } from 'fastify';
-import pino from 'pino';
 import { AppModule } from './app.module';
 import { ErrorCode } from './common/errors';
 import { problemOf } from './common/problem';
@@ -20,14 +19,6 @@ import { registerViewerPreflight, registerViewerScript } from './viewer/viewer-c
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export const BODY_LIMIT = 1024 * 1024;
-
-export function createLogger(config: AppConfig) {
-  return pino({
-    level: config.LOG_LEVEL,
-    base: { service: 'audit-trail-api' },
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]'], censor: '[REDACTED]' },
-  });
-}
 
 /**
  * Overload answers early: past `max` API requests in flight, a request is
@@ -89,7 +80,7 @@ function shedLoad(fastify: FastifyInstance, max: number): void {
 
 /** Build the API (without listening): main.ts and the integration tests share it. */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
-  const logger = createLogger(config);
+  const logger = createLogger('audit-trail-api', config.LOG_LEVEL, config.LOG_FORMAT);
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
     loggerInstance: logger,
@@ -103,7 +94,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     return503OnClosing: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    logger: ['error', 'warn'],
+    logger: new NestLogger(logger),
     // Our own JSON parser only (input-hygiene.ts): any other content type is 415.
     bodyParser: false,
     bufferLogs: false,

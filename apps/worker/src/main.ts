@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, loadConfig } from '@audit-trail/config';
+import { ConfigError, createLogger, loadConfig, NestLogger } from '@audit-trail/config';
 import { redisStartupProblem } from '@audit-trail/queues';
 import { createServer } from 'node:http';
 import { WorkerModule } from './worker.module';
@@ -22,7 +22,7 @@ async function main() {
     console.error(redisProblem);
     process.exit(3);
   }
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { logger: ['log', 'error', 'warn'] });
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { logger: new NestLogger(createLogger('audit-trail-worker', config.LOG_LEVEL, config.LOG_FORMAT)) });
   // SIGTERM/SIGINT: Nest closes the BullMQ workers (finishing the running job), then the queues, then the pool.
   app.enableShutdownHooks();
   const health = createServer((req, res) => {

@@ -116,6 +116,8 @@ const envSchema = z
     AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
     DOWNGRADE_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** JSON lines, or readable lines when stdout is a terminal (auto). */
+    LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
     WEB_DIST: z.string().optional(),
     /** Where password-reset and invitation emails go out (smtp:// or smtps://, credentials in the URL). Without it, no email is sent. */
     SMTP_URL: z.string().refine((v) => /^smtps?:\/\//.test(v), 'must be an smtp:// or smtps:// URL').optional(),

@@ -23,30 +23,31 @@ function spawnBuiltWorker(env: Record<string, string>, stdout: 'inherit' | 'igno
 }
 
 /**
- * The real worker as a child process, resolved once it says it is ready (its
- * processors and schedules are up). Stop it with stopChild().
+ * The real worker as a child process, resolved once its health endpoint
+ * answers (it listens once the processors and schedules are up). Stop it
+ * with stopChild().
  */
 export async function startWorker(env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawnBuiltWorker(env, 'pipe');
-  await new Promise<void>((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error('the worker did not say it was ready within 30 s')), 30_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the worker exited with ${code} before it was ready (DEBUG_CHILD=1 shows why)`));
-    });
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (process.env.DEBUG_CHILD) process.stdout.write(chunk);
-      if (seen === 'ready') return; // keep reading, or the child blocks on a full pipe
-      seen += chunk.toString('utf8');
-      if (seen.includes('worker ready')) {
-        seen = 'ready';
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  child.removeAllListeners('exit');
+  const port = env.WORKER_HEALTH_PORT && env.WORKER_HEALTH_PORT !== '0' ? Number(env.WORKER_HEALTH_PORT) : await freePort();
+  const child = spawnBuiltWorker({ ...env, WORKER_HEALTH_PORT: String(port) }, process.env.DEBUG_CHILD ? 'inherit' : 'ignore');
+  const state: { exited: string | null } = { exited: null };
+  const onExit = (code: number | null, signal: string | null) => (state.exited = String(code ?? signal));
+  child.once('exit', onExit);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (state.exited !== null) throw new Error(`the worker exited with ${state.exited} before it was ready (DEBUG_CHILD=1 shows why)`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('the worker did not answer /healthz within 30 s');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.off('exit', onExit);
   return child;
 }
 

@@ -54,7 +54,7 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
             // While Redis is down ioredis reconnects on its own; a command fails (503) meanwhile. Say so once, not on every retry.
             let down = false;
             redis.on('error', (err: Error) => {
-              if (!down) console.warn(`Redis unavailable (${err.message}); reconnecting`);
+              if (!down) new Logger('Redis').warn(`Redis unavailable (${err.message}); reconnecting`);
               down = true;
             });
             redis.on('ready', () => (down = false));
