@@ -18,8 +18,8 @@ const ran = await runMigrations({
   DATABASE_URL: process.env.DATABASE_URL,
   APP_DB_PASSWORD: process.env.APP_DB_PASSWORD ?? secrets.APP_DB_PASSWORD,
   RETENTION_DB_PASSWORD: process.env.RETENTION_DB_PASSWORD ?? secrets.RETENTION_DB_PASSWORD,
-});
-console.log(ran.length ? `[migrate] applied ${ran.join(', ')}` : '[migrate] up to date');
+}, { silent: true }); // one summary line below instead of two per migration
+console.log(ran.length ? `[migrate] applied ${ran.length} migration${ran.length === 1 ? '' : 's'}, up to ${ran[ran.length - 1]}` : '[migrate] up to date');
 if (process.argv.includes('--check')) {
   const drift = await migrationsDrift(process.env.DATABASE_URL);
   if (drift.length) {

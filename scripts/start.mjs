@@ -53,7 +53,8 @@ process.on('SIGTERM', () => void stop(0));
 
 function run(label, cmd, args) {
   console.log(`[start] ${label}`);
-  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env });
+  // No spinners or progress bars between the log lines (npm's and the bundler's draw on a terminal otherwise).
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env: { ...env, npm_config_progress: 'false', CI: env.CI ?? '1' } });
   if (r.status !== 0) {
     console.error(`[start] ${label} failed`);
     void stop(1);
@@ -107,7 +108,7 @@ for (let i = 0; ; i++) {
 process.env.OPERATOR_TOKEN = env.OPERATOR_TOKEN;
 process.env.PORT = env.PORT;
 const { seed } = await import('./seed.mjs');
-console.log('[start] seeding the demo account (first run: about 3,000 events, members, an export)');
+console.log('[start] demo account (seeded on the first run: about 3,000 events, members, an export)');
 const demo = await seed();
 console.log(`
   Audit Trail is running.
