@@ -1,5 +1,6 @@
 import { isAccountAdmin } from '@audit-trail/audit-core/browser';
-import { AppShell, Button, Center, Group, Loader, NavLink, Select, Skeleton, Stack, Text, Title } from '@mantine/core';
+import { AppShell, Burger, Button, Center, Group, Loader, NavLink, Select, Skeleton, Stack, Text, Title } from '@mantine/core';
+import { useDisclosure, useMediaQuery } from '@mantine/hooks';
 import { type ComponentType, lazy, Suspense } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Navigate, Route, Routes, useLocation, useNavigate, Link } from 'react-router';
@@ -128,7 +129,7 @@ function AccountSwitcher({ account }: { account: Account }) {
     <Select
       aria-label="Account"
       size="sm"
-      w={260}
+      w={{ base: '100%', sm: 260 }}
       allowDeselect={false}
       value={account.id}
       onChange={(v) => void switchTo(v)}
@@ -149,13 +150,22 @@ function Shell({ account }: { account: Account }) {
     qc.clear();
     void navigate('/login');
   };
+  // Below the sm breakpoint the navigation folds behind a menu button and closes once a page is chosen.
+  const [navOpen, nav] = useDisclosure(false);
+  // The account switcher sits in the header on wide screens, at the top of the folded navigation on a phone.
+  const wide = useMediaQuery('(min-width: 48em)', true) ?? true;
   return (
-    <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: 'sm' }} padding="md">
+    <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !navOpen } }} padding={{ base: 'xs', sm: 'md' }}>
       <AppShell.Header>
-        <Group h="100%" px="md" justify="space-between">
-          <Title order={3}>Audit Trail</Title>
-          <Group>
-            <AccountSwitcher account={account} />
+        <Group h="100%" px={{ base: 'xs', sm: 'md' }} justify="space-between" wrap="nowrap">
+          <Group gap="xs" wrap="nowrap">
+            <Burger opened={navOpen} onClick={nav.toggle} hiddenFrom="sm" size="sm" aria-label={navOpen ? 'Close navigation' : 'Open navigation'} />
+            <Title order={3} style={{ whiteSpace: 'nowrap' }}>
+              Audit Trail
+            </Title>
+          </Group>
+          <Group gap="xs" wrap="nowrap">
+            {wide && <AccountSwitcher account={account} />}
             <Button variant="subtle" onClick={() => void signOut()}>
               Sign out
             </Button>
@@ -163,8 +173,13 @@ function Shell({ account }: { account: Account }) {
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label="Main">
+        {!wide && (
+          <Stack mb="xs">
+            <AccountSwitcher account={account} />
+          </Stack>
+        )}
         {open.map((p) => (
-          <NavLink key={p.path} component={Link} to={p.path} label={p.label} active={location.pathname.startsWith(p.path)} />
+          <NavLink key={p.path} component={Link} to={p.path} label={p.label} active={location.pathname.startsWith(p.path)} onClick={nav.close} />
         ))}
       </AppShell.Navbar>
       <AppShell.Main>

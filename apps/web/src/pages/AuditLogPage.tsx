@@ -1,7 +1,8 @@
-import { Alert, Autocomplete, Button, Code, Group, Select, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Autocomplete, Badge, Button, CloseButton, Code, Drawer, Group, Select, Stack, Text, TextInput, Title } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { type LogEntry, LogTable } from '@audit-trail/log-view';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { type FormEvent, useCallback, useEffect, useMemo, useState } from 'react';
+import { type FormEvent, useCallback, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { ExportDialog } from '../exports/exports';
 import { ActivityChart } from '../audit-log/activity-chart';
@@ -33,7 +34,8 @@ export function AuditLogPage({ account }: { account: Account }) {
     p.set('scope', 'workspace');
     return p;
   }, [urlParams, isMember]);
-  const [selected, setSelected] = useState<LogEntry | null>(null);
+  // The entry last opened by a click (the drawer shows it at once, before any fetch).
+  const [clicked, setClicked] = useState<LogEntry | null>(null);
   const [exporting, setExporting] = useState(false);
   // The filters as the API reads them (from/to in UTC); the chart and the table share them.
   const filterQs = useMemo(() => {
@@ -64,12 +66,25 @@ export function AuditLogPage({ account }: { account: Account }) {
   const workspaces = useQuery({ queryKey: ['workspaces'], queryFn: () => api<{ data: WorkspaceView[] }>('GET', '/v1/workspaces') });
   const [searchErrors, setSearchErrors] = useState<string[]>([]);
 
-  // A permalink (?event=…) opens that entry for whoever follows it.
+  // The open entry lives in the URL (?event=…): the address can be shared, and Back closes it.
+  // The drawer is open exactly when the address names an entry.
   const permalink = params.get('event');
-  const linked = useQuery({ queryKey: ['event', permalink], queryFn: () => api<AuditEvent>('GET', `/v1/events/${permalink}`), enabled: Boolean(permalink) });
-  useEffect(() => {
-    if (linked.data) setSelected(linked.data);
-  }, [linked.data]);
+  const known = permalink ? (clicked?.id === permalink ? clicked : null) : null;
+  const linked = useQuery({
+    queryKey: ['event', permalink],
+    queryFn: () => api<AuditEvent>('GET', `/v1/events/${permalink}`),
+    enabled: Boolean(permalink) && !known,
+  });
+  const selected: LogEntry | null = permalink ? (known ?? (linked.data?.id === permalink ? linked.data : null)) : null;
+  const openEntry = useCallback(
+    (entry: LogEntry) => {
+      setClicked(entry);
+      const next = new URLSearchParams(urlParams);
+      next.set('event', entry.id);
+      setParams(next);
+    },
+    [urlParams, setParams],
+  );
 
   const apply = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -136,8 +151,69 @@ export function AuditLogPage({ account }: { account: Account }) {
     setParams(next);
   };
 
+  // Every active filter as a chip with its own remove button (what the search box moved into fields too).
+  const CHIP_NAMES: Record<string, string> = { from: 'From', to: 'To', actor_email: 'Member', actor_id: 'Actor', ip: 'IP', category: 'Type', action: 'Action', target_type: 'Target type', target_id: 'Target', outcome: 'Outcome', outcome_not: 'Outcome not', source: 'Source', api_key_id: 'Key', q: 'Text' };
+  const categoryName = (id: string) => catalog.data?.categories.find((c) => c.id === id)?.name ?? id;
+  const chips = FILTERS.filter((f) => f in CHIP_NAMES).flatMap((f) =>
+    params.getAll(f).filter(Boolean).map((value) => ({ key: f, value, label: `${CHIP_NAMES[f]}: ${f === 'category' ? categoryName(value) : f === 'from' || f === 'to' ? value.replace('T', ' ') : value}` })),
+  );
+  const removeFilter = (key: string, value: string) => {
+    const next = new URLSearchParams();
+    for (const [k, v] of params.entries()) if (!(k === key && v === value) && k !== 'event') next.append(k, v);
+    setParams(next);
+  };
+
   const { fetchNextPage } = events;
   const loadMore = useCallback(() => void fetchNextPage(), [fetchNextPage]);
+
+  // On a phone the filters live in a drawer behind a "Filters" button; wider screens show them inline.
+  const narrow = useMediaQuery('(max-width: 47.99em)') ?? false;
+  const [filtersOpen, setFiltersOpen] = useState(false);
+  const activeFilters = FILTERS.filter((f) => f !== 'scope' && f !== 'workspace_id' && params.get(f)).length;
+  const filterForm = (vertical: boolean) => {
+    const Fields = vertical ? Stack : Group;
+    const layout = vertical ? { gap: 'sm' } : { align: 'end', wrap: 'wrap' as const };
+    return (
+    <form onSubmit={(e) => {
+      apply(e);
+      setFiltersOpen(false);
+    }} aria-label="Filters" key={params.toString()}>
+      <Fields {...layout}>
+          <TextInput label="From" name="from" type="datetime-local" min={minFrom} defaultValue={toInputValue(params.get('from'))} aria-describedby="window-note" />
+          <TextInput label="To" name="to" type="datetime-local" min={minFrom} defaultValue={toInputValue(params.get('to'))} aria-describedby="window-note" />
+          <Autocomplete
+            label="Team member"
+            name="actor_email"
+            placeholder="alice@acme.com"
+            defaultValue={params.get('actor_email') ?? ''}
+            data={[...new Set((members.data?.data ?? []).map((m) => m.email).filter((x): x is string => Boolean(x)))]}
+          />
+          <TextInput label="IP or CIDR" name="ip" placeholder="203.0.113.0/24" defaultValue={params.get('ip') ?? ''} />
+          <Select
+            label="Event type"
+            name="category"
+            placeholder="All"
+            clearable
+            data={(catalog.data?.categories ?? []).map((c) => ({ value: c.id, label: c.name }))}
+            defaultValue={params.get('category')}
+          />
+          <Select label="Outcome" name="outcome" placeholder="All" clearable data={['success', 'failure']} defaultValue={params.get('outcome')} />
+          <TextInput
+            label="Search"
+            name="search"
+            miw={vertical ? undefined : 360}
+            placeholder="action:api_key.* actor:alice@acme.com ip:203.0.113.0/24 -outcome:success text"
+            description="Qualifiers action: actor: ip: target: category: outcome: (-outcome: excludes) source:platform|api key:<id>, and free text"
+            defaultValue={boxText}
+          />
+          <Button type="submit">Apply</Button>
+          <Button variant="subtle" onClick={() => setParams(new URLSearchParams([...params.entries()].filter(([k]) => k === 'scope' || k === 'workspace_id')))}>
+            Clear
+          </Button>
+      </Fields>
+    </form>
+    );
+  };
 
   return (
     <Stack>
@@ -152,45 +228,48 @@ export function AuditLogPage({ account }: { account: Account }) {
             data={logOptions}
           />
         </Group>
-        <Button variant="default" onClick={() => setExporting(true)}>
-          Export
-        </Button>
-      </Group>
-      <ExportDialog account={account} opened={exporting} onClose={() => setExporting(false)} filters={params} />
-      <form onSubmit={apply} aria-label="Filters" key={params.toString()}>
-        <Group align="end" wrap="wrap">
-          <TextInput label="From" name="from" type="datetime-local" min={minFrom} defaultValue={toInputValue(params.get('from'))} aria-describedby="window-note" />
-          <TextInput label="To" name="to" type="datetime-local" min={minFrom} defaultValue={toInputValue(params.get('to'))} aria-describedby="window-note" />
-          <Autocomplete
-            label="Team member"
-            name="actor_email"
-            placeholder="alice@acme.com"
-            defaultValue={params.get('actor_email') ?? ''}
-            data={[...new Set((members.data?.data ?? []).map((m) => m.email).filter((x): x is string => Boolean(x)))]}
-          />
-          <TextInput label="IP or CIDR" name="ip" placeholder="203.0.113.0/24" defaultValue={params.get('ip') ?? ''} />
-          <Select
-            label="Event type"
-            name="category"
-            clearable
-            data={(catalog.data?.categories ?? []).map((c) => ({ value: c.id, label: c.name }))}
-            defaultValue={params.get('category')}
-          />
-          <Select label="Outcome" name="outcome" clearable data={['success', 'failure']} defaultValue={params.get('outcome')} />
-          <TextInput
-            label="Search"
-            name="search"
-            miw={360}
-            placeholder="action:api_key.* actor:alice@acme.com ip:203.0.113.0/24 -outcome:success text"
-            description="Qualifiers action: actor: ip: target: category: outcome: (-outcome: excludes) source:platform|api key:<id>, and free text"
-            defaultValue={boxText}
-          />
-          <Button type="submit">Apply</Button>
-          <Button variant="subtle" onClick={() => setParams(new URLSearchParams([...params.entries()].filter(([k]) => k === 'scope' || k === 'workspace_id')))}>
-            Clear
+        <Group gap="xs">
+          {narrow && (
+            <Button variant="default" onClick={() => setFiltersOpen(true)}>
+              {activeFilters > 0 ? `Filters (${activeFilters})` : 'Filters'}
+            </Button>
+          )}
+          <Button variant="default" onClick={() => setExporting(true)}>
+            Export
           </Button>
         </Group>
-      </form>
+      </Group>
+      <ExportDialog account={account} opened={exporting} onClose={() => setExporting(false)} filters={params} />
+      {narrow ? (
+        <Drawer opened={filtersOpen} onClose={() => setFiltersOpen(false)} title="Filters" position="bottom" size="auto">
+          {filterForm(true)}
+        </Drawer>
+      ) : (
+        filterForm(false)
+      )}
+      {chips.length > 0 && (
+        <Group gap="xs" aria-label="Active filters" role="group">
+          {chips.map((c) => (
+            <Badge
+              key={`${c.key}=${c.value}`}
+              variant="light"
+              color="gray"
+              size="lg"
+              tt="none"
+              fw={500}
+              data-testid="filter-chip"
+              rightSection={<CloseButton size="xs" aria-label={`Remove filter ${c.label}`} onClick={() => removeFilter(c.key, c.value)} />}
+            >
+              {c.label}
+            </Badge>
+          ))}
+          {chips.length > 1 && (
+            <Button variant="subtle" size="compact-sm" onClick={() => setParams(new URLSearchParams([...params.entries()].filter(([k]) => k === 'scope' || k === 'workspace_id')))}>
+              Reset filters
+            </Button>
+          )}
+        </Group>
+      )}
       {searchErrors.length > 0 && (
         <Alert color="yellow" title="Part of the search was not used">
           {searchErrors.join('; ')}
@@ -224,14 +303,13 @@ export function AuditLogPage({ account }: { account: Account }) {
         hasMore={events.hasNextPage}
         loadingMore={events.isFetchingNextPage}
         onLoadMore={loadMore}
-        onOpen={setSelected}
+        onOpen={openEntry}
       />
       <EntryDrawer
         entry={selected}
         onClose={() => {
-          setSelected(null);
           if (permalink) {
-            const next = new URLSearchParams(params);
+            const next = new URLSearchParams(urlParams);
             next.delete('event');
             setParams(next);
           }
