@@ -61,6 +61,9 @@ it('revokes: the key stops working within a second, and it is audited', async ()
   expect((await call(t.url, 'POST', '/v1/events', { key: res.body.key, body: event() })).status).toBe(401);
   const log = await call(t.url, 'GET', '/v1/events?action=api_key.revoked', { key: acme.key });
   expect(log.body.entries[0].target_id).toBe(res.body.id);
+  // Listed with the revoked ones: when, and by whom (the owner's user id).
+  const listed = (await call(t.url, 'GET', '/v1/api-keys?include=revoked', { session: acme.owner })).body.data as { id: string; revoked_at: string | null; revoked_by: string | null }[];
+  expect(listed.find((k) => k.id === res.body.id)).toMatchObject({ revoked_at: expect.any(String), revoked_by: acme.userId });
 });
 
 it('a revocation made by another API process reaches this one within a second', async () => {

@@ -25,6 +25,9 @@ export function keyView(k: ApiKey) {
     last_used_at: k.lastUsedAt?.toISOString() ?? null,
     rotated_at: k.rotatedAt?.toISOString() ?? null,
     revoked_at: k.revokedAt?.toISOString() ?? null,
+    /** Who revoked it: a member's user id or an API key's id (null before this was recorded). */
+    revoked_by: k.revokedBy,
+    created_by: k.createdBy,
   };
 }
 
@@ -90,6 +93,7 @@ export class ApiKeysService {
       const k = await em.findOne(ApiKey, { id, revokedAt: null });
       if (!k) throw notFound('API key');
       k.revokedAt = new Date();
+      k.revokedBy = p.userId ?? p.apiKeyId;
       await em.flush();
       await this.audit.record(emExecutor(em), {
         accountId: p.accountId, plan: p.plan, action: 'api_key.revoked', actor: { kind: 'principal', principal: p }, meta,

@@ -2,9 +2,9 @@ import { Alert, Anchor, Badge, Button, Checkbox, Code, CopyButton, Group, Modal,
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { api, type AuditEvent, type EventPage, type WorkspaceView, problemText } from '../lib/api';
+import { type Account, api, type AuditEvent, type EventPage, type WorkspaceView, problemText } from '../lib/api';
 import { useToast } from '../lib/toast';
-import { Confirm } from './confirm';
+import { Confirm, RowAction } from './confirm';
 import { ListSkeleton } from '../lib/skeleton';
 import { ViewerTokensExplainer } from './viewer-tokens';
 
@@ -18,6 +18,7 @@ interface KeyView {
   last_used_at: string | null;
   rotated_at: string | null;
   revoked_at: string | null;
+  revoked_by: string | null;
 }
 
 const SCOPES = [
@@ -120,7 +121,7 @@ function KeyActivity({ k, onClose }: { k: KeyView | null; onClose: () => void })
   );
 }
 
-export function ApiKeysPage() {
+export function ApiKeysPage({ account }: { account: Account }) {
   const qc = useQueryClient();
   const toast = useToast();
   const keys = useQuery({ queryKey: ['api-keys'], queryFn: () => api<{ data: KeyView[] }>('GET', '/v1/api-keys?include=revoked') });
@@ -161,6 +162,14 @@ export function ApiKeysPage() {
     e.preventDefault();
     const name = new FormData(e.currentTarget).get('name');
     create.mutate({ name: typeof name === 'string' ? name : '', scopes, ...(workspaceId ? { workspace_id: workspaceId } : {}) });
+  };
+  // Who revoked a key: a member (by email) or another key (by name).
+  const members = useQuery({ queryKey: ['members'], queryFn: () => api<{ data: { user_id: string; email: string | null; name: string | null }[] }>('GET', '/v1/members'), enabled: account.me.kind === 'user' });
+  const whoIs = (id: string) => {
+    const m = members.data?.data.find((x) => x.user_id === id);
+    if (m) return m.email ?? m.name ?? 'a member';
+    const key = keys.data?.data.find((x) => x.id === id);
+    return key ? `key “${key.name}”` : 'a former member';
   };
   const wsName = (id: string | null) => (id ? (workspaces.data?.data.find((w) => w.id === id)?.name ?? id) : 'All');
   const rows = keys.data?.data ?? [];
@@ -203,9 +212,16 @@ export function ApiKeysPage() {
                 <Table.Td>{wsName(k.workspace_id)}</Table.Td>
                 <Table.Td>
                   {k.revoked_at ? (
-                    <Badge color="gray.7" variant="light" title={`Revoked ${new Date(k.revoked_at).toLocaleString()}`}>
-                      Revoked {new Date(k.revoked_at).toLocaleDateString()}
-                    </Badge>
+                    <Stack gap={2}>
+                      <Badge color="gray.7" variant="light" title={`Revoked ${new Date(k.revoked_at).toLocaleString()}`} style={{ alignSelf: 'flex-start' }}>
+                        Revoked {new Date(k.revoked_at).toLocaleDateString()}
+                      </Badge>
+                      {k.revoked_by && (
+                        <Text size="xs" c="dimmed" data-testid="revoked-by">
+                          by {whoIs(k.revoked_by)}
+                        </Text>
+                      )}
+                    </Stack>
                   ) : k.last_used_at ? (
                     new Date(k.last_used_at).toLocaleString()
                   ) : (
@@ -214,17 +230,15 @@ export function ApiKeysPage() {
                 </Table.Td>
                 <Table.Td>
                   <Group gap={4} wrap="nowrap">
-                    <Button size="xs" variant="default" onClick={() => setActivityOf(k)} aria-label={`Activity of ${k.name}`}>
+                    <RowAction onClick={() => setActivityOf(k)} aria-label={`Activity of ${k.name}`}>
                       Activity
-                    </Button>
+                    </RowAction>
                     {!k.revoked_at && (
                       <>
-                        <Button size="xs" variant="default" onClick={() => setRotating(k)}>
-                          Rotate
-                        </Button>
-                        <Button size="xs" variant="subtle" color="red" onClick={() => setRevoking(k)}>
+                        <RowAction onClick={() => setRotating(k)}>Rotate</RowAction>
+                        <RowAction danger onClick={() => setRevoking(k)}>
                           Revoke
-                        </Button>
+                        </RowAction>
                       </>
                     )}
                   </Group>

@@ -1,4 +1,5 @@
 import { Alert, Button, Group, Modal, Stack, Text } from '@mantine/core';
+import type { ReactNode } from 'react';
 import { problemText } from '../lib/api';
 
 /** A destructive step, said plainly, with the API's answer when it refuses. */
@@ -19,4 +20,12 @@ export function Confirm({ opened, title, body, action, onConfirm, onClose, pendi
       </Stack>
     </Modal>
   );
+}
+
+/**
+ * The one style of a row's action across the console's tables: small and
+ * light, red when it destroys something (a confirmation follows).
+ */
+export function RowAction({ danger = false, ...props }: { danger?: boolean; children: ReactNode; onClick: () => void; disabled?: boolean; 'aria-label'?: string }) {
+  return <Button size="xs" variant="light" color={danger ? 'red' : 'gray'} {...props} />;
 }

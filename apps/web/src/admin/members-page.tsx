@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { type Account, api, type WorkspaceView, problemText } from '../lib/api';
 import { useToast } from '../lib/toast';
-import { Confirm } from './confirm';
+import { Confirm, RowAction } from './confirm';
 import { ListSkeleton } from '../lib/skeleton';
 
 interface MemberView {
@@ -18,6 +18,7 @@ interface InvitationView {
   id: string;
   email: string;
   role: string;
+  workspace_ids: string[];
   expires_at: string;
 }
 
@@ -36,6 +37,7 @@ export function MembersPage({ account }: { account: Account }) {
   const [invite, setInvite] = useState<{ role: string | null; workspaceIds: string[] }>({ role: 'member', workspaceIds: [] });
   const [link, setLink] = useState<string | null>(null);
   const [removing, setRemoving] = useState<MemberView | null>(null);
+  const [withdrawing, setWithdrawing] = useState<InvitationView | null>(null);
   const refresh = () => void qc.invalidateQueries({ queryKey: ['members'] });
   const wsOptions = (workspaces.data?.data ?? []).map((w) => ({ value: w.id, label: w.name }));
   const create = useMutation({
@@ -59,6 +61,14 @@ export function MembersPage({ account }: { account: Account }) {
     onSuccess: () => {
       setRemoving(null);
       toast('Member removed; their sessions ended.');
+      refresh();
+    },
+  });
+  const withdraw = useMutation({
+    mutationFn: (i: InvitationView) => api('DELETE', `/v1/members/invitations/${i.id}`),
+    onSuccess: (_r, i) => {
+      setWithdrawing(null);
+      toast(`Invitation for ${i.email} revoked; its link no longer works.`);
       refresh();
     },
   });
@@ -94,17 +104,29 @@ export function MembersPage({ account }: { account: Account }) {
           {(members.data?.data ?? []).map((m) => (
             <Table.Tr key={m.id} data-testid="member-row">
               <Table.Td>
-                <Text fw={500}>{m.name ?? m.email}</Text>
-                <Text size="xs" c="dimmed">
-                  {m.email}
+                <Text fw={500}>
+                  {m.name ?? m.email}
+                  {m.user_id === account.me.user_id && (
+                    <Text span size="xs" c="dimmed">
+                      {' '}
+                      (you)
+                    </Text>
+                  )}
                 </Text>
+                {m.name && m.email && (
+                  <Text size="xs" c="dimmed">
+                    {m.email}
+                  </Text>
+                )}
               </Table.Td>
               <Table.Td>
                 <Select
                   aria-label={`Role of ${m.email ?? m.name ?? ''}`}
                   value={m.role}
                   data={isOwner ? ROLES : ROLES.filter((r) => r.value !== 'owner')}
-                  disabled={m.role === 'owner' && !isOwner}
+                  // Your own role is not yours to change here (an owner could lock the account out); another owner changes it.
+                  disabled={m.user_id === account.me.user_id || (m.role === 'owner' && !isOwner)}
+                  title={m.user_id === account.me.user_id ? 'Your own role is changed by another owner' : undefined}
                   allowDeselect={false}
                   onChange={(role) => role && role !== m.role && change.mutate({ m, role, workspaceIds: m.workspace_ids })}
                 />
@@ -124,13 +146,13 @@ export function MembersPage({ account }: { account: Account }) {
                 )}
               </Table.Td>
               <Table.Td>
-                <Group gap={4} wrap="nowrap">
-                  <Button size="xs" variant="default" onClick={() => endSessions.mutate(m)} disabled={m.user_id === account.me.user_id} aria-label={`End sessions of ${m.email ?? 'member'}`}>
+                <Group gap={4} wrap="nowrap" justify="flex-end">
+                  <RowAction onClick={() => endSessions.mutate(m)} disabled={m.user_id === account.me.user_id} aria-label={`End sessions of ${m.email ?? 'member'}`}>
                     End sessions
-                  </Button>
-                  <Button size="xs" variant="subtle" color="red" onClick={() => setRemoving(m)} disabled={m.user_id === account.me.user_id}>
+                  </RowAction>
+                  <RowAction danger onClick={() => setRemoving(m)} disabled={m.user_id === account.me.user_id}>
                     Remove
-                  </Button>
+                  </RowAction>
                 </Group>
               </Table.Td>
             </Table.Tr>
@@ -139,12 +161,37 @@ export function MembersPage({ account }: { account: Account }) {
       </Table>
       {(members.data?.invitations.length ?? 0) > 0 && (
         <>
-          <Title order={4}>Pending invitations</Title>
-          {members.data?.invitations.map((i) => (
-            <Text key={i.id} size="sm">
-              {i.email} as {i.role}, until {new Date(i.expires_at).toLocaleDateString()}
-            </Text>
-          ))}
+          <Title order={3} size="h4">
+            Pending invitations
+          </Title>
+          <Table withTableBorder aria-label="Pending invitations">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Email</Table.Th>
+                <Table.Th>Role</Table.Th>
+                <Table.Th>Workspaces administered</Table.Th>
+                <Table.Th>Expires</Table.Th>
+                <Table.Th />
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {members.data?.invitations.map((i) => (
+                <Table.Tr key={i.id} data-testid="invitation-row">
+                  <Table.Td>{i.email}</Table.Td>
+                  <Table.Td>{ROLES.find((r) => r.value === i.role)?.label.replace(/ \(.*\)$/, '') ?? i.role}</Table.Td>
+                  <Table.Td>{i.role === 'member' ? i.workspace_ids.map((id) => wsOptions.find((w) => w.value === id)?.label ?? id).join(', ') || 'None' : 'All'}</Table.Td>
+                  <Table.Td>{new Date(i.expires_at).toLocaleDateString()}</Table.Td>
+                  <Table.Td>
+                    <Group justify="flex-end">
+                      <RowAction danger onClick={() => setWithdrawing(i)} aria-label={`Revoke invitation for ${i.email}`}>
+                        Revoke
+                      </RowAction>
+                    </Group>
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
         </>
       )}
       <Modal opened={inviting} onClose={() => setInviting(false)} title="Invite a person">
@@ -173,6 +220,16 @@ export function MembersPage({ account }: { account: Account }) {
           <CopyButton value={link ?? ''}>{({ copied, copy }) => <Button onClick={copy}>{copied ? 'Copied' : 'Copy link'}</Button>}</CopyButton>
         </Stack>
       </Modal>
+      <Confirm
+        opened={withdrawing !== null}
+        title="Revoke this invitation?"
+        body={`The link sent to ${withdrawing?.email ?? ''} stops working. You can invite them again later.`}
+        action="Revoke invitation"
+        onConfirm={() => withdrawing && withdraw.mutate(withdrawing)}
+        onClose={() => setWithdrawing(null)}
+        pending={withdraw.isPending}
+        error={withdraw.error}
+      />
       <Confirm
         opened={removing !== null}
         title="Remove this member?"

@@ -4,7 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
 import { api, type WorkspaceView, problemText } from '../lib/api';
 import { useToast } from '../lib/toast';
-import { Confirm } from './confirm';
+import { Confirm, RowAction } from './confirm';
 import { ListSkeleton } from '../lib/skeleton';
 
 export function WorkspacesPage() {
@@ -57,16 +57,14 @@ export function WorkspacesPage() {
               <Table.Td>{w.name}</Table.Td>
               <Table.Td>{new Date(w.created_at).toLocaleDateString()}</Table.Td>
               <Table.Td>
-                <Group gap={4}>
-                  <Button size="xs" variant="default" component={Link} to={`/audit-log?scope=workspace&workspace_id=${w.id}`}>
+                <Group gap={4} wrap="nowrap" justify="flex-end">
+                  <Button size="xs" variant="light" color="gray" component={Link} to={`/audit-log?scope=workspace&workspace_id=${w.id}`}>
                     Log
                   </Button>
-                  <Button size="xs" variant="default" onClick={() => setEditing(w)}>
-                    Rename
-                  </Button>
-                  <Button size="xs" variant="subtle" color="red" onClick={() => setDeleting(w)}>
+                  <RowAction onClick={() => setEditing(w)}>Rename</RowAction>
+                  <RowAction danger onClick={() => setDeleting(w)}>
                     Delete
-                  </Button>
+                  </RowAction>
                 </Group>
               </Table.Td>
             </Table.Tr>

@@ -8,7 +8,7 @@ export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 @Entity({ tableName: 'api_keys' })
 @Index({ properties: ['account', 'createdAt'] })
 export class ApiKey {
-  [OptionalProps]?: 'workspaceId' | 'createdBy' | 'createdAt' | 'lastUsedAt' | 'rotatedAt' | 'revokedAt';
+  [OptionalProps]?: 'workspaceId' | 'createdBy' | 'createdAt' | 'lastUsedAt' | 'rotatedAt' | 'revokedAt' | 'revokedBy';
 
   @PrimaryKey({ type: 'uuid' })
   id!: string;
@@ -46,4 +46,8 @@ export class ApiKey {
 
   @Property({ type: 'timestamptz', nullable: true })
   revokedAt: Date | null = null;
+
+  /** Who revoked it: a person's user id, or the id of the key that did. */
+  @Property({ type: 'uuid', nullable: true })
+  revokedBy: string | null = null;
 }

@@ -11,6 +11,7 @@ import { Migration20261201130000_provenance } from './Migration20261201130000_pr
 import { Migration20261201200000_identity } from './Migration20261201200000_identity';
 import { Migration20261201210000_scim } from './Migration20261201210000_scim';
 import { Migration20261201220000_sso } from './Migration20261201220000_sso';
+import { Migration20261202010000_key_revoked_by } from './Migration20261202010000_key_revoked_by';
 
 /** Every migration, in order. A newly generated migration is added here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -26,4 +27,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261201200000_identity', class: Migration20261201200000_identity },
   { name: 'Migration20261201210000_scim', class: Migration20261201210000_scim },
   { name: 'Migration20261201220000_sso', class: Migration20261201220000_sso },
+  { name: 'Migration20261202010000_key_revoked_by', class: Migration20261202010000_key_revoked_by },
 ];
