@@ -12,6 +12,7 @@ let t: ApiUnderTest;
 let browser: Browser;
 let x: Tenant;
 const TARGET_ID = '7f3c2a9e-1b4d-4e8f-9a6b-0c2d4e6f8a1b';
+const overflowOf = (px: number) => Math.max(0, px);
 /** The row of an event by its action (reading the log records log.viewed entries that mention filters too). */
 const rowOf = (page: Page, action: string) => page.getByTestId('event-row').filter({ has: page.locator('td:first-child p', { hasText: new RegExp(`^${action.replace('.', '\\.')}$`) }) });
 
@@ -101,6 +102,27 @@ describe.each([
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(TARGET_ID);
     // Copying does not open the entry.
     expect(page.url()).not.toContain('event=');
+  });
+
+  it('saves a named search, opens it again from the list, and deletes it', async () => {
+    const name = `Ana ${vp.name}`;
+    await page.goto(`${t.url}/audit-log?actor_email=ana%40table.test`);
+    await page.getByTestId('filter-chip').first().waitFor();
+    await page.getByRole('button', { name: 'Saved' }).click();
+    await page.getByRole('menuitem', { name: 'Save this search…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Save this search' });
+    await dialog.getByLabel('Name').fill(name);
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.goto(`${t.url}/audit-log`);
+    await page.getByRole('button', { name: 'Saved' }).click();
+    await page.getByRole('menuitem', { name }).click();
+    await page.waitForURL(/actor_email=ana%40table\.test/);
+    await page.getByTestId('filter-chip').filter({ hasText: 'Member: ana@table.test' }).waitFor();
+    expect(overflowOf(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth))).toBe(0);
+    await page.getByRole('button', { name: 'Saved' }).click();
+    await page.getByRole('button', { name: `Delete ${name}` }).click();
+    expect(await page.getByRole('menuitem', { name }).count()).toBe(0);
   });
 
   it('moves between rows with the arrow keys and opens one with Enter', async () => {

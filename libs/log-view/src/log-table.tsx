@@ -1,7 +1,49 @@
 import { ActionIcon, Badge, Button, CopyButton, Group, Skeleton, Table, Text, Tooltip } from '@mantine/core';
 import { useWindowVirtualizer } from '@tanstack/react-virtual';
 import { type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import {
+  IconBolt,
+  IconBuilding,
+  IconCreditCard,
+  IconDatabase,
+  IconDownload,
+  IconEye,
+  IconFile,
+  IconKey,
+  IconLogin,
+  IconPlug,
+  IconRobot,
+  IconSettings,
+  IconShield,
+  IconTag,
+  IconUser,
+  IconUsers,
+  type Icon,
+} from '@tabler/icons-react';
 import { actorLabel, type LogEntry, targetLabel } from './entry';
+
+/** An icon per built-in category; a tenant's own categories get a tag. */
+const CATEGORY_ICONS: Record<string, Icon> = {
+  authentication: IconLogin,
+  members: IconUsers,
+  api_keys: IconKey,
+  workspaces: IconBuilding,
+  billing: IconCreditCard,
+  exports: IconDownload,
+  forwarding: IconBolt,
+  retention: IconDatabase,
+  integrity: IconShield,
+  access: IconEye,
+  settings: IconSettings,
+  integrations: IconPlug,
+  content: IconFile,
+};
+const ACTOR_ICONS: Record<string, { icon: Icon; label: string }> = {
+  user: { icon: IconUser, label: 'Person' },
+  api_key: { icon: IconKey, label: 'API key' },
+  system: { icon: IconRobot, label: 'System' },
+};
+const ICON = { size: 15, stroke: 1.6, style: { flex: 'none' } } as const;
 
 /** Badges keep their words: a crowded row scrolls, it does not squeeze them to letters. */
 const NO_SHRINK = { flex: 'none' } as const;
@@ -115,6 +157,10 @@ export function LogTable({ entries, loading, hasMore, loadingMore, onLoadMore, o
               >
                 <Table.Td>
                   <Group gap={6} wrap="wrap">
+                    {(() => {
+                      const CategoryIcon = CATEGORY_ICONS[e.category] ?? IconTag;
+                      return <CategoryIcon {...ICON} aria-hidden="true" color="var(--mantine-color-dimmed)" />;
+                    })()}
                     <Text fw={500} truncate="end" maw="100%" title={e.action}>
                       {e.action}
                     </Text>
@@ -137,9 +183,15 @@ export function LogTable({ entries, loading, hasMore, loadingMore, onLoadMore, o
                   </Group>
                 </Table.Td>
                 <Table.Td>
-                  <Text truncate="end" size="sm" title={actorLabel(e)}>
-                    {actorLabel(e)}
-                  </Text>
+                  <Group gap={6} wrap="nowrap">
+                    {(() => {
+                      const a = ACTOR_ICONS[e.actor_type] ?? ACTOR_ICONS.user;
+                      return <a.icon {...ICON} role="img" aria-label={a.label} data-testid="actor-icon" />;
+                    })()}
+                    <Text truncate="end" size="sm" title={actorLabel(e)}>
+                      {actorLabel(e)}
+                    </Text>
+                  </Group>
                 </Table.Td>
                 <Table.Td>
                   <TargetCell entry={e} />

@@ -1,4 +1,5 @@
-import { Alert, Autocomplete, Badge, Button, CloseButton, Code, Drawer, Group, Select, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Autocomplete, Badge, Button, CloseButton, Code, Drawer, Group, Paper, Select, Stack, Text, TextInput, ThemeIcon, Title } from '@mantine/core';
+import { IconFilterOff, IconListSearch } from '@tabler/icons-react';
 import { useMediaQuery } from '@mantine/hooks';
 import { type LogEntry, LogTable } from '@audit-trail/log-view';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
@@ -7,6 +8,7 @@ import { useSearchParams } from 'react-router';
 import { ExportDialog } from '../exports/exports';
 import { ActivityChart } from '../audit-log/activity-chart';
 import { EntryDrawer } from '../audit-log/entry-drawer';
+import { SavedSearches } from '../audit-log/saved-searches';
 import { formatSearch, parseSearch, SEARCH_KEYS } from '../audit-log/search-query';
 import { type Account, api, ApiError, type AuditEvent, type EventPage, type WorkspaceView } from '../lib/api';
 import { localInputToIso, toLocalInput } from '../lib/local-time';
@@ -163,6 +165,9 @@ export function AuditLogPage({ account }: { account: Account }) {
     setParams(next);
   };
 
+  // What a saved search keeps: the address's filters and log, not an open entry.
+  const savedQuery = new URLSearchParams([...urlParams.entries()].filter(([k]) => k !== 'event')).toString();
+
   const { fetchNextPage } = events;
   const loadMore = useCallback(() => void fetchNextPage(), [fetchNextPage]);
 
@@ -229,6 +234,7 @@ export function AuditLogPage({ account }: { account: Account }) {
           />
         </Group>
         <Group gap="xs">
+          <SavedSearches key={account.id} accountId={account.id} who={account.me.user_id ?? 'key'} current={savedQuery} />
           {narrow && (
             <Button variant="default" onClick={() => setFiltersOpen(true)}>
               {activeFilters > 0 ? `Filters (${activeFilters})` : 'Filters'}
@@ -290,12 +296,36 @@ export function AuditLogPage({ account }: { account: Account }) {
       )}
       {!events.error && <ActivityChart filters={filterQs} onPick={pickRange} />}
       {!events.isLoading && rows.length === 0 && !events.error && (
-        <Stack gap={4}>
-          <Text>No events match these filters yet. Send one with an API key (create one on the API Keys page):</Text>
-          <Code block>{`curl -X POST ${window.location.origin}/v1/events \\
+        <Paper withBorder p="xl" radius="md" data-testid="empty-state">
+          <Stack align="center" gap="xs" ta="center">
+            <ThemeIcon size={48} radius="xl" variant="light">
+              {chips.length > 0 ? <IconFilterOff size={26} aria-hidden="true" /> : <IconListSearch size={26} aria-hidden="true" />}
+            </ThemeIcon>
+            <Title order={3} size="h4">
+              {chips.length > 0 ? 'Nothing matches these filters' : 'No events in this log yet'}
+            </Title>
+            {chips.length > 0 ? (
+              <>
+                <Text c="dimmed" maw={520}>
+                  Try a wider time range, or remove a filter above.
+                </Text>
+                <Button variant="light" onClick={() => setParams(new URLSearchParams([...params.entries()].filter(([k]) => k === 'scope' || k === 'workspace_id')))}>
+                  Reset filters
+                </Button>
+              </>
+            ) : (
+              <>
+                <Text c="dimmed" maw={560}>
+                  Events appear here as your systems send them. Create a key on the API Keys page, then send one:
+                </Text>
+                <Code block ta="left" maw="100%" style={{ overflowX: 'auto' }}>{`export AUDIT_TRAIL_KEY=atk_…
+curl -X POST ${window.location.origin}/v1/events \\
   -H "Authorization: Bearer $AUDIT_TRAIL_KEY" -H "Content-Type: application/json" \\
   -d '{"action":"document.update","actor":{"type":"user","id":"u_1","email":"you@example.com"}}'`}</Code>
-        </Stack>
+              </>
+            )}
+          </Stack>
+        </Paper>
       )}
       <LogTable
         entries={rows}
