@@ -89,3 +89,30 @@ export async function seriousA11yViolations(page: Page): Promise<AxeViolation[]>
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target })) }));
 }
+
+/** The three sizes the console is checked at. */
+export const VIEWPORTS = [
+  { name: 'phone', width: 390, height: 844 },
+  { name: 'tablet', width: 768, height: 1024 },
+  { name: 'desktop', width: 1400, height: 900 },
+] as const;
+export type Viewport = (typeof VIEWPORTS)[number];
+
+/**
+ * For a describe block: a signed-in page at one viewport, opened before its
+ * tests and closed after. Read `.page` and `.context` inside the tests.
+ */
+export function pageAt(get: () => { browser: Browser; baseUrl: string; cookie: string }, vp: Viewport, setup?: (context: BrowserContext) => Promise<void>) {
+  const at = {} as { context: BrowserContext; page: Page };
+  beforeAll(async () => {
+    const { browser, baseUrl, cookie } = get();
+    at.context = await signedIn(browser, baseUrl, cookie, { width: vp.width, height: vp.height });
+    await setup?.(at.context);
+    at.page = await at.context.newPage();
+    at.page.setDefaultTimeout(20_000);
+  });
+  afterAll(async () => {
+    await at.context?.close();
+  });
+  return at;
+}

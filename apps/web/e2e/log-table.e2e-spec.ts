@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { join } from 'node:path';
 import { type ApiUnderTest, call, createTenant, spawnApi, type Tenant } from '@audit-trail/testing';
-import { launch, signedIn } from './browser';
+import { launch, pageAt, VIEWPORTS } from './browser';
 
 // The log table as people read it, at three sizes: the open entry in the
 // address (Back closes it), active filters as chips with their own remove
@@ -32,21 +32,12 @@ afterAll(async () => {
   await t?.close();
 });
 
-describe.each([
-  { name: 'phone', width: 390, height: 844 },
-  { name: 'tablet', width: 768, height: 1024 },
-  { name: 'desktop', width: 1400, height: 900 },
-])('on a $name', (vp) => {
-  let context: BrowserContext;
+describe.each(VIEWPORTS)('on a $name', (vp) => {
+  const at = pageAt(() => ({ browser, baseUrl: t.url, cookie: x.owner.cookie }), vp, (context) => context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.url }));
   let page: Page;
-  beforeAll(async () => {
-    context = await signedIn(browser, t.url, x.owner.cookie, { width: vp.width, height: vp.height });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.url });
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-  });
-  afterAll(async () => {
-    await context?.close();
+  let context: BrowserContext;
+  beforeEach(() => {
+    ({ page, context } = at);
   });
 
   it('puts the open entry in the address, and Back closes it', async () => {

@@ -1,7 +1,7 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { join } from 'node:path';
 import { type ApiUnderTest, addMember, call, createTenant, spawnApi, type Tenant } from '@audit-trail/testing';
-import { launch, SCREENSHOTS, signedIn } from './browser';
+import { launch, pageAt, SCREENSHOTS, VIEWPORTS } from './browser';
 
 // Members and API keys as an owner sees them, at three sizes: names shown
 // once, the owner's own role locked, pending invitations listed with a
@@ -31,20 +31,11 @@ const actionStyles = (page: Page, table: string) =>
     .locator('tbody button')
     .evaluateAll((els) => [...new Set(els.map((e) => `${e.getAttribute('data-variant')}`))]);
 
-describe.each([
-  { name: 'phone', width: 390, height: 844 },
-  { name: 'tablet', width: 768, height: 1024 },
-  { name: 'desktop', width: 1400, height: 900 },
-])('on a $name', (vp) => {
-  let context: BrowserContext;
+describe.each(VIEWPORTS)('on a $name', (vp) => {
+  const at = pageAt(() => ({ browser, baseUrl: t.url, cookie: x.owner.cookie }), vp);
   let page: Page;
-  beforeAll(async () => {
-    context = await signedIn(browser, t.url, x.owner.cookie, { width: vp.width, height: vp.height });
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-  });
-  afterAll(async () => {
-    await context?.close();
+  beforeEach(() => {
+    page = at.page;
   });
 
   it('lists members once each, locks the owner’s own role, and lists pending invitations with a revoke button', async () => {

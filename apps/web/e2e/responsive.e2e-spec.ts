@@ -1,8 +1,8 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { join } from 'node:path';
 import { type ApiUnderTest, call, createTenant, spawnApi, type Tenant } from '@audit-trail/testing';
 import { PAGES } from '../src/pages';
-import { launch, SCREENSHOTS, signedIn } from './browser';
+import { launch, pageAt, SCREENSHOTS, VIEWPORTS } from './browser';
 
 // The console on a phone (390×844), a tablet (768×1024) and a desktop: a
 // navigation that folds behind a menu button, filters in a drawer on small
@@ -30,12 +30,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-const VIEWPORTS = [
-  { name: 'phone', width: 390, height: 844 },
-  { name: 'tablet', width: 768, height: 1024 },
-  { name: 'desktop', width: 1400, height: 900 },
-] as const;
-
 /** Whether an element is on screen (a folded navigation is moved off to the left, not removed). */
 const onScreen = (page: Page, name: string) =>
   page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).evaluate((el) => {
@@ -47,15 +41,10 @@ const onScreen = (page: Page, name: string) =>
 const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
 describe.each(VIEWPORTS)('on a $name ($width×$height)', (vp) => {
-  let context: BrowserContext;
+  const at = pageAt(() => ({ browser, baseUrl: t.url, cookie: x.owner.cookie }), vp);
   let page: Page;
-  beforeAll(async () => {
-    context = await signedIn(browser, t.url, x.owner.cookie, { width: vp.width, height: vp.height });
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-  });
-  afterAll(async () => {
-    await context?.close();
+  beforeEach(() => {
+    page = at.page;
   });
 
   it('shows the audit log without sideways scrolling, its table in its own box', async () => {

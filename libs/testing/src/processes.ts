@@ -1,5 +1,6 @@
 import { loadConfig } from '@audit-trail/config';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { ApiUnderTest } from './tenants';
@@ -107,4 +108,29 @@ export async function spawnApi(env: Record<string, string> = {}, inherit = Boole
       await gone;
     },
   };
+}
+
+/** SIGKILL every child that still runs, wait for each to be gone, then remove `dir`. */
+export async function killAllAndRemove(children: ChildProcess[], dir: string): Promise<void> {
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          c.once('exit', () => resolve());
+          c.kill('SIGKILL');
+        }),
+    ),
+  );
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Poll `check` every 100 ms until it is true (errors count as false); throws after `ms`. */
+export async function waitUntil(check: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`${what}: not ready within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -1,9 +1,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './processes';
+import { freePort, killAllAndRemove, waitUntil } from './processes';
 
 const run = promisify(execFile);
 
@@ -31,19 +31,7 @@ export async function startRedisSentinel(name = 'audit'): Promise<RedisSentinelS
   const [masterPort, replicaPort, sentinelPort] = [await freePort(), await freePort(), await freePort()];
   const children: ChildProcess[] = [];
   const common = ['--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'];
-  const close = async () => {
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve();
-            c.once('exit', () => resolve());
-            c.kill('SIGKILL');
-          }),
-      ),
-    );
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const close = () => killAllAndRemove(children, dir);
   try {
     children.push(spawn('redis-server', ['--port', String(masterPort), ...common, '--dbfilename', 'm.rdb'], { stdio: 'ignore' }));
     children.push(spawn('redis-server', ['--port', String(replicaPort), ...common, '--dbfilename', 'r.rdb', '--replicaof', '127.0.0.1', String(masterPort)], { stdio: 'ignore' }));
@@ -62,8 +50,8 @@ export async function startRedisSentinel(name = 'audit'): Promise<RedisSentinelS
       ].join('\n'),
     );
     children.push(spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' }));
-    await waitFor(async () => (await run('redis-cli', ['-p', String(replicaPort), 'info', 'replication'])).stdout.includes('master_link_status:up'), 'replica in sync');
-    await waitFor(async () => (await run('redis-cli', ['-p', String(sentinelPort), 'sentinel', 'replicas', name])).stdout.includes(String(replicaPort)), 'sentinel sees the replica');
+    await waitUntil(async () => (await run('redis-cli', ['-p', String(replicaPort), 'info', 'replication'])).stdout.includes('master_link_status:up'), 'replica in sync');
+    await waitUntil(async () => (await run('redis-cli', ['-p', String(sentinelPort), 'sentinel', 'replicas', name])).stdout.includes(String(replicaPort)), 'sentinel sees the replica');
   } catch (err) {
     await close();
     throw err;
@@ -83,11 +71,3 @@ export async function startRedisSentinel(name = 'audit'): Promise<RedisSentinelS
   };
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

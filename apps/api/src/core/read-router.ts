@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import type { PoolClient } from 'pg';
 import { Gauge } from 'prom-client';
 import type { AppConfig } from '@audit-trail/config';
-import { Database, formatLsn, parseLsn, readOn, ReplicaSet, type TenantOptions } from '@audit-trail/data';
+import { Database, formatLsn, parseLsn, readOn, ReplicaSet, type ReplicaState, type TenantOptions } from '@audit-trail/data';
 import type { RedisClient } from '@audit-trail/queues';
 import { MetricsService } from './metrics.service';
 import { CONFIG, REDIS } from './tokens';
@@ -52,33 +52,25 @@ export class ReadRouter implements OnApplicationShutdown {
       : null;
     if (this.replicas) {
       const set = this.replicas;
-      new Gauge({
-        name: 'audit_db_replica_up',
-        help: 'Whether a read replica is in use (1) or skipped (0)',
-        labelNames: ['replica'] as const,
-        registers: [metrics.registry],
-        collect() {
-          for (const s of set.states()) this.set({ replica: s.name }, s.up ? 1 : 0);
-        },
-      });
-      new Gauge({
-        name: 'audit_db_replica_lag_seconds',
-        help: 'How far a read replica is behind the primary, in time',
-        labelNames: ['replica'] as const,
-        registers: [metrics.registry],
-        collect() {
-          for (const s of set.states()) if (s.lagMs !== null) this.set({ replica: s.name }, s.lagMs / 1000);
-        },
-      });
-      new Gauge({
-        name: 'audit_db_replica_lag_bytes',
-        help: 'How far a read replica is behind the primary, in WAL bytes',
-        labelNames: ['replica'] as const,
-        registers: [metrics.registry],
-        collect() {
-          for (const s of set.states()) if (s.lagBytes !== null) this.set({ replica: s.name }, s.lagBytes);
-        },
-      });
+      const gauges: [name: string, help: string, value: (s: ReplicaState) => number | null][] = [
+        ['audit_db_replica_up', 'Whether a read replica is in use (1) or skipped (0)', (s) => (s.up ? 1 : 0)],
+        ['audit_db_replica_lag_seconds', 'How far a read replica is behind the primary, in time', (s) => (s.lagMs === null ? null : s.lagMs / 1000)],
+        ['audit_db_replica_lag_bytes', 'How far a read replica is behind the primary, in WAL bytes', (s) => s.lagBytes],
+      ];
+      for (const [name, help, value] of gauges) {
+        new Gauge({
+          name,
+          help,
+          labelNames: ['replica'] as const,
+          registers: [metrics.registry],
+          collect() {
+            for (const s of set.states()) {
+              const v = value(s);
+              if (v !== null) this.set({ replica: s.name }, v);
+            }
+          },
+        });
+      }
       void set.start();
     }
   }
