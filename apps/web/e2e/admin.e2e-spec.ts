@@ -82,12 +82,15 @@ it('signs up, creates a key in the console, sees its events, filters, shares an 
   await page.getByTestId('event-row').getByText('smtp.update').waitFor();
   await page.getByRole('button', { name: 'Clear' }).click();
   await page.waitForURL((u) => !u.search.includes('category='));
+  // The filter form is rebuilt from the address: wait until it has been (its chips go in the same render), or typing lands in the old one.
+  await page.waitForFunction(() => !document.querySelector('[data-testid="filter-chip"]'));
   await page.getByLabel('Search').fill('action:project.* -outcome:failure');
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.waitForURL(/action=project\.\*/);
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="event-row"]').length === 1);
   await page.getByTestId('event-row').getByText('project.delete').waitFor();
   await page.getByRole('button', { name: 'Clear' }).click();
+  await page.waitForFunction(() => !document.querySelector('[data-testid="filter-chip"]'));
   await page.locator('input[name=actor_email]').fill('alice@console.test');
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="event-row"]').length === 1);
