@@ -42,9 +42,9 @@ function refuseWhileClosing(fastify: FastifyInstance): void {
     closing = true;
     done();
   });
-  fastify.addHook('onRequest', (_req, reply, done) => {
+  fastify.addHook('onRequest', (req, reply, done) => {
     if (!closing) return done();
-    SHED.add(_req);
+    SHED.add(req);
     void reply.code(503).header('retry-after', '1').header('connection', 'close').header('content-type', 'application/problem+json').send(body);
   });
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { runMigrations } from '@audit-trail/data';
-import { call, createTenant, event, freePort, type PostgresPair, startApp, startPostgresPair, startWorker, stopChild, type Tenant, type TestApp, waitForExport } from './harness';
+import { call, createTenant, event, freePort, type PostgresPair, startApp, startPostgresPair, startWorker, stopChild, type Tenant, type TestApp, waitForExport, waitUntil } from './harness';
 
 // Reads on a real streaming replica: a PostgreSQL primary and a standby made
 // with pg_basebackup -R, started by this suite on their own ports. The API
@@ -36,7 +36,7 @@ beforeAll(async () => {
   t = await startApp(env);
   worker = await startWorker(env);
   acme = await createTenant(t, 'premium', 'Replica Co');
-  await until(async () => (await metrics()).up === 1);
+  await replicaIs(1);
 }, 90_000);
 
 afterAll(async () => {
@@ -60,13 +60,8 @@ async function metrics(): Promise<{ up: number; replica: number; primary: number
   };
 }
 
-async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Until /metrics says the replica is in use (1) or skipped (0). */
+const replicaIs = (up: 0 | 1, ms = 20_000) => waitUntil(async () => (await metrics()).up === up, up ? 'replica in use' : 'replica skipped', ms);
 
 async function newKey(): Promise<string> {
   const res = await call(t.url, 'POST', '/v1/api-keys', { session: acme.owner, body: { name: `reader ${randomUUID().slice(0, 4)}`, scopes: ['events:read', 'events:write', 'exports:write'] } });
@@ -95,7 +90,7 @@ it('serves log reads from the replica, and says so in /metrics', async () => {
 it('a principal reads its own writes at once, although the replica has not replayed them', async () => {
   const writer = await newKey();
   const other = await newKey();
-  await until(async () => (await metrics()).up === 1);
+  await replicaIs(1);
   await pair.onReplica('SELECT pg_wal_replay_pause()');
   try {
     const action = `ryw.${randomUUID().slice(0, 8)}`;
@@ -110,7 +105,7 @@ it('a principal reads its own writes at once, although the replica has not repla
     // (Only when that read did go to the replica: on a slow machine the bound may already have passed.)
     if ((await metrics()).replica - mid.replica === 1) expect(otherSees).toBe(0);
     // Past REPLICA_MAX_LAG_MS the paused replica is skipped: everyone reads the primary, and nothing fails.
-    await until(async () => (await metrics()).up === 0);
+    await replicaIs(0);
     expect(await seen(other, action)).toBe(3);
     // An export requested now is exact: the worker does not read a replica that lacks the rows.
     const ex = await call(t.url, 'POST', '/v1/exports', { key: writer, body: { format: 'ndjson', action: [action] } });
@@ -119,24 +114,24 @@ it('a principal reads its own writes at once, although the replica has not repla
   } finally {
     await pair.onReplica('SELECT pg_wal_replay_resume()');
   }
-  await until(async () => (await metrics()).up === 1);
+  await replicaIs(1);
 });
 
 it('skips a replica that is down, with no request failing, and uses it again when it returns', async () => {
   const reader = await newKey();
-  await until(async () => (await metrics()).up === 1);
+  await replicaIs(1);
   await pair.stopReplica();
   try {
     // The first read may find the replica gone mid-request; it is answered from the primary all the same.
     for (let i = 0; i < 10; i++) expect((await call(t.url, 'GET', '/v1/events?limit=5', { key: reader })).status).toBe(200);
-    await until(async () => (await metrics()).up === 0);
+    await replicaIs(0);
     const before = await metrics();
     expect((await call(t.url, 'GET', '/v1/events?limit=5', { key: reader })).status).toBe(200);
     expect((await metrics()).primary - before.primary).toBeGreaterThanOrEqual(1);
   } finally {
     await pair.startReplica();
   }
-  await until(async () => (await metrics()).up === 1, 30_000);
+  await replicaIs(1, 30_000);
   const before = await metrics();
   expect((await call(t.url, 'GET', '/v1/events?limit=5', { key: reader })).status).toBe(200);
   expect((await metrics()).replica - before.replica).toBe(1);
@@ -163,9 +158,9 @@ it('refuses a replica URL whose role bypasses row-level security, and reads from
 it('another tenant’s event is 404 when read through the replica too', async () => {
   const other = await createTenant(t, 'premium', 'Replica Other');
   const [id] = await ingest(acme.key, 'tenancy.check');
-  await until(async () => (await metrics()).up === 1);
+  await replicaIs(1);
   const reader = await newKey();
   // A key that wrote nothing reads the replica: the event is there once replayed (milliseconds).
-  await until(async () => (await call(t.url, 'GET', `/v1/events/${id}`, { key: reader })).status === 200);
+  await waitUntil(async () => (await call(t.url, 'GET', `/v1/events/${id}`, { key: reader })).status === 200, 'the event on the replica', 20_000);
   expect((await call(t.url, 'GET', `/v1/events/${id}`, { key: other.key })).status).toBe(404);
 });

@@ -129,6 +129,17 @@ async function throughput(x: Tenant, targets: () => string[], books: Books): Pro
   return events / ((Date.now() - started) / 1000);
 }
 
+/** One statement on the primary as its owner. */
+async function onPrimary<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
+  const c = new Client({ connectionString: pair.primaryUrl });
+  await c.connect();
+  try {
+    return (await c.query(sql, params)).rows as R[];
+  } finally {
+    await c.end();
+  }
+}
+
 async function readMetrics(url: string): Promise<{ replica: number; primary: number }> {
   const text = await fetch(`${url}/metrics`).then((r) => r.text()).catch(() => '');
   const num = (target: string) => Number(new RegExp(`^audit_db_reads_total\\{target="${target}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
@@ -145,24 +156,11 @@ it('loses nothing acknowledged with the system spread out and processes killed m
   const books = new Books();
 
   // 1. Throughput: batch ingest through one api, then through both; and the WAL it wrote per event.
-  const walAt = async () => {
-    const c = new Client({ connectionString: pair.primaryUrl });
-    await c.connect();
-    const lsn = (await c.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
-    await c.end();
-    return lsn;
-  };
-  const walBefore = await walAt();
+  const walBefore = (await onPrimary<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn'))[0].lsn;
   const ackedBefore = books.acked.size;
   const one = await throughput(x, () => [apis[0].url], books);
   const two = await throughput(x, () => [apis[0].url, apis[1].url], books);
-  const walBytes = await (async () => {
-    const c = new Client({ connectionString: pair.primaryUrl });
-    await c.connect();
-    const n = Number((await c.query<{ d: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::text AS d', [walBefore])).rows[0].d);
-    await c.end();
-    return n;
-  })();
+  const walBytes = Number((await onPrimary<{ d: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::text AS d', [walBefore]))[0].d);
   const walPerEvent = walBytes / Math.max(1, books.acked.size - ackedBefore);
   // The replica's lag as the apis saw it, sampled through the mixed load below.
   let maxLag = 0;
@@ -248,17 +246,14 @@ it('loses nothing acknowledged with the system spread out and processes killed m
   clearInterval(lagSampler);
 
   // 3. Account for everything.
-  const owner = new Client({ connectionString: pair.primaryUrl });
-  await owner.connect();
-  const storedRows = (await owner.query<{ id: string; idempotency_key: string | null; actor_id: string }>(
+  const storedRows = await onPrimary<{ id: string; idempotency_key: string | null; actor_id: string }>(
     `SELECT id::text, idempotency_key, actor_id FROM audit_events WHERE account_id = $1 AND actor_id IN ('scale-load', 'scale-tput')`,
     [x.accountId],
-  )).rows;
-  const duplicateKeys = (await owner.query<{ n: number }>(
+  );
+  const duplicateKeys = (await onPrimary<{ n: number }>(
     `SELECT count(*)::int AS n FROM (SELECT idempotency_key FROM audit_events WHERE account_id = $1 AND idempotency_key IS NOT NULL GROUP BY 1 HAVING count(*) > 1) d`,
     [x.accountId],
-  )).rows[0].n;
-  await owner.end();
+  ))[0].n;
   const stored = new Set(storedRows.map((r) => r.id));
   const lost = [...books.acked].filter((id) => !stored.has(id)).length;
   const loadIds = new Set(storedRows.filter((r) => r.actor_id === 'scale-load').map((r) => r.id));

@@ -44,9 +44,10 @@ export class ExportProcessor extends WorkerHost {
     // With read replicas: the rows come from one that has replayed everything up to now (the request, the sealing
     // just done), waiting a little for it; a replica failing mid-read hands the export to the primary.
     const fence = this.replicas ? await this.replicas.primaryLsn() : null;
-    const replica = this.replicas ? await this.replicas.waitFor(fence, Math.min(2000, this.config.REPLICA_MAX_LAG_MS)) : null;
-    const result = await readOn(replica ? this.replicas : null, this.db, fence, (reader) => runExport(this.db, this.storage, exportId, accountId, { ...opts, reader }));
-    if (result) this.logger.log(`export ${exportId}: ${result.rows} rows, ${result.bytes} bytes${replica ? ' (read from a replica)' : ''}`);
+    await this.replicas?.waitFor(fence, Math.min(2000, this.config.REPLICA_MAX_LAG_MS));
+    let readFrom: 'replica' | 'primary' = 'primary';
+    const result = await readOn(this.replicas, this.db, fence, (reader) => runExport(this.db, this.storage, exportId, accountId, { ...opts, reader }), (t) => (readFrom = t));
+    if (result) this.logger.log(`export ${exportId}: ${result.rows} rows, ${result.bytes} bytes${this.replicas ? ` (read from the ${readFrom})` : ''}`);
     return result ?? { skipped: true };
   }
 

@@ -109,8 +109,7 @@ export class ReplicaSet {
   private async pollOnce(): Promise<void> {
     const now = Date.now();
     try {
-      const { rows } = await this.primary.withClient((c) => c.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn'));
-      const lsn = parseLsn(rows[0]?.lsn);
+      const lsn = await this.primaryLsn();
       if (lsn !== null) {
         const last = this.history[this.history.length - 1];
         if (!last || last[1] !== lsn) this.history.push([now, lsn]);

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { freePort } from './processes';
+import { freePort, waitUntil } from './processes';
 
 export interface PostgresPair {
   /** The owner's URL on the primary, database `db`. */
@@ -98,19 +98,19 @@ export async function startPostgresPair(db: string, before?: (ownerUrl: string) 
   };
 }
 
-async function waitReady(connectionString: string, standby: boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const c = new Client({ connectionString });
-    try {
-      await c.connect();
-      const { rows } = await c.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
-      await c.end();
-      if (rows[0].r === standby) return;
-    } catch {
-      await c.end().catch(() => undefined);
-    }
-    if (Date.now() > deadline) throw new Error(`PostgreSQL at ${connectionString} not ready within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Until PostgreSQL at `connectionString` answers, as a standby (or not) as asked. */
+function waitReady(connectionString: string, standby: boolean, ms = 30_000): Promise<void> {
+  return waitUntil(
+    async () => {
+      const c = new Client({ connectionString });
+      try {
+        await c.connect();
+        return (await c.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0].r === standby;
+      } finally {
+        await c.end().catch(() => undefined);
+      }
+    },
+    `PostgreSQL at ${connectionString}`,
+    ms,
+  );
 }

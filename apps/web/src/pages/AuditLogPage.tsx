@@ -18,6 +18,9 @@ const FILTERS = ['scope', 'workspace_id', 'from', 'to', 'actor_email', 'actor_id
 /** What the search box shows; the other filters have their own fields. */
 const BOX_KEYS = ['action', 'actor_id', 'target_type', 'target_id', 'outcome_not', 'source', 'api_key_id', 'q'];
 
+/** How each filter reads on its chip above the table. */
+const CHIP_NAMES: Record<string, string> = { from: 'From', to: 'To', actor_email: 'Member', actor_id: 'Actor', ip: 'IP', category: 'Type', action: 'Action', target_type: 'Target type', target_id: 'Target', outcome: 'Outcome', outcome_not: 'Outcome not', source: 'Source', api_key_id: 'Key', q: 'Text' };
+
 /** Rows per request; the table asks for the next page as the reader nears the end. */
 const PAGE = 100;
 
@@ -154,11 +157,12 @@ export function AuditLogPage({ account }: { account: Account }) {
   };
 
   // Every active filter as a chip with its own remove button (what the search box moved into fields too).
-  const CHIP_NAMES: Record<string, string> = { from: 'From', to: 'To', actor_email: 'Member', actor_id: 'Actor', ip: 'IP', category: 'Type', action: 'Action', target_type: 'Target type', target_id: 'Target', outcome: 'Outcome', outcome_not: 'Outcome not', source: 'Source', api_key_id: 'Key', q: 'Text' };
   const categoryName = (id: string) => catalog.data?.categories.find((c) => c.id === id)?.name ?? id;
   const chips = FILTERS.filter((f) => f in CHIP_NAMES).flatMap((f) =>
     params.getAll(f).filter(Boolean).map((value) => ({ key: f, value, label: `${CHIP_NAMES[f]}: ${f === 'category' ? categoryName(value) : f === 'from' || f === 'to' ? value.replace('T', ' ') : value}` })),
   );
+  // Every filter off; the log chosen (account or workspace) stays.
+  const resetFilters = () => setParams(new URLSearchParams([...params.entries()].filter(([k]) => k === 'scope' || k === 'workspace_id')));
   const removeFilter = (key: string, value: string) => {
     const next = new URLSearchParams();
     for (const [k, v] of params.entries()) if (!(k === key && v === value) && k !== 'event') next.append(k, v);
@@ -174,7 +178,6 @@ export function AuditLogPage({ account }: { account: Account }) {
   // On a phone the filters live in a drawer behind a "Filters" button; wider screens show them inline.
   const narrow = useMediaQuery('(max-width: 47.99em)') ?? false;
   const [filtersOpen, setFiltersOpen] = useState(false);
-  const activeFilters = FILTERS.filter((f) => f !== 'scope' && f !== 'workspace_id' && params.get(f)).length;
   const filterForm = (vertical: boolean) => {
     const Fields = vertical ? Stack : Group;
     const layout = vertical ? { gap: 'sm' } : { align: 'end', wrap: 'wrap' as const };
@@ -212,7 +215,7 @@ export function AuditLogPage({ account }: { account: Account }) {
             defaultValue={boxText}
           />
           <Button type="submit">Apply</Button>
-          <Button variant="subtle" onClick={() => setParams(new URLSearchParams([...params.entries()].filter(([k]) => k === 'scope' || k === 'workspace_id')))}>
+          <Button variant="subtle" onClick={resetFilters}>
             Clear
           </Button>
       </Fields>
@@ -237,7 +240,7 @@ export function AuditLogPage({ account }: { account: Account }) {
           <SavedSearches key={account.id} accountId={account.id} who={account.me.user_id ?? 'key'} current={savedQuery} />
           {narrow && (
             <Button variant="default" onClick={() => setFiltersOpen(true)}>
-              {activeFilters > 0 ? `Filters (${activeFilters})` : 'Filters'}
+              {chips.length > 0 ? `Filters (${chips.length})` : 'Filters'}
             </Button>
           )}
           <Button variant="default" onClick={() => setExporting(true)}>
@@ -270,7 +273,7 @@ export function AuditLogPage({ account }: { account: Account }) {
             </Badge>
           ))}
           {chips.length > 1 && (
-            <Button variant="subtle" size="compact-sm" onClick={() => setParams(new URLSearchParams([...params.entries()].filter(([k]) => k === 'scope' || k === 'workspace_id')))}>
+            <Button variant="subtle" size="compact-sm" onClick={resetFilters}>
               Reset filters
             </Button>
           )}
@@ -309,7 +312,7 @@ export function AuditLogPage({ account }: { account: Account }) {
                 <Text c="dimmed" maw={520}>
                   Try a wider time range, or remove a filter above.
                 </Text>
-                <Button variant="light" onClick={() => setParams(new URLSearchParams([...params.entries()].filter(([k]) => k === 'scope' || k === 'workspace_id')))}>
+                <Button variant="light" onClick={resetFilters}>
                   Reset filters
                 </Button>
               </>
