@@ -165,7 +165,9 @@ export function ApiKeysPage({ account }: { account: Account }) {
   };
   // Who revoked a key: a member (by email) or another key (by name).
   const members = useQuery({ queryKey: ['members'], queryFn: () => api<{ data: { user_id: string; email: string | null; name: string | null }[] }>('GET', '/v1/members'), enabled: account.me.kind === 'user' });
-  const whoIs = (id: string) => {
+  // Until the member list has loaded, say nothing rather than guess.
+  const whoIs = (id: string): string | null => {
+    if (members.isPending && account.me.kind === 'user') return null;
     const m = members.data?.data.find((x) => x.user_id === id);
     if (m) return m.email ?? m.name ?? 'a member';
     const key = keys.data?.data.find((x) => x.id === id);
@@ -216,7 +218,7 @@ export function ApiKeysPage({ account }: { account: Account }) {
                       <Badge color="gray.7" variant="light" title={`Revoked ${new Date(k.revoked_at).toLocaleString()}`} style={{ alignSelf: 'flex-start' }}>
                         Revoked {new Date(k.revoked_at).toLocaleDateString()}
                       </Badge>
-                      {k.revoked_by && (
+                      {k.revoked_by && whoIs(k.revoked_by) !== null && (
                         <Text size="xs" c="dimmed" data-testid="revoked-by">
                           by {whoIs(k.revoked_by)}
                         </Text>
