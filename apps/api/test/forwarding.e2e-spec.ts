@@ -380,4 +380,40 @@ describe('limits, tenancy and bad input', () => {
       await db.close();
     }
   });
+
+  it('lets FORWARDING_ALLOW_HOSTS open exactly the listed host:port pairs, at creation and at delivery', async () => {
+    const rx = await receiver();
+    const port = new URL(rx.url).port;
+    const narrow = await startApp({ ...env, FORWARDING_ALLOW_PRIVATE: 'false', FORWARDING_ALLOW_HOSTS: `127.0.0.1:${port}, [::1]:9` });
+    try {
+      const x = await createTenant(narrow, 'premium', 'Narrow Co');
+      const ok = await call(narrow.url, 'POST', '/v1/destinations', { key: x.key, body: { type: 'webhook', name: 'collector', url: `${rx.url}/audit`, enabled: false } });
+      expect(ok.status).toBe(201);
+      expect((await call(narrow.url, 'POST', '/v1/destinations', { key: x.key, body: { type: 'webhook', name: 'v6', url: 'http://[::1]:9/', enabled: false } })).status).toBe(201);
+      // Another port on the same host, the same port elsewhere, and a name for the same address stay refused.
+      for (const url of [`http://127.0.0.1:${Number(port) + 1}/`, `http://10.1.2.3:${port}/`, `http://localhost:${port}/`]) {
+        const res = await call(narrow.url, 'POST', '/v1/destinations', { key: x.key, body: { type: 'webhook', name: 'x', url } });
+        expect([url, res.status]).toEqual([url, 422]);
+      }
+    } finally {
+      await narrow.close();
+    }
+    // At delivery: the listed pair is reached, another is not.
+    const x = await createTenant(t, 'premium', 'Listed Co');
+    const d = await destination(x, { type: 'webhook', name: 'x', url: rx.url, enabled: false });
+    const c = await ownerClient();
+    await c.query("UPDATE destinations SET enabled = true, next_attempt_at = now() + interval '1 hour' WHERE id = $1", [d.id]);
+    await c.end();
+    await ingest(x, 1);
+    const db = new Database(t.config.APP_DATABASE_URL, 2);
+    try {
+      const box = new SecretBox(t.config.SESSION_SECRET);
+      const refused = await until(() => deliverNext(db, x.accountId, d.id, { box, allowPrivate: [`127.0.0.1:${Number(port) + 1}`] }), (o) => o.kind !== 'idle');
+      expect(refused.kind === 'failed' && refused.error).toMatch(/private or loopback/);
+      const sent = await until(() => deliverNext(db, x.accountId, d.id, { box, allowPrivate: [`127.0.0.1:${port}`] }), (o) => o.kind !== 'idle');
+      expect(sent.kind).toBe('delivered');
+    } finally {
+      await db.close();
+    }
+  });
 });

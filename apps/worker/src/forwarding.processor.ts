@@ -1,6 +1,6 @@
 import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
-import { type AppConfig } from '@audit-trail/config';
+import { type AppConfig, forwardingPrivateAccess } from '@audit-trail/config';
 import { Database, deliveriesDue } from '@audit-trail/data';
 import { type DeliverPayload, deliverJobId, JOBS, QUEUES } from '@audit-trail/queues';
 import { AuditWriter, deliverNext, deliverReplay, type DeliveryOptions, type DeliveryOutcome, EventWriter, SecretBox } from '@audit-trail/engines';
@@ -36,7 +36,7 @@ export class ForwardingProcessor extends WorkerHost {
     this.audit = new AuditWriter(db, new EventWriter(db));
     this.options = {
       box: new SecretBox(config.SESSION_SECRET),
-      allowPrivate: config.FORWARDING_ALLOW_PRIVATE,
+      allowPrivate: forwardingPrivateAccess(config),
       timeoutMs: config.FORWARDING_TIMEOUT_MS,
       backoffBaseMs: config.FORWARDING_BACKOFF_MS,
       giveUpMs: config.FORWARDING_GIVE_UP_HOURS * 3_600_000,

@@ -89,6 +89,12 @@ const envSchema = z
     STRIPE_API_PROTOCOL: z.enum(['http', 'https']).optional(),
     PUBLIC_URL: z.string().url().optional(),
     FORWARDING_ALLOW_PRIVATE: bool.default(false),
+    /** `host:port` pairs (comma-separated) a destination may use even though they are private or loopback: an operator's own collector. */
+    FORWARDING_ALLOW_HOSTS: z
+      .string()
+      .regex(/^\s*([^\s,:]+|\[[0-9a-f:.]+\]):\d{1,5}(\s*,\s*([^\s,:]+|\[[0-9a-f:.]+\]):\d{1,5})*\s*$/i, 'must be a comma-separated list of host:port')
+      .optional()
+      .transform((v) => (v ? v.split(',').map((s) => s.trim()) : [])),
     /** Let single sign-on reach identity providers on private or loopback addresses, over plain http too (development and tests). */
     SSO_ALLOW_PRIVATE: bool.default(false),
     /** DNS servers for domain verification (`ip` or `ip:port`, comma-separated); the system's resolver when unset. */
@@ -175,4 +181,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     // The retention job's own role, the only one allowed to delete events.
     RETENTION_DATABASE_URL: cfg.RETENTION_DATABASE_URL ?? deriveAppDatabaseUrl(cfg.DATABASE_URL, cfg.RETENTION_DB_PASSWORD, 'audit_retention'),
   };
+}
+
+/** Which private or loopback addresses forwarding may reach: all (FORWARDING_ALLOW_PRIVATE), or only FORWARDING_ALLOW_HOSTS. */
+export function forwardingPrivateAccess(c: Pick<AppConfig, 'FORWARDING_ALLOW_PRIVATE' | 'FORWARDING_ALLOW_HOSTS'>): boolean | readonly string[] {
+  return c.FORWARDING_ALLOW_PRIVATE ? true : c.FORWARDING_ALLOW_HOSTS;
 }

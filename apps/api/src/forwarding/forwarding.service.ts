@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
 import { destinationSpec, type DestinationView, newId } from '@audit-trail/audit-core';
-import { type AppConfig } from '@audit-trail/config';
+import { type AppConfig, forwardingPrivateAccess } from '@audit-trail/config';
 import { countLiveDestinations, Database, Destination, type DestinationRow, emExecutor, findDestination, liveDestinations, newDestination, newReplay, recentDeliveries, startingCursor, TenantOrm } from '@audit-trail/data';
 import { checkDestinationUrl, loadDestination, SecretBox, sendTest } from '@audit-trail/engines';
 import { describeDestinationLimit, mayAddDestination, viewWindowStart } from '@audit-trail/plans';
@@ -62,7 +62,7 @@ export class ForwardingService {
   }
 
   private async checkUrl(url: string) {
-    const why = await checkDestinationUrl(url, this.config.FORWARDING_ALLOW_PRIVATE);
+    const why = await checkDestinationUrl(url, forwardingPrivateAccess(this.config));
     if (why) throw new AppError(ErrorCode.Validation, 'The request body is not valid.', [{ path: 'url', message: why }]);
   }
 
@@ -190,7 +190,7 @@ export class ForwardingService {
   async test(p: Principal, id: string) {
     await this.get(p, id);
     const d = (await loadDestination(this.db, p.accountId, id)) as DestinationRow;
-    const r = await sendTest(this.db, d, { box: this.box, allowPrivate: this.config.FORWARDING_ALLOW_PRIVATE, timeoutMs: this.config.FORWARDING_TIMEOUT_MS });
+    const r = await sendTest(this.db, d, { box: this.box, allowPrivate: forwardingPrivateAccess(this.config), timeoutMs: this.config.FORWARDING_TIMEOUT_MS });
     return { ok: r.status !== null && r.status >= 200 && r.status < 300, status_code: r.status, latency_ms: r.latencyMs, body: r.body.slice(0, 1024), error: r.error };
   }
 

@@ -12,12 +12,13 @@ import {
   recordDestinationFailure,
   replaySlice,
 } from '@audit-trail/data';
-import { post, type HttpResult } from './safe-http';
+import { post, type HttpResult, type PrivateAccess } from './safe-http';
 import type { SecretBox } from './secret-box';
 
 export interface DeliveryOptions {
   box: SecretBox;
-  allowPrivate: boolean;
+  /** Private or loopback addresses a delivery may reach (see FORWARDING_ALLOW_PRIVATE and FORWARDING_ALLOW_HOSTS). */
+  allowPrivate: PrivateAccess;
   timeoutMs?: number;
   /** First retry delay; doubles per failure up to an hour, with jitter. */
   backoffBaseMs?: number;

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BlockedAddressError, guardedFetch } from './safe-http';
+import { loadConfig, forwardingPrivateAccess } from '@audit-trail/config';
+import { BlockedAddressError, guardedFetch, privateAllowed } from './safe-http';
 
 // The fetch single sign-on uses for addresses a tenant typed in. Refusals are
 // decided before any socket opens: by the address literal, or by the lookup
@@ -37,5 +38,25 @@ describe('guardedFetch', () => {
     expect(res.headers.get('x-seen')).toBe('POST');
     expect(await res.json()).toEqual({ body: 'a=1&b=two', type: 'application/x-www-form-urlencoded' });
     await expect(open(`${base}/big`)).rejects.toThrow(/larger than 1000 bytes/);
+  });
+});
+
+// FORWARDING_ALLOW_HOSTS: an operator names the private collectors a destination may use, host and port exactly.
+describe('privateAllowed', () => {
+  const env = { DATABASE_URL: 'postgres://x@127.0.0.1/x', FORWARDING_ALLOW_HOSTS: ' 127.0.0.1:3002, siem.internal:443,[::1]:8080 ' };
+  const access = forwardingPrivateAccess(loadConfig(env));
+  it.each([
+    ['http://127.0.0.1:3002/audit', true],
+    ['http://127.0.0.1:3003/', false],
+    ['https://SIEM.internal/events', true],
+    ['http://siem.internal/events', false],
+    ['http://[::1]:8080/', true],
+    ['http://10.0.0.1:3002/', false],
+  ])('%s → %s', (url, allowed) => {
+    expect(privateAllowed(access, new URL(url))).toBe(allowed);
+  });
+  it('lets FORWARDING_ALLOW_PRIVATE open everything, and refuses a malformed list at start', () => {
+    expect(forwardingPrivateAccess(loadConfig({ ...env, FORWARDING_ALLOW_PRIVATE: 'true' }))).toBe(true);
+    expect(() => loadConfig({ ...env, FORWARDING_ALLOW_HOSTS: '127.0.0.1' })).toThrow(/FORWARDING_ALLOW_HOSTS/);
   });
 });

@@ -10,6 +10,26 @@ const BLOCKED = new Set(['private', 'loopback', 'linkLocal', 'uniqueLocal', 'uns
 
 export class BlockedAddressError extends Error {}
 
+/**
+ * Which private or loopback addresses a call may reach: none (`false`), any
+ * (`true`, development and tests), or only the listed `host:port` pairs (an
+ * operator's own collector, or the demo's local receiver).
+ */
+export type PrivateAccess = boolean | readonly string[];
+
+/** `host:port` of a URL as an allow-list names it: lower case, no IPv6 brackets, the scheme's port when none is given. */
+export function hostPort(u: URL): string {
+  const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+  return `${u.hostname.replace(/^\[|\]$/g, '').toLowerCase()}:${port}`;
+}
+
+/** May a request to this URL reach a private or loopback address? */
+export function privateAllowed(access: PrivateAccess, u: URL): boolean {
+  if (typeof access === 'boolean') return access;
+  const target = hostPort(u);
+  return access.some((entry) => entry.trim().toLowerCase().replace(/^\[|\](?=:)/g, '') === target);
+}
+
 export function isBlockedAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return true;
   let a = ipaddr.parse(address);
@@ -32,7 +52,7 @@ export function guardedLookup(allowPrivate: boolean): LookupFunction {
 }
 
 /** Is a URL acceptable as a destination (scheme, and for IP literals the address)? A reason when not. */
-export async function checkDestinationUrl(url: string, allowPrivate: boolean): Promise<string | null> {
+export async function checkDestinationUrl(url: string, access: PrivateAccess): Promise<string | null> {
   let u: URL;
   try {
     u = new URL(url);
@@ -41,7 +61,7 @@ export async function checkDestinationUrl(url: string, allowPrivate: boolean): P
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') return 'must be an http:// or https:// URL';
   if (u.username || u.password) return 'must not carry credentials; use the secret or token field';
-  if (allowPrivate) return null;
+  if (privateAllowed(access, u)) return null;
   const host = u.hostname.replace(/^\[|\]$/g, '');
   if (ipaddr.isValid(host)) return isBlockedAddress(host) ? 'must not point at a private, loopback or link-local address' : null;
   return new Promise((resolve) => {
@@ -60,7 +80,7 @@ export interface HttpResult {
 }
 
 /** One POST with a hard timeout; never throws. */
-export function post(req: OutgoingRequest, opts: { allowPrivate: boolean; timeoutMs: number }): Promise<HttpResult> {
+export function post(req: OutgoingRequest, opts: { allowPrivate: PrivateAccess; timeoutMs: number }): Promise<HttpResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     let u: URL;
@@ -73,13 +93,14 @@ export function post(req: OutgoingRequest, opts: { allowPrivate: boolean; timeou
     const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
     const done = (r: Omit<HttpResult, 'latencyMs'>) => resolve({ ...r, latencyMs: Math.round(performance.now() - started) });
     const host = u.hostname.replace(/^\[|\]$/g, '');
-    if (!opts.allowPrivate && ipaddr.isValid(host) && isBlockedAddress(host)) {
+    const allowPrivate = privateAllowed(opts.allowPrivate, u);
+    if (!allowPrivate && ipaddr.isValid(host) && isBlockedAddress(host)) {
       done({ status: null, body: '', error: `${host} is a private or loopback address; destinations must be public` });
       return;
     }
     const r = send(
       u,
-      { method: 'POST', headers: { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) }, lookup: guardedLookup(opts.allowPrivate), timeout: opts.timeoutMs },
+      { method: 'POST', headers: { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) }, lookup: guardedLookup(allowPrivate), timeout: opts.timeoutMs },
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
