@@ -7,20 +7,24 @@
 // log, members in every role and a pending invitation, about 3,000 events
 // over the last 60 days with a working-week rhythm (people, API keys and the
 // system; failures, changes with before/after, sign-ins from several
-// addresses), a revoked key, a finished export and an active legal hold.
+// addresses), a revoked key, a finished export, an active legal hold and,
+// when DEMO_RECEIVER_URL names a receiver (npm start runs one on loopback),
+// a webhook destination with its delivery history.
 // Everything is generated from a fixed seed, and events carry idempotency
 // keys, so running it again adds no demo data (its own sign-in is recorded,
 // as every sign-in is).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATA } from './lib/env.mjs';
 
-const base = process.env.API_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
-const operator = process.env.OPERATOR_TOKEN;
+// Read when seed() runs, so a caller (npm start) can set them first.
+const base = () => process.env.API_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
 const DEMO = { account_name: 'Demo Company', email: process.env.DEMO_EMAIL ?? 'demo@audit-trail.local', password: process.env.DEMO_PASSWORD ?? 'demo-password-123' };
-const credsFile = join(DATA, 'demo-credentials.json');
 /** Bumped when the demo gains content: an older demo account is topped up once. */
-const DEMO_VERSION = 2;
+const DEMO_VERSION = 3;
+/** Where the demo's members get their addresses (a test seeds with its own, to stay apart from other runs). */
+const PEOPLE_DOMAIN = process.env.DEMO_PEOPLE_DOMAIN ?? 'demo.test';
+export const DEMO_DESTINATION = 'Security SIEM (demo receiver)';
 
 async function call(method, path, { body, cookie, csrf, key } = {}) {
   const headers = {};
@@ -28,7 +32,7 @@ async function call(method, path, { body, cookie, csrf, key } = {}) {
   if (cookie) headers.cookie = cookie;
   if (csrf) headers['x-csrf-token'] = csrf;
   if (key) headers.authorization = `Bearer ${key}`;
-  const res = await fetch(base + path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(base() + path, { method, headers, body: body ? JSON.stringify(body) : undefined });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null, cookies: res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ') };
 }
@@ -39,6 +43,10 @@ const must = (r, what, ok = [200, 201, 202, 204]) => {
 };
 
 export async function seed() {
+  const operator = process.env.OPERATOR_TOKEN;
+  const dataDir = process.env.DEMO_DATA_DIR ?? DATA;
+  mkdirSync(dataDir, { recursive: true });
+  const credsFile = join(dataDir, 'demo-credentials.json');
   const saved = existsSync(credsFile) ? JSON.parse(readFileSync(credsFile, 'utf8')) : null;
   // A first run signs up (no failed sign-in in the log before the banner); later runs sign in.
   let created = false;
@@ -74,6 +82,8 @@ export async function seed() {
     version = DEMO_VERSION;
     save();
   }
+  // The destination follows the receiver's address on every start (its port may change).
+  if (process.env.DEMO_RECEIVER_URL && account.body.entitlements.audit_log) await demoDestination(session, process.env.DEMO_RECEIVER_URL);
   return { email: DEMO.email, password: DEMO.password, key, created };
 }
 
@@ -211,10 +221,10 @@ async function populate(session, key) {
   const members = must(await call('GET', '/v1/members', session), 'members').body;
   const known = new Set([...members.data.map((m) => m.email), ...members.invitations.map((i) => i.email)]);
   const people = [
-    { email: 'grace@demo.test', name: 'Grace Kim', role: 'admin', workspace_ids: [] },
-    { email: 'hugo@demo.test', name: 'Hugo Lambert', role: 'member', workspace_ids: [ws.Staging] },
-    { email: 'ines@demo.test', name: 'Inès Moreau', role: 'member', workspace_ids: [] },
-    { email: 'newhire@demo.test', name: null, role: 'member', workspace_ids: [ws.Production], pending: true },
+    { email: `grace@${PEOPLE_DOMAIN}`, name: 'Grace Kim', role: 'admin', workspace_ids: [] },
+    { email: `hugo@${PEOPLE_DOMAIN}`, name: 'Hugo Lambert', role: 'member', workspace_ids: [ws.Staging] },
+    { email: `ines@${PEOPLE_DOMAIN}`, name: 'Inès Moreau', role: 'member', workspace_ids: [] },
+    { email: `newhire@${PEOPLE_DOMAIN}`, name: null, role: 'member', workspace_ids: [ws.Production], pending: true },
   ];
   for (const p of people) {
     if (known.has(p.email)) continue;
@@ -228,6 +238,9 @@ async function populate(session, key) {
     const old = must(await call('POST', '/v1/api-keys', { ...session, body: { name: 'Old CI key', scopes: ['events:write'] } }), 'old key');
     must(await call('DELETE', `/v1/api-keys/${old.body.id}`, session), 'revoke old key');
   }
+
+  // Created before the events, so they flow to the receiver as they arrive.
+  if (process.env.DEMO_RECEIVER_URL) await demoDestination(session, process.env.DEMO_RECEIVER_URL);
 
   // The events, in batches; idempotency keys make a second run a no-op.
   const events = makeEvents([ws.Production, ws.Staging, ws.Billing]);
@@ -248,6 +261,18 @@ async function populate(session, key) {
   const holds = must(await call('GET', '/v1/legal-holds', session), 'legal holds').body.data;
   if (!holds.some((h) => !h.released_at)) {
     must(await call('POST', '/v1/legal-holds', { ...session, body: { scope: 'workspace', workspace_id: ws.Billing, reason: 'Invoice dispute with Northwind (ticket LEGAL-1042)' } }), 'legal hold');
+  }
+}
+
+/** The demo's webhook destination at the local receiver: created once, pointed at `url`, with one test send. */
+async function demoDestination(session, url) {
+  const all = must(await call('GET', '/v1/destinations', session), 'destinations').body.data;
+  const d = all.find((x) => x.name === DEMO_DESTINATION);
+  if (!d) {
+    const made = must(await call('POST', '/v1/destinations', { ...session, body: { type: 'webhook', name: DEMO_DESTINATION, url, secret: 'demo-webhook-signing-secret', format: 'native' } }), 'destination').body;
+    must(await call('POST', `/v1/destinations/${made.id}/test`, session), 'destination test');
+  } else if (d.url !== url || !d.enabled) {
+    must(await call('PATCH', `/v1/destinations/${d.id}`, { ...session, body: { url, enabled: true } }), 'destination address');
   }
 }
 

@@ -3,6 +3,7 @@
 // DATABASE_URL is unset), Redis check, build, migrations, api + worker, demo
 // tenant, console at http://localhost:PORT/. Ctrl-C or SIGTERM stops it all.
 import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { loadDotEnv, localSecrets, requireFreePort, requireRedis, ROOT, startEmbeddedPostgres } from './lib/env.mjs';
 
@@ -67,6 +68,8 @@ function run(label, cmd, args) {
 await requireRedis(env.REDIS_URL);
 await requireFreePort(Number(env.PORT), 'PORT', env.HOST ?? '127.0.0.1');
 await requireFreePort(Number(env.WORKER_HEALTH_PORT ?? 3001), 'WORKER_HEALTH_PORT', '127.0.0.1');
+env.DEMO_RECEIVER_PORT ??= '3002';
+await requireFreePort(Number(env.DEMO_RECEIVER_PORT), 'DEMO_RECEIVER_PORT', '127.0.0.1');
 
 if (!env.DATABASE_URL) {
   embedded = await startEmbeddedPostgres(secrets);
@@ -78,6 +81,12 @@ if (!run('building libraries, api and worker', 'npx', ['tsc', '-b', 'tsconfig.bu
 if (!run('building the console', 'npx', ['vite', 'build', '--config', 'apps/web/vite.config.mts', '--logLevel', 'warn'])) await new Promise(() => {});
 if (!run('building the embeddable viewer', 'node', ['scripts/build-viewer.mjs'])) await new Promise(() => {});
 if (!run('running migrations', 'node', ['scripts/migrate.mjs'])) await new Promise(() => {});
+
+// The demo's stand-in SIEM on loopback; forwarding may reach exactly that address and no other private one.
+const { startDemoReceiver } = createRequire(import.meta.url)('./lib/demo-receiver.cjs');
+const receiver = await startDemoReceiver(Number(env.DEMO_RECEIVER_PORT));
+const receiverHost = new URL(receiver.url).host;
+env.FORWARDING_ALLOW_HOSTS = [env.FORWARDING_ALLOW_HOSTS, receiverHost].filter(Boolean).join(',');
 
 for (const [name, entry] of [['api', 'apps/api/dist/main.js'], ['worker', 'apps/worker/dist/main.js']]) {
   const child = spawn(process.execPath, [entry], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -107,8 +116,9 @@ for (let i = 0; ; i++) {
 
 process.env.OPERATOR_TOKEN = env.OPERATOR_TOKEN;
 process.env.PORT = env.PORT;
+process.env.DEMO_RECEIVER_URL = receiver.url;
 const { seed } = await import('./seed.mjs');
-console.log('[start] demo account (seeded on the first run: about 3,000 events, members, an export)');
+console.log('[start] demo account (seeded on the first run: about 3,000 events, members, an export, a destination)');
 const demo = await seed();
 console.log(`
   Audit Trail is running.
@@ -118,6 +128,7 @@ console.log(`
   Demo login     ${demo.email} / ${demo.password}
   Ingest key     ${demo.key}
   Operator token ${env.OPERATOR_TOKEN}   (kept in .data/secrets.json)
+  Demo SIEM      http://${receiverHost}/   (receives the demo's forwarded events)
 
   Try:  export AUDIT_TRAIL_KEY=${demo.key}
         curl -X POST http://localhost:${env.PORT}/v1/events \\
