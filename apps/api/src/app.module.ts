@@ -19,6 +19,7 @@ import { OpenApiController } from './openapi/openapi.controller';
 import { OpenApiService } from './openapi/openapi.service';
 import { OperatorModule } from './operator/operator.module';
 import { RetentionModule } from './retention/retention.module';
+import { SavedSearchesModule } from './saved-searches/saved-searches.controller';
 import { AuditModule } from './self-audit/audit.module';
 import { ConsoleModule } from './web/console.module';
 import { ScimModule } from './scim/scim.module';
@@ -50,6 +51,7 @@ export class AppModule {
         IdentityModule,
         ScimModule,
         EventsModule,
+        SavedSearchesModule,
         ViewerModule,
         ExportsModule,
         ForwardingModule,

@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { join } from 'node:path';
 import { type ApiUnderTest, call, createTenant, spawnApi, type Tenant } from '@audit-trail/testing';
-import { launch, pageAt, VIEWPORTS } from './browser';
+import { launch, pageAt, signedIn, VIEWPORTS } from './browser';
 
 // The log table as people read it, at three sizes: the open entry in the
 // address (Back closes it), active filters as chips with their own remove
@@ -105,15 +105,41 @@ describe.each(VIEWPORTS)('on a $name', (vp) => {
     await dialog.getByLabel('Name').fill(name);
     await dialog.getByRole('button', { name: 'Save' }).click();
     await dialog.waitFor({ state: 'hidden' });
+    // Kept on the server for this person: another browser signed in as them lists it and opens it.
+    const saved = (await call(t.url, 'GET', '/v1/saved-searches', { session: x.owner })).body.data as { name: string; query: string }[];
+    expect(saved.find((s) => s.name === name)?.query).toBe('actor_email=ana%40table.test');
+    const elsewhere = await signedIn(browser, t.url, x.owner.cookie, { width: vp.width, height: vp.height });
+    try {
+      const other = await elsewhere.newPage();
+      await other.goto(`${t.url}/audit-log`);
+      await other.getByRole('button', { name: 'Saved' }).click();
+      await other.getByRole('menuitem', { name }).click();
+      await other.waitForURL(/actor_email=ana%40table\.test/);
+      await other.getByTestId('filter-chip').filter({ hasText: 'Member: ana@table.test' }).waitFor();
+      expect(overflowOf(await other.evaluate(() => document.documentElement.scrollWidth - window.innerWidth))).toBe(0);
+    } finally {
+      await elsewhere.close();
+    }
     await page.goto(`${t.url}/audit-log`);
     await page.getByRole('button', { name: 'Saved' }).click();
-    await page.getByRole('menuitem', { name }).click();
-    await page.waitForURL(/actor_email=ana%40table\.test/);
-    await page.getByTestId('filter-chip').filter({ hasText: 'Member: ana@table.test' }).waitFor();
-    expect(overflowOf(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth))).toBe(0);
-    await page.getByRole('button', { name: 'Saved' }).click();
     await page.getByRole('button', { name: `Delete ${name}` }).click();
-    expect(await page.getByRole('menuitem', { name }).count()).toBe(0);
+    await page.getByRole('menuitem', { name }).waitFor({ state: 'detached' });
+    expect(((await call(t.url, 'GET', '/v1/saved-searches', { session: x.owner })).body.data as { name: string }[]).map((s) => s.name)).not.toContain(name);
+  });
+
+  it('moves searches an earlier version kept in this browser to the server, once', async () => {
+    const name = `Kept locally ${vp.name}`;
+    await page.goto(`${t.url}/login`);
+    await page.evaluate(([k, v]) => localStorage.setItem(k, v), [`audit-trail:saved-searches:${x.accountId}:${x.userId}`, JSON.stringify([{ name, query: 'outcome=failure' }])]);
+    await page.goto(`${t.url}/audit-log`);
+    await page.getByRole('button', { name: 'Saved' }).click();
+    await page.getByRole('menuitem', { name }).waitFor();
+    expect(await page.evaluate((k) => localStorage.getItem(k), `audit-trail:saved-searches:${x.accountId}:${x.userId}`)).toBeNull();
+    const saved = (await call(t.url, 'GET', '/v1/saved-searches', { session: x.owner })).body.data as { id: string; name: string; query: string }[];
+    const moved = saved.find((s) => s.name === name);
+    expect(moved?.query).toBe('outcome=failure');
+    await call(t.url, 'DELETE', `/v1/saved-searches/${moved?.id}`, { session: x.owner });
+    await page.keyboard.press('Escape');
   });
 
   it('moves between rows with the arrow keys and opens one with Enter', async () => {

@@ -1,55 +1,74 @@
-import { ActionIcon, Button, CopyButton, Group, Menu, Modal, Stack, Text, TextInput } from '@mantine/core';
+import { ActionIcon, Alert, Button, CopyButton, Group, Menu, Modal, Stack, Text, TextInput } from '@mantine/core';
 import { IconBookmark, IconCopy, IconTrash } from '@tabler/icons-react';
-import { type FormEvent, useState } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useEffect, useState } from 'react';
 import { Link } from 'react-router';
+import { api, ApiError, problemText } from '../lib/api';
 
 export interface SavedSearch {
+  id: string;
   name: string;
   /** The Audit Log's query string (filters and log), without an open entry. */
   query: string;
 }
 
-/** Saved searches are kept per person and account, in this browser. */
-const storageKey = (accountId: string, who: string) => `audit-trail:saved-searches:${accountId}:${who}`;
+/** Where an earlier version kept saved searches, in the browser: moved to the server once, then removed. */
+const legacyKey = (accountId: string, who: string) => `audit-trail:saved-searches:${accountId}:${who}`;
 
-export function loadSaved(accountId: string, who: string): SavedSearch[] {
+function takeLegacy(accountId: string, who: string): { name: string; query: string }[] {
   try {
-    const raw = localStorage.getItem(storageKey(accountId, who));
+    const raw = localStorage.getItem(legacyKey(accountId, who));
     const list: unknown = raw ? JSON.parse(raw) : [];
     if (!Array.isArray(list)) return [];
-    return list.filter((s: unknown): s is SavedSearch => typeof s === 'object' && s !== null && typeof (s as SavedSearch).name === 'string' && typeof (s as SavedSearch).query === 'string');
+    return list.filter((s: unknown): s is { name: string; query: string } => typeof s === 'object' && s !== null && typeof (s as { name?: unknown }).name === 'string' && typeof (s as { query?: unknown }).query === 'string');
   } catch {
     return [];
   }
 }
 
-function store(accountId: string, who: string, list: SavedSearch[]): void {
-  localStorage.setItem(storageKey(accountId, who), JSON.stringify(list));
-}
+/** A refused save in the API's words: the field's message when there is one. */
+const saveError = (e: unknown) => (e instanceof ApiError && e.problem.errors?.[0] ? `${e.problem.errors[0].path}: ${e.problem.errors[0].message}` : problemText(e));
 
 /**
  * Named filter sets: save the current view under a name, open it again from
  * the list, copy its link to share it (the filters are all in the address),
- * or delete it. Kept in this browser, per person and account.
+ * or delete it. Kept on the server for the person who saved them, so they
+ * follow that person to any browser.
  */
 export function SavedSearches({ accountId, who, current }: { accountId: string; who: string; current: string }) {
-  const [list, setList] = useState(() => loadSaved(accountId, who));
+  const qc = useQueryClient();
+  const key = ['saved-searches', accountId];
+  const list = useQuery({ queryKey: key, queryFn: () => api<{ data: SavedSearch[] }>('GET', '/v1/saved-searches') });
   const [naming, setNaming] = useState(false);
-  const save = (e: FormEvent<HTMLFormElement>) => {
+  const refresh = () => void qc.invalidateQueries({ queryKey: key });
+  const save = useMutation({
+    mutationFn: (s: { name: string; query: string }) => api<SavedSearch>('POST', '/v1/saved-searches', s),
+    onSuccess: () => {
+      setNaming(false);
+      refresh();
+    },
+  });
+  const remove = useMutation({ mutationFn: (s: SavedSearch) => api('DELETE', `/v1/saved-searches/${s.id}`), onSuccess: refresh });
+  // Searches an earlier version kept in this browser move to the server once.
+  useEffect(() => {
+    const legacy = takeLegacy(accountId, who);
+    if (legacy.length === 0) return;
+    // Only what the server stored leaves the browser; a failed or interrupted save is tried again next time.
+    void Promise.all(legacy.map((s) => api('POST', '/v1/saved-searches', s).then(() => null, () => s))).then((left) => {
+      const kept = left.filter((s) => s !== null);
+      if (kept.length === 0) localStorage.removeItem(legacyKey(accountId, who));
+      else localStorage.setItem(legacyKey(accountId, who), JSON.stringify(kept));
+      refresh();
+    });
+    // Once per account and person (refresh is a new function each render).
+  }, [accountId, who]);
+  const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const raw = new FormData(e.currentTarget).get('name');
     const name = typeof raw === 'string' ? raw.trim() : '';
-    if (!name) return;
-    const next = [...list.filter((s) => s.name !== name), { name, query: current }].sort((a, b) => a.name.localeCompare(b.name));
-    store(accountId, who, next);
-    setList(next);
-    setNaming(false);
+    if (name) save.mutate({ name, query: current });
   };
-  const remove = (name: string) => {
-    const next = list.filter((s) => s.name !== name);
-    store(accountId, who, next);
-    setList(next);
-  };
+  const searches = list.data?.data ?? [];
   return (
     <>
       <Menu position="bottom-end" withinPortal closeOnItemClick>
@@ -60,14 +79,22 @@ export function SavedSearches({ accountId, who, current }: { accountId: string; 
         </Menu.Target>
         <Menu.Dropdown aria-label="Saved searches" miw={280}>
           <Menu.Item onClick={() => setNaming(true)}>Save this search…</Menu.Item>
-          {list.length > 0 && <Menu.Divider />}
-          {list.length === 0 ? (
+          <Menu.Divider />
+          {list.error ? (
+            <Text size="xs" c="red" px="sm" py={6}>
+              {problemText(list.error)}
+            </Text>
+          ) : list.isPending ? (
+            <Text size="xs" c="dimmed" px="sm" py={6}>
+              Loading…
+            </Text>
+          ) : searches.length === 0 ? (
             <Text size="xs" c="dimmed" px="sm" py={6}>
               No saved searches yet.
             </Text>
           ) : (
-            list.map((s) => (
-              <Group key={s.name} gap={2} wrap="nowrap" pr={4}>
+            searches.map((s) => (
+              <Group key={s.id} gap={2} wrap="nowrap" pr={4}>
                 <Menu.Item component={Link} to={`/audit-log${s.query ? `?${s.query}` : ''}`} style={{ flex: 1 }} data-testid="saved-search">
                   {s.name}
                 </Menu.Item>
@@ -78,7 +105,7 @@ export function SavedSearches({ accountId, who, current }: { accountId: string; 
                     </ActionIcon>
                   )}
                 </CopyButton>
-                <ActionIcon variant="subtle" color="red" size="sm" aria-label={`Delete ${s.name}`} onClick={() => remove(s.name)}>
+                <ActionIcon variant="subtle" color="red" size="sm" aria-label={`Delete ${s.name}`} loading={remove.isPending && remove.variables?.id === s.id} onClick={() => remove.mutate(s)}>
                   <IconTrash size={14} aria-hidden="true" />
                 </ActionIcon>
               </Group>
@@ -87,14 +114,17 @@ export function SavedSearches({ accountId, who, current }: { accountId: string; 
         </Menu.Dropdown>
       </Menu>
       <Modal opened={naming} onClose={() => setNaming(false)} title="Save this search">
-        <form onSubmit={save} aria-label="Save this search">
+        <form onSubmit={submit} aria-label="Save this search">
           <Stack>
-            <TextInput label="Name" name="name" required data-autofocus placeholder="Failed sign-ins this week" />
+            <TextInput label="Name" name="name" required data-autofocus placeholder="Failed sign-ins this week" error={save.error ? saveError(save.error) : undefined} />
             <Text size="xs" c="dimmed">
-              Kept in this browser for you. Its link opens the same view for anyone who may read this log.
+              Kept for you in this account, on any browser you sign in from. Its link opens the same view for anyone who may read this log.
             </Text>
+            {remove.error && <Alert color="red">{problemText(remove.error)}</Alert>}
             <Group justify="flex-end">
-              <Button type="submit">Save</Button>
+              <Button type="submit" loading={save.isPending}>
+                Save
+              </Button>
             </Group>
           </Stack>
         </form>

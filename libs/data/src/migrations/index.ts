@@ -12,6 +12,7 @@ import { Migration20261201200000_identity } from './Migration20261201200000_iden
 import { Migration20261201210000_scim } from './Migration20261201210000_scim';
 import { Migration20261201220000_sso } from './Migration20261201220000_sso';
 import { Migration20261202010000_key_revoked_by } from './Migration20261202010000_key_revoked_by';
+import { Migration20261202100000_saved_searches } from './Migration20261202100000_saved_searches';
 
 /** Every migration, in order. A newly generated migration is added here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -28,4 +29,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261201210000_scim', class: Migration20261201210000_scim },
   { name: 'Migration20261201220000_sso', class: Migration20261201220000_sso },
   { name: 'Migration20261202010000_key_revoked_by', class: Migration20261202010000_key_revoked_by },
+  { name: 'Migration20261202100000_saved_searches', class: Migration20261202100000_saved_searches },
 ];

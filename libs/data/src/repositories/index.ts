@@ -11,3 +11,4 @@ export * from './retention.repository';
 export * from './identity.repository';
 export * from './scim.repository';
 export * from './sso.repository';
+export * from './saved-searches.repository';
