@@ -4,6 +4,8 @@ import { type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from
 import {
   IconBolt,
   IconBuilding,
+  IconCheck,
+  IconCopy,
   IconCreditCard,
   IconDatabase,
   IconDownload,
@@ -281,7 +283,7 @@ function TargetCell({ entry }: { entry: LogEntry }) {
                   copy();
                 }}
               >
-                {copied ? '✓' : '⧉'}
+                {copied ? <IconCheck size={12} aria-hidden="true" /> : <IconCopy size={12} aria-hidden="true" />}
               </ActionIcon>
             </Tooltip>
           )}
