@@ -2,9 +2,10 @@ import type { EventRecord } from '@audit-trail/audit-core';
 import {
   type Database,
   DatabaseUnavailableError,
-  escapeLiteral,
+  EVENT_STAGING,
+  eventCopyText,
   insertEvents,
-  insertEventsSql,
+  insertStagedEventsSql,
   isConnectionError,
   isMissingPartition,
   PartitionCache,
@@ -57,9 +58,10 @@ export interface EventWriterOptions {
 /**
  * Writes events with group commit. A request hands its events over and waits;
  * while a flush is running, newly arrived requests queue up and the next
- * flush stores them all in one transaction (one WAL flush), one statement per
- * tenant with that tenant's row-level-security setting. Nobody is answered
- * before their events are committed.
+ * flush stores them all in one transaction (one WAL flush): one COPY of the
+ * whole batch into a staging table, then one INSERT … SELECT per tenant with
+ * that tenant's row-level-security setting. Nobody is answered before their
+ * events are committed.
  */
 export class EventWriter {
   private queue: Pending[] = [];
@@ -154,11 +156,13 @@ export class EventWriter {
       list.push(item);
       byAccount.set(item.accountId, list);
     }
-    // One round trip: BEGIN, then per tenant its RLS setting and its insert, then COMMIT.
-    const keyed = [...byAccount].map(([accountId, items]) => ({ accountId, items, ...insertEventsSql(items.flatMap((i) => i.records), escapeLiteral, accountId) }));
+    // One transaction: the whole batch COPYed into the staging table, then per
+    // tenant its RLS setting and its INSERT … SELECT of its own rows, then COMMIT.
+    const keyed = [...byAccount].map(([accountId, items]) => ({ accountId, items, ...insertStagedEventsSql(accountId, items.some((i) => i.records.some((r) => r.idempotency_key !== null))) }));
+    const text = eventCopyText(batch.flatMap((b) => b.records));
     let results;
     try {
-      results = await this.db.acrossTenants(keyed.map((k) => ({ accountId: k.accountId, sql: k.sql })));
+      results = await this.db.stagedAcrossTenants({ ...EVENT_STAGING, text }, keyed.map((k) => ({ accountId: k.accountId, sql: k.sql })));
     } catch (err) {
       if (!retried && isMissingPartition(err)) {
         // A partition was dropped (retention) since we cached it: look again.
