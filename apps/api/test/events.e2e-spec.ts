@@ -78,18 +78,20 @@ describe('ingest', () => {
 
   it('stores every character of every field exactly as sent (the COPY text the writer builds escapes them)', async () => {
     const tricky = 'tab\there, back\\slash \\N, quote \' and "double", newline\nand CR\r, ünïcødé 🚀, \\t literal';
+    const metadata = { text: tricky, nested: { path: 'C:\\temp\\new', empty: '', nul: null, list: ['\\', '\t', 1.5, true] } };
+    const changes = { before: { name: 'a\tb' }, after: { name: 'a\\tb' } };
     const sent = event({
       action: 'document.update',
       actor: { type: 'user', id: `u\\${tricky.length}`, email: 'odd@acme.com', name: tricky },
       target: { type: 'document', id: 'd\\1\t2', name: '\\N' },
       context: { ip: '2001:db8::1', user_agent: 'agent\\with\\backslashes' },
-      metadata: { text: tricky, nested: { path: 'C:\\temp\\new', empty: '', nul: null, list: ['\\', '\t', 1.5, true] } },
-      changes: { before: { name: 'a\tb' }, after: { name: 'a\\tb' } },
+      metadata,
+      changes,
     });
     const res = await call(t.url, 'POST', '/v1/events', { key: acme.key, body: { events: [sent, event()] } });
     expect(res.status).toBe(202);
     const stored = (await call(t.url, 'GET', `/v1/events/${res.body.ids[0]}`, { key: acme.key })).body;
-    expect(stored).toMatchObject({ actor_id: sent.actor.id, actor_name: tricky, target_id: 'd\\1\t2', target_name: '\\N', ip: '2001:db8::1', user_agent: 'agent\\with\\backslashes', metadata: sent.metadata, changes: sent.changes });
+    expect(stored).toMatchObject({ actor_id: sent.actor.id, actor_name: tricky, target_id: 'd\\1\t2', target_name: '\\N', ip: '2001:db8::1', user_agent: 'agent\\with\\backslashes', metadata, changes });
   });
 
   it('refuses more than 1,000 events in a batch', async () => {
