@@ -3,11 +3,15 @@
 // system, next to bare PostgreSQL doing the same work, and print ratios.
 // Timings are reported, never asserted.
 // BENCH_SECTIONS=ingest,query,export,integrity,forwarding,retention,overload (default all) picks what runs.
+// Each section first waits for the machine to be quiet and prints the load
+// average and the CPU's idle share at its start; a section that starts on a
+// busy machine prints its figures but no ratio. `npm run bench -- --readme`
+// also writes the table, with the date and the machine, into the README.
 import autocannon from 'autocannon';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -25,7 +29,10 @@ const SINGLE_SECONDS = Number(process.env.BENCH_SINGLE_SECONDS ?? 10);
 const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'ingest,query,export,integrity,forwarding,retention,overload').split(','));
 const FORWARD_RATE = Number(process.env.BENCH_FORWARD_RATE ?? 2000);
 const FORWARD_SECONDS = Number(process.env.BENCH_FORWARD_SECONDS ?? 30);
-const PURGE_ROWS = Number(process.env.BENCH_PURGE_ROWS ?? 10_000_000);
+const PURGE_ROWS = Number(process.env.BENCH_PURGE_ROWS ?? 2_000_000);
+/** A section starting with less of the CPU idle than this prints no ratio. */
+const QUIET_IDLE = Number(process.env.BENCH_QUIET_IDLE ?? 85);
+const WRITE_README = process.argv.includes('--readme');
 const PURGE_INGEST_RATE = Number(process.env.BENCH_PURGE_INGEST_RATE ?? 1000);
 const OPERATOR = 'bench-operator-token-0123456789';
 const base = `http://127.0.0.1:${PORT}`;
@@ -35,6 +42,35 @@ const pct = (xs, p) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+/** The CPU's idle share (%) over `ms`, from /proc/stat: what the rest of the machine leaves us. */
+async function idleShare(ms = 1500) {
+  const read = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return { idle: f[3] + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
+  };
+  const a = read();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = read();
+  return b.total === a.total ? 100 : (100 * (b.idle - a.idle)) / (b.total - a.total);
+}
+
+/**
+ * Start a section: wait (up to 60 s) for the machine to be quiet, then print
+ * the load average and the idle share. `busy` sections print no ratio.
+ */
+const sections = {};
+async function section(name) {
+  let idle = await idleShare();
+  for (let waited = 0; idle < QUIET_IDLE && waited < 60_000; waited += 3000) {
+    await new Promise((r) => setTimeout(r, 1500));
+    idle = await idleShare();
+  }
+  const s = { load1: loadavg()[0], idle, busy: idle < QUIET_IDLE };
+  sections[name] = s;
+  console.log(`[bench] ${name}: load average ${s.load1.toFixed(2)} (1 min), CPU ${s.idle.toFixed(0)} % idle at the start${s.busy ? ' — BUSY: this section prints no ratio' : ''}`);
+  return s;
+}
 
 await requireRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 console.log('[bench] building');
@@ -60,6 +96,9 @@ const sharedEnv = {
   RETENTION_CRON: 'off',
   // The forwarding section's receiver listens on 127.0.0.1.
   FORWARDING_ALLOW_PRIVATE: 'true',
+  // The integrity section seals the events itself and times it; a worker
+  // started for another section must not seal them first.
+  INTEGRITY_ENABLED: 'false',
 };
 const api = spawn(process.execPath, ['apps/api/dist/main.js'], { cwd: ROOT, env: { ...sharedEnv, PORT: String(PORT) }, stdio: ['ignore', 'ignore', 'inherit'] });
 process.on('exit', () => api.kill('SIGTERM'));
@@ -118,14 +157,14 @@ function copyRows(accountId, n, spanMs, offsetMs = 0) {
   );
 }
 
-async function copyInto(accountId, n, spanMs, offsetMs = 0) {
+async function copyInto(accountId, n, spanMs, offsetMs = 0, table = 'audit_events') {
   const c = new pg.Client({ connectionString: ownerBase });
   await c.connect();
   // Partitions for the span, as ingest would create them.
   await c.query(`SELECT audit_ensure_partition(now() - make_interval(days => d)) FROM generate_series(0, $1::int, 7) d`, [Math.ceil((spanMs + offsetMs) / 86_400_000) + 31]);
   const t0 = performance.now();
   const cols = 'account_id, id, workspace_id, occurred_at, received_at, action, category, actor_type, actor_id, actor_email, actor_name, target_type, target_id, target_name, ip, user_agent, outcome, metadata, changes, idempotency_key';
-  await pipeline(copyRows(accountId, n, spanMs, offsetMs), c.query(copyFrom(`COPY audit_events (${cols}) FROM STDIN`)));
+  await pipeline(copyRows(accountId, n, spanMs, offsetMs), c.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN`)));
   const ms = performance.now() - t0;
   await c.end();
   return ms;
@@ -133,12 +172,48 @@ async function copyInto(accountId, n, spanMs, offsetMs = 0) {
 
 const results = {};
 
+/** What wrk reports for `-t2 -c64` POSTs of `body` to `url` for SINGLE_SECONDS (autocannon when wrk is missing). */
+async function postLoad(url, key, body) {
+  const hasWrk = spawnSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).status === 0;
+  if (hasWrk) {
+    const lua = join(ROOT, 'test-results', 'bench-post.lua');
+    mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+    writeFileSync(lua, `wrk.method = "POST"\nwrk.body = [[${body}]]\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer ${key}"\n`);
+    const out = spawnSync('wrk', ['-t2', '-c64', `-d${SINGLE_SECONDS}s`, '--latency', '-s', lua, url], { encoding: 'utf8' }).stdout;
+    const ms = (label) => {
+      const m = new RegExp(`${label}\\s+([\\d.]+)(us|ms|s)`).exec(out);
+      if (!m) return NaN;
+      return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+    };
+    const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+    return { tool: 'wrk', eventsPerSec: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0), p50: ms('50%'), p99: ms('99%'), non2xx };
+  }
+  const r = await autocannon({ url, method: 'POST', connections: 64, duration: SINGLE_SECONDS, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body });
+  return { tool: 'autocannon', eventsPerSec: r['2xx'] / SINGLE_SECONDS, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx };
+}
+
 if (SECTIONS.has('ingest')) {
-  // 1. The limit: bare COPY into the same table, same indexes.
+  await section('ingest');
+  // 1. The limits: COPY into our own table (same indexes, partitions, RLS
+  // off as the owner), and COPY into a bare table of the same columns with
+  // three indexes (the primary key, action, actor): what a plain table costs.
   const copyTenant = await tenant('copy');
   const copyMs = await copyInto(copyTenant.accountId, COPY_ROWS, 3600_000);
   results.copy = { rows: COPY_ROWS, eventsPerSec: COPY_ROWS / (copyMs / 1000) };
-  console.log(`[bench] COPY: ${fmt(results.copy.eventsPerSec)} events/s`);
+  console.log(`[bench] COPY into audit_events: ${fmt(results.copy.eventsPerSec)} events/s`);
+  {
+    const c = new pg.Client({ connectionString: ownerBase });
+    await c.connect();
+    await c.query(`DROP TABLE IF EXISTS bench_bare_events;
+      CREATE TABLE bench_bare_events (LIKE audit_events INCLUDING DEFAULTS);
+      ALTER TABLE bench_bare_events ADD PRIMARY KEY (account_id, occurred_at, id);
+      CREATE INDEX ON bench_bare_events (account_id, action, occurred_at DESC);
+      CREATE INDEX ON bench_bare_events (account_id, actor_id, occurred_at DESC);`);
+    await c.end();
+    const bareMs = await copyInto(copyTenant.accountId, COPY_ROWS, 3600_000, 0, 'bench_bare_events');
+    results.copyBare = { rows: COPY_ROWS, eventsPerSec: COPY_ROWS / (bareMs / 1000) };
+    console.log(`[bench] COPY into a bare table, 3 indexes: ${fmt(results.copyBare.eventsPerSec)} events/s`);
+  }
 
   // 2. Batch ingest over HTTP: 1,000 events a request, 4 requests in flight;
   // then the same with an idempotency key on every event (what the SDK sends).
@@ -181,36 +256,19 @@ if (SECTIONS.has('ingest')) {
     console.log(`[bench] SDK enqueue + flush: ${fmt(results.sdk.eventsPerSec)} events/s (${fmt(sent)} events)`);
   }
 
-  // 3. Single-event ingest, 64 concurrent clients. wrk (C, Debian's package)
-  // when present, since it leaves more of the two cores to the system under
-  // test; autocannon otherwise.
+  // 3. Single-event ingest, 64 concurrent clients (wrk, Debian's package, when
+  // present: it leaves more of the two cores to the system under test), next
+  // to a bare Fastify route under the same load.
   const singleTenant = await tenant('single');
   {
     const single = JSON.stringify(sampleEvent(7));
-    const hasWrk = spawnSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).status === 0;
-    if (hasWrk) {
-      const lua = join(ROOT, 'test-results', 'bench-post.lua');
-      mkdirSync(join(ROOT, 'test-results'), { recursive: true });
-      writeFileSync(lua, `wrk.method = "POST"\nwrk.body = [[${single}]]\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer ${singleTenant.key}"\n`);
-      const out = spawnSync('wrk', ['-t2', '-c64', `-d${SINGLE_SECONDS}s`, '--latency', '-s', lua, `${base}/v1/events`], { encoding: 'utf8' }).stdout;
-      const ms = (label) => {
-        const m = new RegExp(`${label}\\s+([\\d.]+)(us|ms|s)`).exec(out);
-        if (!m) return NaN;
-        return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
-      };
-      const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-      results.single = { tool: 'wrk', eventsPerSec: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0), p50: ms('50%'), p99: ms('99%'), non2xx };
-    } else {
-      const r = await autocannon({
-        url: `${base}/v1/events`,
-        method: 'POST',
-        connections: 64,
-        duration: SINGLE_SECONDS,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${singleTenant.key}` },
-        body: single,
-      });
-      results.single = { tool: 'autocannon', eventsPerSec: r['2xx'] / SINGLE_SECONDS, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx };
-    }
+    results.single = await postLoad(`${base}/v1/events`, singleTenant.key, single);
+    const bare = spawn(process.execPath, [join(ROOT, 'scripts/lib/bare-fastify.mjs')], { cwd: ROOT, env: { ...process.env, PORT: String(PORT + 5) }, stdio: ['ignore', 'ignore', 'inherit'] });
+    process.on('exit', () => bare.kill('SIGKILL'));
+    for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${PORT + 5}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then((r) => r.status === 202).catch(() => false)); i++) await new Promise((r) => setTimeout(r, 100));
+    results.singleBare = await postLoad(`http://127.0.0.1:${PORT + 5}/v1/events`, singleTenant.key, single);
+    bare.kill('SIGTERM');
+    console.log(`[bench] bare Fastify route (${results.singleBare.tool}): ${fmt(results.singleBare.eventsPerSec)} req/s p50 ${results.singleBare.p50} ms p99 ${results.singleBare.p99} ms`);
     console.log(`[bench] single (${results.single.tool}): ${fmt(results.single.eventsPerSec)} events/s p50 ${results.single.p50} ms p99 ${results.single.p99} ms (non-2xx ${results.single.non2xx})`);
   }
 }
@@ -236,6 +294,7 @@ if (SECTIONS.has('query') || SECTIONS.has('export') || SECTIONS.has('integrity')
 }
 
 if (SECTIONS.has('query')) {
+  await section('query');
   // 4. First page of a filtered query over 1M events: API vs the same SQL.
   const QUERIES = [
     ['actor', 'actor_id=u_42'],
@@ -294,6 +353,7 @@ async function startWorker() {
 }
 
 if (SECTIONS.has('export')) {
+  await section('export');
   const worker = await startWorker();
   const vm = (field) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
   const idleRss = vm('VmRSS');
@@ -343,6 +403,7 @@ if (SECTIONS.has('export')) {
 // 6. Integrity: seal the 1M events (the worker's own sealLog, here in process
 // so the time is the sealer's alone), then verify them through the API.
 if (SECTIONS.has('integrity')) {
+  await section('integrity');
   const { createRequire } = await import('node:module');
   const require = createRequire(import.meta.url);
   require('reflect-metadata');
@@ -371,6 +432,7 @@ const { loadSigningKey, registerKey, sealLog } = require('@audit-trail/engines')
 // a local receiver; lag from the event's receipt by the API to its arrival at
 // the receiver, delivered events/s, and whether anything is missing or out of order.
 if (SECTIONS.has('forwarding')) {
+  await section('forwarding');
   const { createServer } = await import('node:http');
   const worker = await startWorker();
   const fwd = await tenant('forwarding');
@@ -436,6 +498,7 @@ if (SECTIONS.has('forwarding')) {
 // all expired; Premium tenants have expired events older than 730 days and
 // kept ones in between, so the run both drops partitions and deletes rows.
 if (SECTIONS.has('overload')) {
+  await section('overload');
   // 1,024 connections reading the log at once: the API as configured
   // (MAX_IN_FLIGHT, default 256) next to one that admits everything and lets
   // requests queue for the pool.
@@ -468,6 +531,7 @@ if (SECTIONS.has('overload')) {
 }
 
 if (SECTIONS.has('retention')) {
+  await section('retention');
   const worker = await startWorker();
   const DAY = 86_400_000;
   const ess = await Promise.all([1, 2, 3, 4, 5].map((i) => tenant(`ret-ess-${i}`, 'essentials')));
@@ -532,46 +596,78 @@ if (SECTIONS.has('retention')) {
 }
 
 api.kill('SIGTERM');
-const line = (a, b, c, d) => `| ${a.padEnd(34)} | ${b.padStart(16)} | ${c.padStart(22)} | ${d.padStart(10)} |`;
-console.log('\n' + line('what', 'measured', 'bare PostgreSQL', 'ratio'));
-console.log(line('-'.repeat(34), '-'.repeat(16), '-'.repeat(22), '-'.repeat(10)));
+// The table: each ratio only where its section started on a quiet machine.
+const rows = [];
+const row = (sectionName, what, measured, bare, ratio) => rows.push([what, measured, bare, sections[sectionName]?.busy ? `— (busy: ${fmt(sections[sectionName].idle)} % idle at start)` : ratio]);
+const pctOf = (a, b) => `${fmt((100 * a) / b)} %`;
 if (results.copy) {
-  console.log(line(`COPY ${fmt(COPY_ROWS)} events`, `${fmt(results.copy.eventsPerSec)} ev/s`, '(this is the limit)', '100 %'));
-  console.log(line('batch ingest over HTTP (1,000/req)', `${fmt(results.batch.eventsPerSec)} ev/s`, `${fmt(results.copy.eventsPerSec)} ev/s`, `${fmt((100 * results.batch.eventsPerSec) / results.copy.eventsPerSec)} %`));
-  console.log(line('  the same, every event keyed', `${fmt(results.batchKeyed.eventsPerSec)} ev/s`, `${fmt(results.copy.eventsPerSec)} ev/s`, `${fmt((100 * results.batchKeyed.eventsPerSec) / results.copy.eventsPerSec)} %`));
-  console.log(line('SDK enqueue + flush (1,000/req, 4)', `${fmt(results.sdk.eventsPerSec)} ev/s`, `API batch ${fmt(results.batch.eventsPerSec)} ev/s`, `${fmt((100 * results.sdk.eventsPerSec) / results.batch.eventsPerSec)} %`));
-  console.log(line('single-event ingest, 64 clients', `${fmt(results.single.eventsPerSec)} ev/s`, `p50 ${results.single.p50} / p99 ${results.single.p99} ms`, '—'));
+  row('ingest', `COPY ${fmt(COPY_ROWS)} events into audit_events`, `${fmt(results.copy.eventsPerSec)} ev/s`, `bare table, 3 indexes: ${fmt(results.copyBare.eventsPerSec)} ev/s`, pctOf(results.copy.eventsPerSec, results.copyBare.eventsPerSec));
+  row('ingest', 'batch ingest over HTTP (1,000/req, 4 in flight)', `${fmt(results.batch.eventsPerSec)} ev/s`, `COPY, own table ${fmt(results.copy.eventsPerSec)} / bare ${fmt(results.copyBare.eventsPerSec)} ev/s`, `${pctOf(results.batch.eventsPerSec, results.copy.eventsPerSec)} / ${pctOf(results.batch.eventsPerSec, results.copyBare.eventsPerSec)}`);
+  row('ingest', '  the same, every event keyed', `${fmt(results.batchKeyed.eventsPerSec)} ev/s`, `COPY, own table ${fmt(results.copy.eventsPerSec)} ev/s`, pctOf(results.batchKeyed.eventsPerSec, results.copy.eventsPerSec));
+  row('ingest', 'SDK enqueue + flush (1,000/req, 4)', `${fmt(results.sdk.eventsPerSec)} ev/s`, `API batch ${fmt(results.batch.eventsPerSec)} ev/s`, pctOf(results.sdk.eventsPerSec, results.batch.eventsPerSec));
+  row('ingest', `single-event ingest, 64 conns (${results.single.tool})`, `${fmt(results.single.eventsPerSec)} ev/s, p50 ${results.single.p50} / p99 ${results.single.p99} ms`, `bare Fastify route ${fmt(results.singleBare.eventsPerSec)} req/s, p99 ${results.singleBare.p99} ms`, pctOf(results.single.eventsPerSec, results.singleBare.eventsPerSec));
 }
-if (results.export) {
-  const e = results.export;
-  console.log(line(`CSV export, ${fmt(e.rows)} events`, `${fmt(e.rowsPerSec)} rows/s`, `COPY TO ${fmt(e.copyTo.rowsPerSec)} rows/s`, `${fmt((100 * e.rowsPerSec) / e.copyTo.rowsPerSec)} %`));
-  console.log(line('worker peak RSS during the export', `${fmt(e.peakRssMb)} MB`, '—', '—'));
-}
-if (results.integrity) {
-  const i = results.integrity;
-  console.log(line(`sealing ${fmt(i.sealed)} events`, `${fmt(i.sealPerSec)} ev/s`, results.batch ? `batch ingest ${fmt(results.batch.eventsPerSec)} ev/s` : '—', results.batch ? `${fmt(i.sealPerSec / results.batch.eventsPerSec, 1)}×` : '—'));
-  console.log(line(`verify ${fmt(i.verified)} events (API)`, `${fmt(i.verifyMs / 1000, 1)} s`, i.verifyOk ? 'ok' : 'NOT ok', '—'));
-}
-if (results.forwarding) {
-  const f = results.forwarding;
-  console.log(line(`forwarding lag at ${fmt(f.rate)} ev/s, webhook`, `p50 ${f.lag.p50} p99 ${f.lag.p99} ms`, `${fmt(f.deliveredPerSec)} ev/s delivered`, f.missing === 0 && f.inOrder ? 'complete' : `${f.missing} missing`));
-}
-if (results.retention) {
-  const r = results.retention;
-  console.log(line(`purge ${fmt(r.purged)} expired events`, `${fmt(r.purgeMs / 1000, 1)} s`, `${r.partitionsDropped} partitions dropped`, '—'));
-  console.log(line(`ingest p99 at ${fmt(r.ingestRate)}/s, during purge`, `${r.during.p99} ms`, `before: ${r.before.p99} ms`, `${r.before.p99 > 0 ? fmt((100 * (r.during.p99 - r.before.p99)) / r.before.p99) : '—'} %`));
-}
-for (const o of results.overload ?? []) {
-  console.log(line(`GET /v1/events, 1,024 conns, ${o.label}`, `${fmt(o.okPerSec)} × 200/s`, `p99 ${fmt(o.p99)} ms (all)`, `${fmt((100 * o.shed) / Math.max(1, o.total))} % 503`));
+for (const q of results.query ?? []) {
+  row('query', `first page, ${q.label}, ${fmt(QUERY_ROWS)} events`, `p50 ${q.api.p50.toFixed(1)} / p99 ${q.api.p99.toFixed(1)} ms`, `same SQL: p50 ${q.sql.p50.toFixed(1)} / p99 ${q.sql.p99.toFixed(1)} ms`, `${(q.api.p99 / q.sql.p99).toFixed(1)}× p99`);
 }
 if (results.storage) {
   const st = results.storage;
-  console.log(line(`bytes per event (${fmt(st.events)} stored)`, `table ${fmt(st.tableBytesPerEvent)}`, `indexes ${fmt(st.indexBytesPerEvent)}`, '—'));
+  rows.push([`bytes per event (${fmt(st.events)} stored)`, `table ${fmt(st.tableBytesPerEvent)} B`, `indexes ${fmt(st.indexBytesPerEvent)} B`, '—']);
 }
-for (const q of results.query ?? []) {
-  console.log(line(`first page, ${q.label}, ${fmt(QUERY_ROWS)} events`, `p50 ${q.api.p50.toFixed(1)} p99 ${q.api.p99.toFixed(1)}`, `p50 ${q.sql.p50.toFixed(1)} p99 ${q.sql.p99.toFixed(1)} ms`, `${(q.api.p99 / q.sql.p99).toFixed(1)}× p99`));
+if (results.export) {
+  const e = results.export;
+  row('export', `CSV export, ${fmt(e.rows)} events (worker)`, `${fmt(e.rowsPerSec)} rows/s, peak RSS ${fmt(e.peakRssMb)} MB`, `COPY … TO ${fmt(e.copyTo.rowsPerSec)} rows/s`, pctOf(e.rowsPerSec, e.copyTo.rowsPerSec));
 }
-console.log('\nTargets: batch ≥ 60 % of COPY; single ≥ 8,000 ev/s with p99 ≤ 25 ms; first page p99 ≤ 20 ms; export ≥ 150,000 rows/s with worker RSS ≤ 256 MB; ingest p99 moves ≤ 20 % during a purge; forwarding lag p99 ≤ 1 s, nothing missing or out of order; sealing faster than batch ingest; verify of 1M events ≤ 10 s.');
+if (results.integrity) {
+  const i = results.integrity;
+  row('integrity', `sealing ${fmt(i.sealed)} events (started by the bench)`, `${fmt(i.sealPerSec)} ev/s`, results.batch ? `batch ingest ${fmt(results.batch.eventsPerSec)} ev/s` : '—', results.batch ? `${fmt(i.sealPerSec / results.batch.eventsPerSec, 1)}×` : '—');
+  rows.push([`verify ${fmt(i.verified)} events (API)`, `${fmt(i.verifyMs / 1000, 1)} s`, i.verifyOk ? 'ok' : 'NOT ok', '—']);
+}
+if (results.forwarding) {
+  const f = results.forwarding;
+  rows.push([`forwarding at ${fmt(f.rate)} ev/s for ${f.seconds} s, webhook`, `lag p50 ${f.lag.p50} / p99 ${f.lag.p99} ms`, `${fmt(f.delivered)} of ${fmt(f.stored)} delivered`, f.missing === 0 && f.inOrder ? 'complete, in order' : `${f.missing} missing`]);
+}
+for (const o of results.overload ?? []) {
+  rows.push([`GET /v1/events, 1,024 conns, ${o.label}`, `${fmt(o.okPerSec)} × 200/s`, `p99 ${fmt(o.p99)} ms (all answers)`, `${fmt((100 * o.shed) / Math.max(1, o.total))} % 503`]);
+}
+if (results.retention) {
+  const r = results.retention;
+  rows.push([`purge ${fmt(r.purged)} expired events`, `${fmt(r.purgeMs / 1000, 1)} s`, `${r.partitionsDropped} partitions dropped`, '—']);
+  row('retention', `ingest p99 at ${fmt(r.ingestRate)}/s during the purge`, `${r.during.p99} ms`, `before: ${r.before.p99} ms`, r.before.p99 > 0 ? `${fmt((100 * (r.during.p99 - r.before.p99)) / r.before.p99)} %` : '—');
+}
+const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), 8));
+console.log('\n' + ['what', 'measured', 'baseline in the same run', 'ratio'].map((h, i) => h.padEnd(widths[i])).join(' | '));
+for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join(' | '));
+console.log('\nTargets: batch ≥ 80 % of COPY into our table and ≥ 60 % of the bare table; single ≥ 90 % of the bare route with p99 ≤ 25 ms; first page p99 ≤ 20 ms; export ≥ 150,000 rows/s with worker RSS ≤ 256 MB; ingest p99 moves ≤ 20 % during a purge; forwarding lag p99 ≤ 1 s, nothing missing or out of order; sealing faster than batch ingest; verify of 1M events ≤ 5 s.');
+
+// The same table as Markdown, with when and where it was measured.
+const pgVersion = await (async () => {
+  const c = new pg.Client({ connectionString: ownerBase });
+  await c.connect();
+  const v = (await c.query('SHOW server_version')).rows[0].server_version;
+  await c.end();
+  return v;
+})();
+const machine = `${cpus().length} × ${cpus()[0]?.model?.trim() ?? 'CPU'}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, PostgreSQL ${pgVersion}`;
+const md = [
+  `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine} (api, worker, PostgreSQL and the load generator share the cores); \`npm run bench${SECTIONS.size < 7 ? ` with BENCH_SECTIONS=${[...SECTIONS].join(',')}` : ''}\`, ${fmt(QUERY_ROWS)} events for the queries.`,
+  '',
+  '| what | measured | baseline in the same run | ratio |',
+  '| --- | --- | --- | --- |',
+  ...rows.map((r) => `| ${r.map((c) => c.trim().replace(/\|/g, '\\|')).join(' | ')} |`),
+  '',
+  `Load at the start of each section: ${Object.entries(sections).map(([k, v]) => `${k} ${v.load1.toFixed(2)} (${fmt(v.idle)} % idle)`).join(', ')}.`,
+].join('\n');
 mkdirSync(join(ROOT, 'test-results'), { recursive: true });
-writeFileSync(join(ROOT, 'test-results', 'bench.json'), JSON.stringify({ at: new Date().toISOString(), results }, null, 2));
+writeFileSync(join(ROOT, 'test-results', 'bench.md'), md + '\n');
+writeFileSync(join(ROOT, 'test-results', 'bench.json'), JSON.stringify({ at: new Date().toISOString(), machine, sections, results }, null, 2));
+if (WRITE_README) {
+  const readmePath = join(ROOT, 'README.md');
+  const readme = readFileSync(readmePath, 'utf8');
+  const begin = '<!-- bench:begin -->';
+  const stop = '<!-- bench:end -->';
+  if (!readme.includes(begin) || !readme.includes(stop)) throw new Error(`README.md has no ${begin} … ${stop} block`);
+  writeFileSync(readmePath, readme.slice(0, readme.indexOf(begin) + begin.length) + '\n' + md + '\n' + readme.slice(readme.indexOf(stop)));
+  console.log('[bench] README.md: the table between the bench markers is replaced');
+}
 process.exit(0);
