@@ -335,8 +335,6 @@ if (SECTIONS.has('query')) {
   await bare.end();
 }
 
-// 5. Export the same 1M events to CSV with the real worker, next to
-// PostgreSQL's own COPY (SELECT …) TO STDOUT (FORMAT csv) of the same rows.
 /** The real worker as its own process, ready when its health port answers. */
 async function startWorker() {
   const worker = spawn(process.execPath, ['apps/worker/dist/main.js'], { cwd: ROOT, env: { ...sharedEnv, WORKER_HEALTH_PORT: String(PORT + 1) }, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -352,6 +350,38 @@ async function startWorker() {
   return worker;
 }
 
+// 5. Integrity: seal the 1M events (the worker's own sealLog, here in process
+// so the time is the sealer's alone), then verify them through the API. Before
+// the export: an export seals its account first, and would otherwise do this
+// work (inside the export's own time) before the sealing section could.
+if (SECTIONS.has('integrity')) {
+  await section('integrity');
+  const { createRequire } = await import('node:module');
+  const require = createRequire(import.meta.url);
+  require('reflect-metadata');
+  const { Database } = require('@audit-trail/data');
+const { loadSigningKey, registerKey, sealLog } = require('@audit-trail/engines');
+  const appUrl = new URL(ownerBase);
+  appUrl.username = 'audit_app';
+  appUrl.password = 'audit_app_local_only';
+  const db = new Database(appUrl.toString(), 4);
+  const key = loadSigningKey(undefined, join(mkdtempSync(join(tmpdir(), 'bench-key-')), 'signing-key.pem'));
+  const kc = await db.connect();
+  await registerKey(kc, key);
+  kc.release();
+  const s0 = performance.now();
+  const sealed = await sealLog(db, key, { accountId: queryTenant.accountId, workspaceId: null }, { checkpointEveryMs: 0 });
+  const sealMs = performance.now() - s0;
+  await db.close();
+  const v0 = performance.now();
+  const v = await (await fetch(`${base}/v1/integrity/verify`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${queryTenant.key}` }, body: '{}' })).json();
+  const verifyMs = performance.now() - v0;
+  results.integrity = { sealed: sealed.sealed, sealPerSec: sealed.sealed / (sealMs / 1000), sealMs, verified: v.checked, verifyOk: v.ok, verifyMs };
+  console.log(`[bench] integrity: sealed ${fmt(sealed.sealed)} events in ${fmt(sealMs)} ms (${fmt(results.integrity.sealPerSec)} ev/s); verify of ${fmt(v.checked)} events: ok=${v.ok} in ${fmt(verifyMs)} ms`);
+}
+
+// 6. Export the same 1M events to CSV with the real worker, next to
+// PostgreSQL's own COPY (SELECT …) TO STDOUT (FORMAT csv) of the same rows.
 if (SECTIONS.has('export')) {
   await section('export');
   const worker = await startWorker();
@@ -398,34 +428,6 @@ if (SECTIONS.has('export')) {
     copyTo: { ms: copyToMs, bytes: copyBytes, rowsPerSec: done.row_count / (copyToMs / 1000) },
   };
   console.log(`[bench] export CSV: ${fmt(done.row_count)} rows in ${fmt(workerMs)} ms (${fmt(results.export.rowsPerSec)} rows/s, ${fmt(done.bytes / 1048576, 1)} MB); worker RSS idle ${fmt(idleRss)} MB, peak ${fmt(peakRss)} MB; COPY TO ${fmt(copyToMs)} ms (${fmt(results.export.copyTo.rowsPerSec)} rows/s)`);
-}
-
-// 6. Integrity: seal the 1M events (the worker's own sealLog, here in process
-// so the time is the sealer's alone), then verify them through the API.
-if (SECTIONS.has('integrity')) {
-  await section('integrity');
-  const { createRequire } = await import('node:module');
-  const require = createRequire(import.meta.url);
-  require('reflect-metadata');
-  const { Database } = require('@audit-trail/data');
-const { loadSigningKey, registerKey, sealLog } = require('@audit-trail/engines');
-  const appUrl = new URL(ownerBase);
-  appUrl.username = 'audit_app';
-  appUrl.password = 'audit_app_local_only';
-  const db = new Database(appUrl.toString(), 4);
-  const key = loadSigningKey(undefined, join(mkdtempSync(join(tmpdir(), 'bench-key-')), 'signing-key.pem'));
-  const kc = await db.connect();
-  await registerKey(kc, key);
-  kc.release();
-  const s0 = performance.now();
-  const sealed = await sealLog(db, key, { accountId: queryTenant.accountId, workspaceId: null }, { checkpointEveryMs: 0 });
-  const sealMs = performance.now() - s0;
-  await db.close();
-  const v0 = performance.now();
-  const v = await (await fetch(`${base}/v1/integrity/verify`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${queryTenant.key}` }, body: '{}' })).json();
-  const verifyMs = performance.now() - v0;
-  results.integrity = { sealed: sealed.sealed, sealPerSec: sealed.sealed / (sealMs / 1000), sealMs, verified: v.checked, verifyOk: v.ok, verifyMs };
-  console.log(`[bench] integrity: sealed ${fmt(sealed.sealed)} events in ${fmt(sealMs)} ms (${fmt(results.integrity.sealPerSec)} ev/s); verify of ${fmt(v.checked)} events: ok=${v.ok} in ${fmt(verifyMs)} ms`);
 }
 
 // 7. Forwarding: single events at a steady rate with a webhook destination on

@@ -10,6 +10,8 @@
 //     each secondary index in turn (in this throwaway database); plus EXPLAIN
 //     (ANALYZE, BUFFERS, WAL) of one insert.
 // Nothing is asserted; it prints a breakdown. PROFILE_BATCHES (default 200).
+// PROFILE_MODE=single profiles single-event ingest instead (wrk, 64
+// connections, 15 s) and skips the PostgreSQL half.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -22,6 +24,7 @@ import { migrate, recreateDatabase, TEST_PASSWORDS } from './lib/testdb.mjs';
 const ownerUrl = process.env.PROFILE_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/audit_trail_profile';
 const PORT = Number(process.env.PROFILE_PORT ?? 3450);
 const BATCHES = Number(process.env.PROFILE_BATCHES ?? 200);
+const SINGLE = process.env.PROFILE_MODE === 'single';
 const base = `http://127.0.0.1:${PORT}`;
 const OPERATOR = 'profile-operator-token-0123456789';
 const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -60,13 +63,21 @@ const post = async () => {
   await r.arrayBuffer();
 };
 for (let i = 0; i < 10; i++) await post(); // warm-up
-let next = 0;
-const t0 = performance.now();
-await Promise.all(Array.from({ length: 4 }, async () => {
-  while (next++ < BATCHES) await post();
-}));
-const secs = (performance.now() - t0) / 1000;
-console.log(`[profile] api: ${fmt((BATCHES * 1000) / secs)} events/s over ${BATCHES} batches of 1,000 (4 in flight)`);
+if (SINGLE) {
+  const { writeFileSync } = await import('node:fs');
+  const lua = join(profDir, 'post.lua');
+  writeFileSync(lua, `wrk.method = "POST"\nwrk.body = [[${JSON.stringify(sampleEvent(7))}]]\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer ${key}"\n`);
+  const out = spawnSync('wrk', ['-t2', '-c64', '-d15s', '--latency', '-s', lua, `${base}/v1/events`], { encoding: 'utf8' }).stdout ?? '';
+  console.log(`[profile] api: single events, wrk 64 connections: ${/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? '?'} req/s, p50 ${/50%\s+(\S+)/.exec(out)?.[1] ?? '?'}, p99 ${/99%\s+(\S+)/.exec(out)?.[1] ?? '?'}`);
+} else {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    while (next++ < BATCHES) await post();
+  }));
+  const secs = (performance.now() - t0) / 1000;
+  console.log(`[profile] api: ${fmt((BATCHES * 1000) / secs)} events/s over ${BATCHES} batches of 1,000 (4 in flight)`);
+}
 await new Promise((r) => {
   api.once('exit', r);
   api.kill('SIGTERM');
@@ -115,6 +126,7 @@ if (profFile) {
   for (const t of top) console.log(`  ${fmt((100 * t.us) / total, 1).padStart(5)} %  ${t.f.functionName || '(anonymous)'}  ${t.f.url.replace(ROOT + '/', '').replace('file://', '')}:${t.f.lineNumber + 1}`);
 }
 rmSync(profDir, { recursive: true, force: true });
+if (SINGLE) process.exit(0);
 
 // 2. PostgreSQL alone: the writer's statements for 1,000 events, as the app role in the tenant's transaction.
 const appUrl = new URL(ownerUrl);

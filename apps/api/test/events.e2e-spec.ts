@@ -88,10 +88,27 @@ describe('ingest', () => {
       metadata,
       changes,
     });
-    const res = await call(t.url, 'POST', '/v1/events', { key: acme.key, body: { events: [sent, event()] } });
-    expect(res.status).toBe(202);
-    const stored = (await call(t.url, 'GET', `/v1/events/${res.body.ids[0]}`, { key: acme.key })).body;
-    expect(stored).toMatchObject({ actor_id: sent.actor.id, actor_name: tricky, target_id: 'd\\1\t2', target_name: '\\N', ip: '2001:db8::1', user_agent: 'agent\\with\\backslashes', metadata, changes });
+    // Alone (a small flush: one round trip, JSON) and inside 150 events (a large one: COPY through the staging table).
+    for (const events of [[sent], [...Array.from({ length: 149 }, () => event()), sent]]) {
+      const res = await call(t.url, 'POST', '/v1/events', { key: acme.key, body: { events } });
+      expect(res.status).toBe(202);
+      const stored = (await call(t.url, 'GET', `/v1/events/${res.body.ids[events.length - 1]}`, { key: acme.key })).body;
+      expect(stored).toMatchObject({ actor_id: sent.actor.id, actor_name: tricky, target_id: 'd\\1\t2', target_name: '\\N', ip: '2001:db8::1', user_agent: 'agent\\with\\backslashes', metadata, changes });
+    }
+  });
+
+  it('keeps idempotency through large flushes: the same 150 keyed events sent twice at once are stored once', async () => {
+    const batch = Array.from({ length: 150 }, (_, i) => event({ idempotency_key: `large-${acme.accountId}-${i}` }));
+    const [a, b] = await Promise.all([0, 1].map(() => call(t.url, 'POST', '/v1/events', { key: acme.key, body: { events: batch } })));
+    expect([a.status, b.status]).toEqual([202, 202]);
+    expect(b.body.ids).toEqual(a.body.ids);
+    const c = await ownerClient();
+    try {
+      const { rows } = await c.query('SELECT count(*)::int AS n, count(DISTINCT idempotency_key)::int AS keys FROM audit_events WHERE account_id = $1 AND idempotency_key LIKE $2', [acme.accountId, `large-${acme.accountId}-%`]);
+      expect(rows[0]).toEqual({ n: 150, keys: 150 });
+    } finally {
+      await c.end();
+    }
   });
 
   it('refuses more than 1,000 events in a batch', async () => {

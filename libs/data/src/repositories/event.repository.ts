@@ -28,9 +28,9 @@ export const EVENT_SELECT_LIST = eventSelectList();
 const SELECT_COLUMNS = EVENT_SELECT_LIST;
 
 /**
- * The INSERT of events inside someone else's transaction (the platform's own
- * records, a few at a time). `input` is an SQL expression for the batch as
- * JSON (a parameter). With idempotency
+ * The INSERT of events as JSON: inside someone else's transaction (the
+ * platform's own records) and for group commit's small flushes. `input` is
+ * an SQL expression for the batch as JSON (a parameter or an escaped literal). With idempotency
  * keys, a key seen before claims nothing and its event is not inserted; the
  * second statement then says which stored id each key points to.
  */
@@ -50,6 +50,21 @@ function eventInsertStatements(input: string, keyLookup: { accountId: string; ke
 }
 
 const keysOf = (records: EventRecord[]) => records.filter((r) => r.idempotency_key !== null).map((r) => r.idempotency_key as string);
+
+/**
+ * The statements that store one tenant's batch, as text with the batch as an
+ * escaped literal, so a flush of several tenants is one round trip in the
+ * simple-query protocol. When the batch has idempotency keys, a last SELECT
+ * returns (idempotency_key, event_id) for each of them. Group commit uses it
+ * for small flushes (single events, recorded reads), where one round trip
+ * costs less than the staging table's three.
+ */
+export function insertEventsSql(records: EventRecord[], escapeLiteral: (s: string) => string, accountId: string): { sql: string; returnsKeys: boolean } {
+  const keys = keysOf(records);
+  const lookup = keys.length ? { accountId: escapeLiteral(accountId), keys: `ARRAY[${keys.map((k) => escapeLiteral(k)).join(', ')}]` } : null;
+  const st = eventInsertStatements(escapeLiteral(JSON.stringify(records)), lookup);
+  return { sql: st.keyLookup ? `${st.insert}; ${st.keyLookup}` : st.insert, returnsKeys: st.keyLookup !== null };
+}
 
 /**
  * Group commit's path: the batch as `COPY` text into a temporary staging

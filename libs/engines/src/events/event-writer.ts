@@ -2,9 +2,11 @@ import type { EventRecord } from '@audit-trail/audit-core';
 import {
   type Database,
   DatabaseUnavailableError,
+  escapeLiteral,
   EVENT_STAGING,
   eventCopyText,
   insertEvents,
+  insertEventsSql,
   insertStagedEventsSql,
   isConnectionError,
   isMissingPartition,
@@ -39,6 +41,13 @@ export async function writePlatformEvents(exec: SqlExecutor, accountId: string, 
   await insertEvents(exec, accountId, records);
 }
 
+/**
+ * From how many events a flush is COPYed through the staging table. Below
+ * it the three round trips and the temporary table's truncation at commit
+ * cost more than PostgreSQL saves decoding COPY text instead of JSON.
+ */
+export const STAGE_FROM = 100;
+
 interface Pending {
   accountId: string;
   records: EventRecord[];
@@ -53,6 +62,8 @@ export interface EventWriterOptions {
   maxEventsPerFlush?: number;
   /** Called after each commit with the number of events stored. */
   onCommitted?: (count: number) => void;
+  /** A flush of at least this many events goes through COPY and the staging table; a smaller one is one round trip. */
+  stageFrom?: number;
 }
 
 /**
@@ -69,6 +80,7 @@ export class EventWriter {
   private readonly partitions = new PartitionCache();
   private readonly maxConcurrent: number;
   private readonly maxEvents: number;
+  private readonly stageFrom: number;
 
   constructor(
     private readonly db: Database,
@@ -76,6 +88,7 @@ export class EventWriter {
   ) {
     this.maxConcurrent = options.maxConcurrentFlushes ?? 2;
     this.maxEvents = options.maxEventsPerFlush ?? 2000;
+    this.stageFrom = options.stageFrom ?? STAGE_FROM;
   }
 
   /**
@@ -156,13 +169,20 @@ export class EventWriter {
       list.push(item);
       byAccount.set(item.accountId, list);
     }
-    // One transaction: the whole batch COPYed into the staging table, then per
-    // tenant its RLS setting and its INSERT … SELECT of its own rows, then COMMIT.
-    const keyed = [...byAccount].map(([accountId, items]) => ({ accountId, items, ...insertStagedEventsSql(accountId, items.some((i) => i.records.some((r) => r.idempotency_key !== null))) }));
-    const text = eventCopyText(batch.flatMap((b) => b.records));
+    // One transaction. A large flush: the whole batch COPYed into the staging
+    // table, then per tenant its RLS setting and its INSERT … SELECT of its own
+    // rows. A small one: one round trip, per tenant its batch as a JSON literal.
+    const events = batch.reduce((n, b) => n + b.records.length, 0);
+    const staged = events >= this.stageFrom;
+    const keyed = [...byAccount].map(([accountId, items]) => ({
+      accountId,
+      items,
+      ...(staged ? insertStagedEventsSql(accountId, items.some((i) => i.records.some((r) => r.idempotency_key !== null))) : insertEventsSql(items.flatMap((i) => i.records), escapeLiteral, accountId)),
+    }));
     let results;
     try {
-      results = await this.db.stagedAcrossTenants({ ...EVENT_STAGING, text }, keyed.map((k) => ({ accountId: k.accountId, sql: k.sql })));
+      const parts = keyed.map((k) => ({ accountId: k.accountId, sql: k.sql }));
+      results = staged ? await this.db.stagedAcrossTenants({ ...EVENT_STAGING, text: eventCopyText(batch.flatMap((b) => b.records)) }, parts) : await this.db.acrossTenants(parts);
     } catch (err) {
       if (!retried && isMissingPartition(err)) {
         // A partition was dropped (retention) since we cached it: look again.
