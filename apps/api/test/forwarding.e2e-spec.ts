@@ -350,6 +350,21 @@ describe('limits, tenancy and bad input', () => {
     expect((await call(t.url, 'GET', '/v1/destinations', { key: x.key })).body.data).toEqual([]);
   });
 
+  /**
+   * A tenant with a webhook destination that is enabled but not due for the
+   * suite's worker (which may deliver to loopback), and one event: only the
+   * test's own deliverNext call sends.
+   */
+  async function parkedWithOneEvent(name: string, url: string) {
+    const x = await createTenant(t, 'premium', name);
+    const d = await destination(x, { type: 'webhook', name: 'x', url, enabled: false });
+    const c = await ownerClient();
+    await c.query("UPDATE destinations SET enabled = true, next_attempt_at = now() + interval '1 hour' WHERE id = $1", [d.id]);
+    await c.end();
+    await ingest(x, 1);
+    return { x, d };
+  }
+
   it('refuses private and loopback URLs unless FORWARDING_ALLOW_PRIVATE, at creation and at delivery', async () => {
     const strict = await startApp({ ...env, FORWARDING_ALLOW_PRIVATE: 'false' });
     try {
@@ -363,14 +378,8 @@ describe('limits, tenancy and bad input', () => {
       await strict.close();
     }
     // At delivery time too: a destination created while private addresses were allowed is refused once they are not.
-    const x = await createTenant(t, 'premium', 'Later Co');
     const rx = await receiver();
-    const d = await destination(x, { type: 'webhook', name: 'x', url: rx.url, enabled: false });
-    const c = await ownerClient();
-    // Enabled, but not due for the suite's worker (which may deliver to loopback): only this test's call sends.
-    await c.query("UPDATE destinations SET enabled = true, next_attempt_at = now() + interval '1 hour' WHERE id = $1", [d.id]);
-    await c.end();
-    await ingest(x, 1);
+    const { x, d } = await parkedWithOneEvent('Later Co', rx.url);
     const db = new Database(t.config.APP_DATABASE_URL, 2);
     try {
       const out = await until(() => deliverNext(db, x.accountId, d.id, { box: new SecretBox(t.config.SESSION_SECRET), allowPrivate: false }), (o) => o.kind !== 'idle');
@@ -399,12 +408,7 @@ describe('limits, tenancy and bad input', () => {
       await narrow.close();
     }
     // At delivery: the listed pair is reached, another is not.
-    const x = await createTenant(t, 'premium', 'Listed Co');
-    const d = await destination(x, { type: 'webhook', name: 'x', url: rx.url, enabled: false });
-    const c = await ownerClient();
-    await c.query("UPDATE destinations SET enabled = true, next_attempt_at = now() + interval '1 hour' WHERE id = $1", [d.id]);
-    await c.end();
-    await ingest(x, 1);
+    const { x, d } = await parkedWithOneEvent('Listed Co', rx.url);
     const db = new Database(t.config.APP_DATABASE_URL, 2);
     try {
       const box = new SecretBox(t.config.SESSION_SECRET);
