@@ -11,7 +11,8 @@
 //     (ANALYZE, BUFFERS, WAL) of one insert.
 // Nothing is asserted; it prints a breakdown. PROFILE_BATCHES (default 200).
 // PROFILE_MODE=single profiles single-event ingest instead (wrk, 64
-// connections, 15 s) and skips the PostgreSQL half.
+// connections, 15 s) and skips the PostgreSQL half. PROFILE_OUT=file keeps
+// the raw .cpuprofile.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -124,6 +125,11 @@ if (profFile) {
   for (const [b, us] of sums.filter(([, us]) => us / total >= 0.005)) console.log(`  ${fmt((100 * us) / total, 1).padStart(5)} %  ${b}`);
   console.log('[profile] the 15 functions with the most self time:');
   for (const t of top) console.log(`  ${fmt((100 * t.us) / total, 1).padStart(5)} %  ${t.f.functionName || '(anonymous)'}  ${t.f.url.replace(ROOT + '/', '').replace('file://', '')}:${t.f.lineNumber + 1}`);
+}
+if (profFile && process.env.PROFILE_OUT) {
+  const { copyFileSync } = await import('node:fs');
+  copyFileSync(join(profDir, profFile), process.env.PROFILE_OUT);
+  console.log(`[profile] the raw profile: ${process.env.PROFILE_OUT} (open it in Chrome DevTools)`);
 }
 rmSync(profDir, { recursive: true, force: true });
 if (SINGLE) process.exit(0);
