@@ -100,24 +100,21 @@ export class Database {
     }
   }
 
-  /** Connections whose session already has the staging table of stagedAcrossTenants (created in a committed transaction). */
-  private readonly staged = new WeakSet<PoolClient>();
-
   /**
    * acrossTenants for rows sent as `COPY` text: BEGIN (creating the
-   * session's temporary staging table the first time), `COPY` the text into
-   * it, then per tenant its row-level-security setting and its statements
-   * (which read the staging table), then COMMIT. Three round trips; PostgreSQL
-   * decodes COPY text at a fraction of what a JSON literal costs it.
+   * session's temporary staging table if it has none: a connection pooler
+   * may hand us another session), `COPY` the text into it, then per tenant
+   * its row-level-security setting and its statements (which read the
+   * staging table), then COMMIT. Three round trips; PostgreSQL decodes COPY
+   * text at a fraction of what a JSON literal costs it.
    */
   async stagedAcrossTenants(stage: { create: string; copy: string; text: string }, parts: { accountId: string; sql: string }[]): Promise<QueryResult[]> {
     const client = await this.connect();
     let broken: Error | undefined;
     try {
-      await client.query(this.staged.has(client) ? 'BEGIN' : `BEGIN; ${stage.create}`);
+      await client.query(`BEGIN; SET LOCAL client_min_messages = warning; ${stage.create}`);
       await pipeline(Readable.from([stage.text]), client.query(copyFrom(stage.copy)));
       const raw = (await client.query([...parts.flatMap((p) => [setTenantSql(p.accountId), p.sql]), 'COMMIT'].join(';\n'))) as unknown as QueryResult | QueryResult[];
-      this.staged.add(client);
       return Array.isArray(raw) ? raw : [raw];
     } catch (err) {
       // A connection that cannot even roll back (or was cut mid-COPY) is not given back to the pool.
