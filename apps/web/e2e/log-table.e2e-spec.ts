@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { join } from 'node:path';
 import { type ApiUnderTest, call, createTenant, spawnApi, type Tenant } from '@audit-trail/testing';
 import { launch, pageAt, signedIn, VIEWPORTS } from './browser';
@@ -132,9 +132,19 @@ describe.each(VIEWPORTS)('on a $name', (vp) => {
     // Set on a page of the same origin that runs none of the console (so no console page reads it first).
     await page.goto(`${t.url}/healthz`);
     await page.evaluate(([k, v]) => localStorage.setItem(k, v), [`audit-trail:saved-searches:${x.accountId}:${x.userId}`, JSON.stringify([{ name, query: 'outcome=failure' }])]);
+    // A list read answered slowly (as on a loaded machine): the server reads it at once, the browser gets it later.
+    // The list must still show the moved search, so the move has to happen before the list is read.
+    const slowList = async (route: Route) => {
+      if (route.request().method() !== 'GET') return route.continue();
+      const response = await route.fetch();
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.fulfill({ response });
+    };
+    await page.route('**/v1/saved-searches', slowList);
     await page.goto(`${t.url}/audit-log`);
     await page.getByRole('button', { name: 'Saved' }).click();
     await page.getByRole('menuitem', { name }).waitFor();
+    await page.unroute('**/v1/saved-searches', slowList);
     expect(await page.evaluate((k) => localStorage.getItem(k), `audit-trail:saved-searches:${x.accountId}:${x.userId}`)).toBeNull();
     const saved = (await call(t.url, 'GET', '/v1/saved-searches', { session: x.owner })).body.data as { id: string; name: string; query: string }[];
     const moved = saved.find((s) => s.name === name);

@@ -1,7 +1,7 @@
 import { ActionIcon, Alert, Button, CopyButton, Group, Menu, Modal, Stack, Text, TextInput } from '@mantine/core';
 import { IconBookmark, IconCopy, IconTrash } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
 import { api, ApiError, problemText } from '../lib/api';
 
@@ -26,6 +26,16 @@ function takeLegacy(accountId: string, who: string): { name: string; query: stri
   }
 }
 
+/** Move what an earlier version kept in this browser to the server; only what the server stored leaves the browser. */
+async function moveLegacy(accountId: string, who: string): Promise<void> {
+  const legacy = takeLegacy(accountId, who);
+  if (legacy.length === 0) return;
+  const left = await Promise.all(legacy.map((s) => api('POST', '/v1/saved-searches', s).then(() => null, () => s)));
+  const kept = left.filter((s) => s !== null);
+  if (kept.length === 0) localStorage.removeItem(legacyKey(accountId, who));
+  else localStorage.setItem(legacyKey(accountId, who), JSON.stringify(kept));
+}
+
 /** A refused save in the API's words: the field's message when there is one. */
 const saveError = (e: unknown) => (e instanceof ApiError && e.problem.errors?.[0] ? `${e.problem.errors[0].path}: ${e.problem.errors[0].message}` : problemText(e));
 
@@ -38,7 +48,14 @@ const saveError = (e: unknown) => (e instanceof ApiError && e.problem.errors?.[0
 export function SavedSearches({ accountId, who, current }: { accountId: string; who: string; current: string }) {
   const qc = useQueryClient();
   const key = ['saved-searches', accountId];
-  const list = useQuery({ queryKey: key, queryFn: () => api<{ data: SavedSearch[] }>('GET', '/v1/saved-searches') });
+  // Searches an earlier version kept in this browser move to the server before the list is read, so the list has them.
+  const list = useQuery({
+    queryKey: key,
+    queryFn: async () => {
+      await moveLegacy(accountId, who);
+      return api<{ data: SavedSearch[] }>('GET', '/v1/saved-searches');
+    },
+  });
   const [naming, setNaming] = useState(false);
   const refresh = () => void qc.invalidateQueries({ queryKey: key });
   const save = useMutation({
@@ -49,19 +66,6 @@ export function SavedSearches({ accountId, who, current }: { accountId: string; 
     },
   });
   const remove = useMutation({ mutationFn: (s: SavedSearch) => api('DELETE', `/v1/saved-searches/${s.id}`), onSuccess: refresh });
-  // Searches an earlier version kept in this browser move to the server once.
-  useEffect(() => {
-    const legacy = takeLegacy(accountId, who);
-    if (legacy.length === 0) return;
-    // Only what the server stored leaves the browser; a failed or interrupted save is tried again next time.
-    void Promise.all(legacy.map((s) => api('POST', '/v1/saved-searches', s).then(() => null, () => s))).then((left) => {
-      const kept = left.filter((s) => s !== null);
-      if (kept.length === 0) localStorage.removeItem(legacyKey(accountId, who));
-      else localStorage.setItem(legacyKey(accountId, who), JSON.stringify(kept));
-      refresh();
-    });
-    // Once per account and person (refresh is a new function each render).
-  }, [accountId, who]);
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const raw = new FormData(e.currentTarget).get('name');
