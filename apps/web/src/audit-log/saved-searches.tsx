@@ -1,4 +1,4 @@
-import { ActionIcon, Alert, Button, CopyButton, Group, Menu, Modal, Stack, Text, TextInput } from '@mantine/core';
+import { ActionIcon, Button, CopyButton, Group, Menu, Modal, Stack, Text, TextInput } from '@mantine/core';
 import { IconBookmark, IconCopy, IconTrash } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
@@ -84,6 +84,11 @@ export function SavedSearches({ accountId, who, current }: { accountId: string; 
         <Menu.Dropdown aria-label="Saved searches" miw={280}>
           <Menu.Item onClick={() => setNaming(true)}>Save this search…</Menu.Item>
           <Menu.Divider />
+          {remove.error && (
+            <Text size="xs" c="red" px="sm" py={6} role="alert">
+              {problemText(remove.error)}
+            </Text>
+          )}
           {list.error ? (
             <Text size="xs" c="red" px="sm" py={6}>
               {problemText(list.error)}
@@ -124,7 +129,6 @@ export function SavedSearches({ accountId, who, current }: { accountId: string; 
             <Text size="xs" c="dimmed">
               Kept for you in this account, on any browser you sign in from. Its link opens the same view for anyone who may read this log.
             </Text>
-            {remove.error && <Alert color="red">{problemText(remove.error)}</Alert>}
             <Group justify="flex-end">
               <Button type="submit" loading={save.isPending}>
                 Save

@@ -62,17 +62,16 @@ export interface EventWriterOptions {
   maxEventsPerFlush?: number;
   /** Called after each commit with the number of events stored. */
   onCommitted?: (count: number) => void;
-  /** A flush of at least this many events goes through COPY and the staging table; a smaller one is one round trip. */
-  stageFrom?: number;
 }
 
 /**
  * Writes events with group commit. A request hands its events over and waits;
  * while a flush is running, newly arrived requests queue up and the next
- * flush stores them all in one transaction (one WAL flush): one COPY of the
- * whole batch into a staging table, then one INSERT … SELECT per tenant with
- * that tenant's row-level-security setting. Nobody is answered before their
- * events are committed.
+ * flush stores them all in one transaction (one WAL flush), per tenant with
+ * that tenant's row-level-security setting: from STAGE_FROM events one COPY
+ * of the whole batch into a staging table and one INSERT … SELECT per tenant,
+ * below it one round trip with each tenant's batch as a JSON literal. Nobody
+ * is answered before their events are committed.
  */
 export class EventWriter {
   private queue: Pending[] = [];
@@ -80,7 +79,6 @@ export class EventWriter {
   private readonly partitions = new PartitionCache();
   private readonly maxConcurrent: number;
   private readonly maxEvents: number;
-  private readonly stageFrom: number;
 
   constructor(
     private readonly db: Database,
@@ -88,7 +86,6 @@ export class EventWriter {
   ) {
     this.maxConcurrent = options.maxConcurrentFlushes ?? 2;
     this.maxEvents = options.maxEventsPerFlush ?? 2000;
-    this.stageFrom = options.stageFrom ?? STAGE_FROM;
   }
 
   /**
@@ -173,7 +170,7 @@ export class EventWriter {
     // table, then per tenant its RLS setting and its INSERT … SELECT of its own
     // rows. A small one: one round trip, per tenant its batch as a JSON literal.
     const events = batch.reduce((n, b) => n + b.records.length, 0);
-    const staged = events >= this.stageFrom;
+    const staged = events >= STAGE_FROM;
     const keyed = [...byAccount].map(([accountId, items]) => ({
       accountId,
       items,
