@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { canonicalEvent, canonicalJson, leafHashHex, consistencyProof, inclusionProof, MerkleFrontier, merkleRoot, nodeHash, rootFromInclusion, sealedFields, verifyConsistency } from './merkle';
+import type { ApiEvent } from './normalize';
+import { canonicalEvent, canonicalJson, canonicalSealedValues, leafHashHex, leafHashHexOfValues, SEALED_KEYS, consistencyProof, inclusionProof, MerkleFrontier, merkleRoot, nodeHash, rootFromInclusion, sealedFields, verifyConsistency } from './merkle';
 
 const h = (s: string) => createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(s)])).digest();
 const leaves = Array.from({ length: 23 }, (_, i) => h(`leaf ${i}`));
@@ -20,7 +22,63 @@ describe('canonical JSON (RFC 8785)', () => {
   });
 });
 
+/** RFC 8785 written as plainly as possible (the form every leaf before the fast one was sealed with). */
+function plainCanonical(value: unknown): string {
+  if (value === null || typeof value === 'boolean' || typeof value === 'string' || typeof value === 'number') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map((v) => plainCanonical(v === undefined ? null : v)).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${plainCanonical(v)}`).join(',')}}`;
+}
+
+describe('canonical JSON, the fast form', () => {
+  it('equals the plain definition for any JSON value, including keys outside the BMP and odd numbers', () => {
+    const key = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }));
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, fc.constant(null), fc.boolean(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.string({ unit: 'binary' }), tie('array'), tie('object')),
+      array: fc.array(tie('value'), { maxLength: 5 }),
+      object: fc.dictionary(key, tie('value'), { maxKeys: 6 }),
+    })).value;
+    fc.assert(fc.property(json, (v) => canonicalJson(v) === plainCanonical(v)), { seed: 20261202, numRuns: 2000 });
+  });
+});
+
 describe('the sealed form of an event', () => {
+  const text = fc.option(fc.oneof(fc.string(), fc.string({ unit: 'binary' })), { nil: null });
+  const event: fc.Arbitrary<ApiEvent> = fc.record({
+    id: fc.uuid(), account_id: fc.uuid(), workspace_id: fc.option(fc.uuid(), { nil: null }), scope: fc.constantFrom('account' as const, 'workspace' as const),
+    action: fc.string(), category: fc.string(), occurred_at: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), received_at: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+    actor_type: fc.string(), actor_id: text, actor_email: text, actor_name: text, target_type: text, target_id: text, target_name: text, ip: text, user_agent: text,
+    outcome: fc.constantFrom('success', 'failure'), metadata: fc.option(fc.dictionary(fc.string(), fc.jsonValue()), { nil: null }),
+    changes: fc.option(fc.record({ before: fc.dictionary(fc.string(), fc.jsonValue()), after: fc.dictionary(fc.string(), fc.jsonValue()) }), { nil: null }),
+    source: fc.constantFrom('api' as const, 'platform' as const), api_key_id: fc.option(fc.uuid(), { nil: null }),
+  });
+
+  it('from its values in SEALED_KEYS order is, byte for byte, the plain canonical JSON of its sealed fields', () => {
+    fc.assert(
+      fc.property(event, fc.constantFrom(1 as const, 2 as const), (e, v) => {
+        const plain = plainCanonical(sealedFields(e, v));
+        return canonicalSealedValues(SEALED_KEYS.map((k) => e[k]), v) === plain && canonicalEvent(e, v) === plain;
+      }),
+      { seed: 20261202, numRuns: 1000 },
+    );
+  });
+
+  it('hashes a fixed event to the leaves sealed before the fast form (version 1 and 2)', () => {
+    const e: ApiEvent = {
+      id: '0192f0c4-1b7e-7000-8000-00000000000a', account_id: '0192f0c4-1b7e-7000-8000-000000000001', workspace_id: null, scope: 'account', action: 'document.update',
+      category: 'content', occurred_at: '2026-11-30T23:59:59.999Z', received_at: '2026-12-01T00:00:00.120Z', actor_type: 'user', actor_id: 'u_"42\\',
+      actor_email: 'zoë@example.com', actor_name: 'Zoë \u2028 \u{1F600} \t', target_type: 'document', target_id: 'd_1', target_name: null, ip: '2001:db8::1',
+      user_agent: 'curl/8', outcome: 'failure', metadata: { z: [1, { b: null, a: 'é' }], a: 1.5, aa: -0, B: 1e21, '\u00e9': {}, e: [] },
+      changes: { before: { title: 'a' }, after: { title: 'b' } }, source: 'api', api_key_id: '0192f0c4-1b7e-7000-8000-0000000000ff',
+    };
+    // Computed by the implementation that sealed every leaf up to December 2026.
+    expect(leafHashHex(e, 1)).toBe('6c685aa2bec86799f17d25f1ef9ed141daf5a9ec31474167cacbda7a5a71fc30');
+    expect(leafHashHex(e, 2)).toBe('32fdc7e16d62b81971ee89b81c52658698f437b0d163cfdfce437a13a746b5df');
+    expect(leafHashHexOfValues(SEALED_KEYS.map((k) => e[k]), 2)).toBe('32fdc7e16d62b81971ee89b81c52658698f437b0d163cfdfce437a13a746b5df');
+  });
+
   it('is exactly the canonical JSON of its stored fields', () => {
     const base = {
       id: 'e1', account_id: 'a', workspace_id: null, scope: 'account' as const, action: 'x.y', category: 'custom', occurred_at: '2026-01-01T00:00:00.000Z',

@@ -7,21 +7,45 @@ import type { ApiEvent } from './normalize';
  * Used by the sealer, the API and the offline verifier alike.
  */
 
-/** RFC 8785 (JCS): keys sorted by UTF-16 code units, no white space, ES number and string forms. */
+/**
+ * RFC 8785 (JCS): keys sorted by UTF-16 code units, no white space, ES number
+ * and string forms. Written as a loop with `+=` and the default sort (which
+ * compares UTF-16 code units, as JCS asks): verification canonicalises every
+ * event's metadata, so no array of entries is made per object.
+ */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new Error('canonical JSON has no form for a non-finite number');
-    return JSON.stringify(value);
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'boolean':
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new Error('canonical JSON has no form for a non-finite number');
+      return JSON.stringify(value);
+    case 'object': {
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ',';
+          const v: unknown = value[i];
+          out += v === undefined ? 'null' : canonicalJson(v);
+        }
+        return `${out}]`;
+      }
+      const o = value as Record<string, unknown>;
+      const keys = Object.keys(o).sort();
+      let out = '{';
+      for (const k of keys) {
+        const v = o[k];
+        if (v === undefined) continue;
+        if (out.length > 1) out += ',';
+        out += `${JSON.stringify(k)}:${canonicalJson(v)}`;
+      }
+      return `${out}}`;
+    }
+    default:
+      throw new Error(`canonical JSON has no form for ${typeof value}`);
   }
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  throw new Error(`canonical JSON has no form for ${typeof value}`);
 }
 
 const sha256 = (...parts: Buffer[]) => {
@@ -66,22 +90,48 @@ export function sealedFields(e: ApiEvent, version: LeafVersion = LEAF_VERSION): 
   return version === 1 ? v1 : { ...v1, source: e.source, api_key_id: e.api_key_id };
 }
 
-const str = (v: string | null | undefined) => (v === null || v === undefined ? 'null' : JSON.stringify(v));
-const json = (v: unknown) => (v === null || v === undefined ? 'null' : canonicalJson(v));
+/**
+ * The sealed fields of version 2 in their canonical (sorted) order. A reader
+ * that selects exactly these values, in this order, hashes a row without
+ * making an event object (verification does, for every event of a log).
+ * Version 1 has neither `api_key_id` nor `source`.
+ */
+export const SEALED_KEYS = [
+  'account_id', 'action', 'actor_email', 'actor_id', 'actor_name', 'actor_type', 'api_key_id', 'category', 'changes', 'id', 'ip',
+  'metadata', 'occurred_at', 'outcome', 'received_at', 'source', 'target_id', 'target_name', 'target_type', 'user_agent', 'workspace_id',
+] as const satisfies readonly (keyof ApiEvent)[];
+export type SealedKey = (typeof SEALED_KEYS)[number];
+
+/** What comes before each value in the canonical text: `{"account_id":`, then `,"action":`, …. */
+const KEY_PREFIX = SEALED_KEYS.map((k, i) => `${i === 0 ? '{' : ','}${JSON.stringify(k)}:`);
+/** The sealed fields version 1 leaves do not cover. */
+export const SEALED_V2_ONLY: ReadonlySet<SealedKey> = new Set<SealedKey>(['api_key_id', 'source']);
+const V2_ONLY = SEALED_KEYS.map((k) => SEALED_V2_ONLY.has(k));
+const JSON_VALUED = SEALED_KEYS.map((k) => k === 'changes' || k === 'metadata');
 
 /**
- * canonicalJson(sealedFields(e, version)) written out with the keys already
- * in their sorted order: the same bytes (a unit test holds them equal) at a
- * fraction of the cost, since verification hashes every event of a log.
+ * The canonical JSON of an event's sealed fields from their values in
+ * SEALED_KEYS order (strings, null, and the two JSON values `changes` and
+ * `metadata`): canonicalJson(sealedFields(e, version)), byte for byte (unit
+ * and property tests hold them equal).
  */
+export function canonicalSealedValues(values: ArrayLike<unknown>, version: LeafVersion = LEAF_VERSION): string {
+  let out = '';
+  for (let i = 0; i < SEALED_KEYS.length; i++) {
+    if (version === 1 && V2_ONLY[i]) continue;
+    const v = values[i];
+    out += KEY_PREFIX[i];
+    if (v === null || v === undefined) out += 'null';
+    else out += JSON_VALUED[i] ? canonicalJson(v) : JSON.stringify(v);
+  }
+  return `${out}}`;
+}
+
+/** canonicalJson(sealedFields(e, version)): what a leaf of this event covers. */
 export function canonicalEvent(e: ApiEvent, version: LeafVersion = LEAF_VERSION): string {
-  const v2 = version === 2;
-  return (
-    `{"account_id":${str(e.account_id)},"action":${str(e.action)},"actor_email":${str(e.actor_email)},"actor_id":${str(e.actor_id)},` +
-    `"actor_name":${str(e.actor_name)},"actor_type":${str(e.actor_type)},${v2 ? `"api_key_id":${str(e.api_key_id)},` : ''}"category":${str(e.category)},"changes":${json(e.changes)},` +
-    `"id":${str(e.id)},"ip":${str(e.ip)},"metadata":${json(e.metadata)},"occurred_at":${str(e.occurred_at)},"outcome":${str(e.outcome)},` +
-    `"received_at":${str(e.received_at)},${v2 ? `"source":${str(e.source)},` : ''}"target_id":${str(e.target_id)},"target_name":${str(e.target_name)},"target_type":${str(e.target_type)},` +
-    `"user_agent":${str(e.user_agent)},"workspace_id":${str(e.workspace_id)}}`
+  return canonicalSealedValues(
+    SEALED_KEYS.map((k) => e[k]),
+    version,
   );
 }
 
@@ -99,6 +149,11 @@ export function leafHash(e: ApiEvent, version: LeafVersion = LEAF_VERSION): Buff
 /** The leaf hash in hex, for comparing with a hash PostgreSQL sends as text. */
 export function leafHashHex(e: ApiEvent, version: LeafVersion = LEAF_VERSION): string {
   return hash('sha256', leafInput(e, version), 'hex');
+}
+
+/** The leaf hash in hex of an event given as its values in SEALED_KEYS order. */
+export function leafHashHexOfValues(values: ArrayLike<unknown>, version: LeafVersion = LEAF_VERSION): string {
+  return hash('sha256', `\u0000${canonicalSealedValues(values, version)}`, 'hex');
 }
 
 export function nodeHash(left: Buffer, right: Buffer): Buffer {
