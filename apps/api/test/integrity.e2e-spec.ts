@@ -1,6 +1,6 @@
 import { type CheckpointBody, leafHash, rootFromInclusion, verifyConsistency } from '@audit-trail/audit-core';
 import { Database } from '@audit-trail/data';
-import { loadSigningKey, sealAllLogs, type SigningKey, verifyCheckpointSignature, verifyLog } from '@audit-trail/engines';
+import { checkPairs, loadSigningKey, sealAllLogs, type SigningKey, verifyCheckpointSignature, verifyLog } from '@audit-trail/engines';
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -222,6 +222,32 @@ describe('tampering as the database superuser is detected and named', () => {
     } finally {
       await appDb.close();
     }
+  });
+
+  it('reads awkward values straight from the wire as the sealer hashed them, and finds a change to any of them', async () => {
+    const x = await createTenant(t, 'premium', 'Awkward Co');
+    const awkward = [
+      // Keys jsonb orders by length ("c" before "bb") but RFC 8785 by UTF-16 units; keys outside ASCII.
+      { metadata: { c: 1, bb: 2, é: 'x', '😀': true, 'a"b': null }, actor: { type: 'user', id: 'u"quote', name: 'Zoë \\ back\nslash\t😀' } },
+      // Numbers numeric prints differently from JavaScript, and nesting.
+      { metadata: { n: [1.5, 1e21, 0.000001, 2 ** 64, -0, 100], deep: { z: [{ y: 'é' }], a: {} } } },
+      { metadata: { plain: 'text', size: 42 }, changes: { before: { title: 'a\u0001b' }, after: { title: '\u2028' } }, target: { type: 'doc', id: 'd\\1', name: 'é' } },
+      { metadata: {}, context: { ip: '2001:db8::1', user_agent: 'curl/8 "x"' } },
+    ];
+    const ids: string[] = [];
+    for (const e of awkward) ids.push(...(await ingest(x, 1, e)));
+    await sealed(x);
+    const args = { accountId: x.accountId, workspaceId: null, logId: x.accountId, from: new Date(0).toISOString(), to: '9999-12-31T23:59:59.999Z', cursor: null };
+    const pairs = await appDb.tenant(x.accountId, (c) => checkPairs(c, args), { readOnly: true });
+    // Every row's bytes (these four and the account's own records) matched its leaf the first time: no second look, nothing bad.
+    expect(pairs).toMatchObject({ bad: [], missing: [], rechecked: 0 });
+    expect(pairs.checked).toBeGreaterThanOrEqual(awkward.length);
+    await asSuperuser(`UPDATE audit_events SET metadata = jsonb_set(metadata, '{bb}', '3') WHERE account_id = $1 AND id = $2`, [x.accountId, ids[0]]);
+    await asSuperuser(`UPDATE audit_events SET target_id = 'd\\2' WHERE account_id = $1 AND id = $2`, [x.accountId, ids[2]]);
+    const after = await appDb.tenant(x.accountId, (c) => checkPairs(c, args), { readOnly: true });
+    expect(after.bad.map((b) => b.event_id).sort()).toEqual([ids[0], ids[2]].sort());
+    expect(after.rechecked).toBe(2);
+    expect(await verify(x)).toMatchObject({ ok: false, checked: pairs.checked });
   });
 
   it('a deleted row', async () => {

@@ -3,6 +3,7 @@ export * from './entities';
 export * from './migrate';
 export * from './orm.config';
 export * from './cursor';
+export * from './copy-binary';
 export * from './repositories';
 export * from './tenant-orm';
 export * from './replicas';

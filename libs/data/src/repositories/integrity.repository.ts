@@ -1,7 +1,9 @@
-import type { EventRecord } from '@audit-trail/audit-core';
-import { streamRows } from '../cursor';
+import { type SealedKey, SEALED_KEYS } from '@audit-trail/audit-core';
+import type { ClientBase } from 'pg';
+import { type BinaryRow, copyBinaryRows } from '../copy-binary';
+import { type ArrayRowExecutor, streamArrayRows } from '../cursor';
 import type { Database, SqlExecutor } from '../database';
-import { eventSelectList, isoTime } from './event.repository';
+import { isoTime } from './event.repository';
 
 /**
  * The integrity tables the API and the engines read: published keys,
@@ -163,9 +165,9 @@ export async function checkpointChain(exec: SqlExecutor, logId: string): Promise
   return (await exec.query<CheckpointRow>('SELECT * FROM integrity_checkpoints WHERE log_id = $1 ORDER BY created_at, tree_size', [logId])).rows;
 }
 
-/** One log's leaves in position order, streamed (positions and hashes only). */
-export function streamLeaves(exec: SqlExecutor, logId: string): AsyncGenerator<{ seq: string; leaf_hash: Buffer }> {
-  return streamRows<{ seq: string; leaf_hash: Buffer }>(exec, 'leaves', 'SELECT seq, leaf_hash FROM integrity_leaves WHERE log_id = $1 ORDER BY seq', [logId]);
+/** One log's leaves in position order as binary COPY rows: field 0 the position (int8), field 1 the leaf hash (32 bytes). */
+export function copyLeaves(client: ClientBase, logId: string, onRow: (row: BinaryRow) => void): Promise<number> {
+  return copyBinaryRows(client, `SELECT seq, leaf_hash FROM integrity_leaves WHERE log_id = ${client.escapeLiteral(logId)}::uuid ORDER BY seq`, onRow);
 }
 
 export async function leafEventAt(exec: SqlExecutor, logId: string, seq: number): Promise<string | null> {
@@ -176,28 +178,6 @@ export async function anomaliesIn(exec: SqlExecutor, logId: string, from: string
   return (
     await exec.query<{ event_id: string; occurred_at: Date; reason: string }>('SELECT event_id, occurred_at, reason FROM integrity_anomalies WHERE log_id = $1 AND occurred_at >= $2 AND occurred_at < $3', [logId, from, to])
   ).rows;
-}
-
-/**
- * Events of [from, to) in one log without a leaf: `behind` when the sealer's
- * cursor is already past them (written into sealed history), else not sealed
- * yet. Streamed.
- */
-export function streamUnsealedEvents(
-  exec: SqlExecutor,
-  q: { accountId: string; workspaceId: string | null; logId: string; from: string; to: string; cursor: { txid: string; id: string | null } | null },
-): AsyncGenerator<{ id: string; occurred_at: string; behind: boolean }> {
-  const logCond = q.workspaceId ? 'e.workspace_id = $2' : '(e.workspace_id IS NULL AND $2::uuid IS NULL)';
-  return streamRows<{ id: string; occurred_at: string; behind: boolean }>(
-    exec,
-    'unsealed',
-    `SELECT e.id, ${isoTime('e.occurred_at')} AS occurred_at,
-            ($5::text IS NOT NULL AND (e.txid, e.id) <= ($5::text::xid8, $6::uuid)) AS behind
-     FROM audit_events e
-     WHERE e.account_id = $1 AND ${logCond} AND e.occurred_at >= $3 AND e.occurred_at < $4
-       AND NOT EXISTS (SELECT 1 FROM integrity_leaves l WHERE l.account_id = e.account_id AND l.event_id = e.id AND l.log_id = $7 AND l.occurred_at >= $3 AND l.occurred_at < $4)`,
-    [q.accountId, q.workspaceId, q.from, q.to, q.cursor?.txid ?? null, q.cursor?.id ?? null, q.logId],
-  );
 }
 
 /** Whether an event with this id exists anywhere in the account (a sealed event that moved rather than vanished). */
@@ -211,45 +191,73 @@ export interface LeafPairsQuery {
   logId: string;
   from: string;
   to: string;
-  /** These shares of the leaves (by a hash of the event id), of `parts`. */
-  shares: number[];
-  parts: number;
 }
 
-/** A leaf and its event (all event columns null when the event is gone). */
-export type LeafPairRow = Omit<EventRecord, 'occurred_at' | 'received_at' | 'idempotency_key'> & {
-  occurred_at: string;
-  received_at: string;
-  l_seq: string;
-  l_event_id: string;
-  l_occurred_at: string;
-  l_hash: string;
-  l_version: number;
-};
-
-/** Memory for the join of one log's leaves and events (about 300 bytes a row). */
-const VERIFY_WORK_MEM = '512MB';
+/** Where each column of a leaf pair is in the binary rows of copyLeafPairs (`behind` after the sealed values). */
+export const LEAF_PAIR = { seq: 0, eventId: 1, occurredAt: 2, hash: 3, version: 4, sealedFrom: 5, behind: 5 + SEALED_KEYS.length } as const;
 
 /**
- * One share of the leaves of [from, to) each with its event, paired by a hash
- * join in PostgreSQL, streamed. Every row will be read: the planner is told
- * to hash-join the whole log (with the row-level-security filter it expects
- * few leaves and would pick a nested loop, one index probe per leaf), in
- * memory rather than in batches on disk.
+ * How each sealed value of a leaf pair travels in copyLeafPairs, in
+ * SEALED_KEYS order: a 16-byte uuid, a timestamptz, jsonb (a version byte and
+ * its text), or UTF-8 text (the address as PostgreSQL's host() prints it).
  */
-export async function* streamLeafPairs(exec: SqlExecutor, a: LeafPairsQuery): AsyncGenerator<LeafPairRow> {
-  await exec.query(`SET LOCAL cursor_tuple_fraction = 1.0; SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '${VERIFY_WORK_MEM}'`);
-  const logCond = a.workspaceId ? 'workspace_id = $2' : '(workspace_id IS NULL AND $2::uuid IS NULL)';
-  const share = (col: string) => (a.parts > 1 ? ` AND abs(hashtext(${col}::text)) % $6 = ANY($7::int[])` : ' AND $6::int > 0 AND cardinality($7::int[]) > 0');
-  yield* streamRows<LeafPairRow>(
+export type SealedWire = 'uuid' | 'time' | 'json' | 'text';
+export const SEALED_WIRE: readonly SealedWire[] = SEALED_KEYS.map((k) =>
+  k === 'account_id' || k === 'id' || k === 'workspace_id' || k === 'api_key_id' ? 'uuid' : k === 'occurred_at' || k === 'received_at' ? 'time' : k === 'changes' || k === 'metadata' ? 'json' : 'text',
+);
+
+/** The select expression of each sealed value, as the API prints it (text) or as it is stored (binary). */
+const sealedSelect = (k: SealedKey, form: 'text' | 'binary') =>
+  k === 'ip' ? 'host(e.ip)' : form === 'text' && (k === 'occurred_at' || k === 'received_at') ? isoTime(`e.${k}`) : `e.${k}`;
+
+/** Memory for the hash of a log's leaves (about 100 bytes a leaf). */
+const VERIFY_WORK_MEM = '256MB';
+
+/**
+ * The leaves of [from, to) with their events, as binary COPY rows (LEAF_PAIR
+ * and SEALED_WIRE say what is where), in one pass: PostgreSQL hashes the
+ * leaves and probes them with the log's events (a full join). A leaf without
+ * its event has every event value NULL; an event without a leaf has every
+ * leaf value NULL and `behind` true when the sealer's cursor is already past
+ * it (written into sealed history) rather than not sealed yet. The planner is
+ * told to hash-join in memory (with the row-level-security filter it expects
+ * few leaves and would pick a nested loop, one index probe per leaf).
+ */
+export async function copyLeafPairs(client: ClientBase, a: LeafPairsQuery & { cursor: { txid: string; id: string | null } | null }, onRow: (row: BinaryRow) => void): Promise<number> {
+  await client.query(`SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '${VERIFY_WORK_MEM}'`);
+  const lit = (v: string) => client.escapeLiteral(v);
+  const from = `${lit(a.from)}::timestamptz`;
+  const to = `${lit(a.to)}::timestamptz`;
+  const logCond = a.workspaceId ? `workspace_id = ${lit(a.workspaceId)}::uuid` : 'workspace_id IS NULL';
+  const behind = a.cursor ? `(e.txid, e.id) <= (${lit(a.cursor.txid)}::xid8, ${a.cursor.id === null ? 'NULL' : `${lit(a.cursor.id)}::uuid`})` : 'false';
+  const sql =
+    `SELECT l.seq, l.event_id, l.occurred_at, l.leaf_hash, l.leaf_version, ${SEALED_KEYS.map((k) => sealedSelect(k, 'binary')).join(', ')}, ` +
+    `CASE WHEN l.seq IS NULL THEN coalesce(${behind}, false) END ` +
+    `FROM (SELECT seq, event_id, occurred_at, leaf_hash, leaf_version FROM integrity_leaves WHERE log_id = ${lit(a.logId)}::uuid AND occurred_at >= ${from} AND occurred_at < ${to}) l ` +
+    `FULL JOIN (SELECT * FROM audit_events WHERE account_id = ${lit(a.accountId)}::uuid AND ${logCond} AND occurred_at >= ${from} AND occurred_at < ${to}) e ON e.id = l.event_id`;
+  return copyBinaryRows(client, sql, onRow);
+}
+
+/**
+ * Named leaves of [from, to) with their events, as arrays: the leaf's
+ * position, event id, time and hash (hex) and version, then the event's
+ * values in SEALED_KEYS order as the API prints them. How verification looks
+ * again, value by value, at a row whose bytes did not match its leaf.
+ */
+export type LeafPairRow = [seq: string, eventId: string, occurredAt: string, hashHex: string, version: number, ...sealed: unknown[]];
+export async function leafPairsOf(exec: ArrayRowExecutor, a: LeafPairsQuery, eventIds: string[]): Promise<LeafPairRow[]> {
+  const logCond = a.workspaceId ? 'e.workspace_id = $2' : '(e.workspace_id IS NULL AND $2::uuid IS NULL)';
+  const rows: LeafPairRow[] = [];
+  for await (const r of streamArrayRows<LeafPairRow>(
     exec,
-    `pairs_${a.shares.join('_')}`,
-    `SELECT l.seq AS l_seq, l.event_id AS l_event_id, ${isoTime('l.occurred_at')} AS l_occurred_at, encode(l.leaf_hash, 'hex') AS l_hash, l.leaf_version AS l_version, e.*
-     FROM integrity_leaves l
-     LEFT JOIN (SELECT ${eventSelectList({ isoTimes: true, apiOnly: true })} FROM audit_events WHERE account_id = $1 AND ${logCond} AND occurred_at >= $3 AND occurred_at < $4${share('id')}) e ON e.id = l.event_id
-     WHERE l.log_id = $5 AND l.occurred_at >= $3 AND l.occurred_at < $4${share('l.event_id')}`,
-    [a.accountId, a.workspaceId, a.from, a.to, a.logId, a.parts, a.shares],
-  );
+    'pairs_again',
+    `SELECT l.seq, l.event_id, ${isoTime('l.occurred_at')}, encode(l.leaf_hash, 'hex'), l.leaf_version, ${SEALED_KEYS.map((k) => sealedSelect(k, 'text')).join(', ')}
+     FROM integrity_leaves l LEFT JOIN audit_events e ON e.account_id = $1 AND ${logCond} AND e.occurred_at >= $3 AND e.occurred_at < $4 AND e.id = l.event_id
+     WHERE l.log_id = $5 AND l.occurred_at >= $3 AND l.occurred_at < $4 AND l.event_id = ANY($6::uuid[])`,
+    [a.accountId, a.workspaceId, a.from, a.to, a.logId, eventIds],
+  ))
+    rows.push(r);
+  return rows;
 }
 
 /** The leaf hashes of one log below a size, in order (proofs). */

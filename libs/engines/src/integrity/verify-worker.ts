@@ -1,14 +1,15 @@
 /**
- * A worker thread of `verify`: checks one share of a log's leaves against
- * their events on its own connection, inside the snapshot the main thread
- * exported, so both see the same database. Hashing is the slow part of
- * verification; this puts it on a second core.
+ * A worker thread of `verify`: checks a log's leaves against their events on
+ * its own connection, inside the snapshot the main thread exported, so both
+ * see the same database. Reading and hashing every event is the slow part of
+ * verification; this puts it on a second core while the main thread walks
+ * the Merkle tree and looks for unsealed events.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Database, setLockTimeout } from '@audit-trail/data';
 import { checkPairs, type PairsArgs } from './verify-pairs';
 
-/** How long this thread waits for a table lock before it leaves its share to the main thread. */
+/** How long this thread waits for a table lock before it leaves the pairs to the main thread. */
 const LOCK_TIMEOUT_MS = 2000;
 
 interface Job {
@@ -27,7 +28,7 @@ async function run({ url, snapshot, args }: Job) {
         // lock request queue here behind someone waiting for the main thread
         // (CREATE TABLE … PARTITION OF wants the parent exclusively), neither
         // would ever move and PostgreSQL cannot see why: give up instead, and
-        // the main thread checks this share itself.
+        // the main thread checks the pairs itself.
         await setLockTimeout(c, LOCK_TIMEOUT_MS);
         return checkPairs(c, args);
       },

@@ -15,8 +15,8 @@ import {
   leafEventAt,
   leafHashesBelow,
   leafOfEvent,
-  streamLeaves,
-  streamUnsealedEvents,
+  copyLeaves,
+  int8At,
 } from '@audit-trail/data';
 import { type LogRef, logIdOf } from './sealer';
 import { verifyCheckpointSignature } from './signing';
@@ -77,18 +77,13 @@ export interface VerifyResult {
   problems: number;
 }
 
-/** How the leaves are shared between this thread and the worker thread. */
-const PARTS = 3;
-const MAIN_SHARES = [0];
-const WORKER_SHARES = [1, 2];
-
 /** The compiled worker entry, beside this file or (running from sources) in the build. */
 function workerFile(): string | null {
   for (const f of [join(__dirname, 'verify-worker.js'), resolve(__dirname, '../../dist/integrity/verify-worker.js')]) if (existsSync(f)) return f;
   return null;
 }
 
-/** Check one share of the pairs on a worker thread; null when it could not (the caller then checks it itself). */
+/** Check the pairs on a worker thread; null when it could not (the caller then checks them itself). */
 function pairsOnWorker(file: string, url: string, snapshot: string, args: PairsArgs): { result: Promise<PairsResult | null>; stop: () => void } {
   const worker = new Worker(file, { workerData: { url, snapshot, args } });
   const result = new Promise<PairsResult | null>((done) => {
@@ -134,13 +129,13 @@ export async function verifyLog(
     await db.tenant(
       ref.accountId,
       async (client) => {
-        const args = { accountId: ref.accountId, workspaceId: ref.workspaceId, logId, from: from.toISOString(), to: to.toISOString() };
-        const file = opts.workerThread === false ? null : workerFile();
-        if (file) {
-          const snapshot = await exportSnapshot(client);
-          side.other = pairsOnWorker(file, db.url, snapshot, { ...args, shares: WORKER_SHARES, parts: PARTS });
-        }
         const log = await integrityLogHead(client, logId);
+        const cursor = log?.cursor_txid ? { txid: log.cursor_txid, id: log.cursor_id } : null;
+        const args = { accountId: ref.accountId, workspaceId: ref.workspaceId, logId, from: from.toISOString(), to: to.toISOString(), cursor };
+        // Leaves and events are paired on a worker thread in this snapshot (one
+        // join, one stream to hash) while this thread checks everything else.
+        const file = opts.workerThread === false ? null : workerFile();
+        if (file) side.other = pairsOnWorker(file, db.url, await exportSnapshot(client), args);
         const checkpoints = await checkpointChain(client, logId);
         checkpointsCount = checkpoints.length;
 
@@ -157,17 +152,21 @@ export async function verifyLog(
           }
         };
         checkRoots();
-        // Only positions and hashes: the event id is looked up for the rare gap.
-        for await (const l of streamLeaves(client, logId)) {
-          const seq = Number(l.seq);
+        // Only positions and hashes, read in place from binary COPY rows; the
+        // event id is looked up for the rare gap, after the walk.
+        const gaps: { at: number; seq: number }[] = [];
+        await copyLeaves(client, logId, ({ buf, start }) => {
+          const seq = int8At(buf, start[0]);
           if (seq !== frontier.size) {
-            bad({ event_id: await leafEventAt(client, logId, seq), seq: frontier.size, occurred_at: null, reason: `sealed position ${frontier.size} is missing` });
+            gaps.push({ at: frontier.size, seq });
             while (frontier.size < seq) frontier.append(Buffer.alloc(32));
           }
-          frontier.append(l.leaf_hash);
+          // The frontier may keep this leaf: a copy, since the row's bytes are reused.
+          frontier.append(Buffer.from(buf.subarray(start[1], start[1] + 32)));
           sealed++;
           checkRoots();
-        }
+        });
+        for (const g of gaps) bad({ event_id: await leafEventAt(client, logId, g.seq), seq: g.at, occurred_at: null, reason: `sealed position ${g.at} is missing` });
         if (log && frontier.size !== Number(log.tree_size)) bad({ event_id: null, seq: frontier.size, occurred_at: null, reason: `the log says ${log.tree_size} events are sealed, but ${frontier.size} leaves exist` });
 
         // 3. Events against leaves, matched by PostgreSQL (a hash join, no order
@@ -175,24 +174,18 @@ export async function verifyLog(
         const anomalies = await anomaliesIn(client, logId, from.toISOString(), to.toISOString());
         const refused = new Set(anomalies.map((a) => a.event_id));
         for (const a of anomalies) bad({ event_id: a.event_id, seq: null, occurred_at: a.occurred_at.toISOString(), reason: a.reason });
-        // A third of the leaves are paired with their events here (this thread also
-        // walked the leaves above), two thirds on a worker thread in the same
-        // snapshot: hashing is what takes the time.
-        const other = side.other;
-        const own = await checkPairs(client, other ? { ...args, shares: MAIN_SHARES, parts: PARTS } : { ...args, shares: [0], parts: 1 });
-        const theirs = other ? ((await other.result) ?? (await checkPairs(client, { ...args, shares: WORKER_SHARES, parts: PARTS }))) : null;
-        const missing = [...own.missing, ...(theirs?.missing ?? [])];
-        checked += own.checked + (theirs?.checked ?? 0);
-        for (const b of [...own.bad, ...(theirs?.bad ?? [])]) bad(b);
+        // The pairs, from the worker thread, or checked here when it could not.
+        const pairs = (await side.other?.result) ?? (await checkPairs(client, args));
+        checked += pairs.checked;
+        for (const b of pairs.bad) bad(b);
         // Events of the range without a leaf in it: not sealed yet, or written into sealed history.
-        const cursor = log?.cursor_txid ? { txid: log.cursor_txid, id: log.cursor_id } : null;
-        for await (const e of streamUnsealedEvents(client, { accountId: ref.accountId, workspaceId: ref.workspaceId, logId, from: from.toISOString(), to: to.toISOString(), cursor })) {
-          if (!e.behind) pending++;
-          else if (!refused.has(e.id)) bad({ event_id: e.id, seq: null, occurred_at: e.occurred_at, reason: 'this event is not sealed although the log was sealed past it: it was written into sealed history' });
+        pending += pairs.pending;
+        for (const e of pairs.behind) {
+          if (!refused.has(e.event_id)) bad({ event_id: e.event_id, seq: null, occurred_at: e.occurred_at, reason: 'this event is not sealed although the log was sealed past it: it was written into sealed history' });
         }
         // Leaves without their event: deleted, unless a purge checkpoint covers them.
         const purges = checkpoints.filter((cp) => cp.purge_before);
-        for (const leaf of missing) {
+        for (const leaf of pairs.missing) {
           const purged = purges.some((cp) => leaf.seq < Number(cp.tree_size) && Date.parse(leaf.occurred_at) < (cp.purge_before as Date).getTime());
           if (purged) continue;
           // Moved rather than deleted? Look for the id anywhere in the account.
