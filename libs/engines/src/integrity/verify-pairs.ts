@@ -49,9 +49,11 @@ const putJsonb = writeJsonbCanonical;
  * Builds a leaf's input, 0x00 ‖ the canonical JSON of the event, straight
  * from a binary COPY row into one reused buffer: uuids and times are printed
  * from their bytes, text that needs no JSON escape is copied as it came, and
- * JSON values lose jsonb's spaces (parsed only when that is not enough). The bytes equal canonicalSealedValues'
- * (a property test holds them equal); a row that does not match its leaf is
- * looked at again value by value before anything is reported.
+ * JSON values lose jsonb's spaces (parsed only when that is not enough). Each
+ * piece has a property test against its plain form, and an API test requires
+ * real rows with awkward values to match their leaves the first time; a row
+ * that does not is looked at again value by value before anything is
+ * reported.
  */
 export class LeafInputWriter {
   private out = Buffer.allocUnsafe(4096);
