@@ -103,10 +103,11 @@ export const SEALED_KEYS = [
 export type SealedKey = (typeof SEALED_KEYS)[number];
 
 /** What comes before each value in the canonical text: `{"account_id":`, then `,"action":`, …. */
-const KEY_PREFIX = SEALED_KEYS.map((k, i) => `${i === 0 ? '{' : ','}${JSON.stringify(k)}:`);
+export const SEALED_KEY_PREFIX: readonly string[] = SEALED_KEYS.map((k, i) => `${i === 0 ? '{' : ','}${JSON.stringify(k)}:`);
 /** The sealed fields version 1 leaves do not cover. */
-export const SEALED_V2_ONLY: ReadonlySet<SealedKey> = new Set<SealedKey>(['api_key_id', 'source']);
-const V2_ONLY = SEALED_KEYS.map((k) => SEALED_V2_ONLY.has(k));
+const SEALED_V2_ONLY: ReadonlySet<SealedKey> = new Set<SealedKey>(['api_key_id', 'source']);
+/** Per SEALED_KEYS index: whether version 1 leaves leave that key out. */
+export const SEALED_V2_ONLY_AT: readonly boolean[] = SEALED_KEYS.map((k) => SEALED_V2_ONLY.has(k));
 const JSON_VALUED = SEALED_KEYS.map((k) => k === 'changes' || k === 'metadata');
 
 /**
@@ -118,9 +119,9 @@ const JSON_VALUED = SEALED_KEYS.map((k) => k === 'changes' || k === 'metadata');
 export function canonicalSealedValues(values: ArrayLike<unknown>, version: LeafVersion = LEAF_VERSION): string {
   let out = '';
   for (let i = 0; i < SEALED_KEYS.length; i++) {
-    if (version === 1 && V2_ONLY[i]) continue;
+    if (version === 1 && SEALED_V2_ONLY_AT[i]) continue;
     const v = values[i];
-    out += KEY_PREFIX[i];
+    out += SEALED_KEY_PREFIX[i];
     if (v === null || v === undefined) out += 'null';
     else out += JSON_VALUED[i] ? canonicalJson(v) : JSON.stringify(v);
   }

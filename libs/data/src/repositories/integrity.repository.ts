@@ -1,7 +1,6 @@
 import { type SealedKey, SEALED_KEYS } from '@audit-trail/audit-core';
 import type { ClientBase } from 'pg';
 import { type BinaryRow, copyBinaryRows } from '../copy-binary';
-import { type ArrayRowExecutor, streamArrayRows } from '../cursor';
 import type { Database, SqlExecutor } from '../database';
 import { isoTime } from './event.repository';
 
@@ -245,19 +244,16 @@ export async function copyLeafPairs(client: ClientBase, a: LeafPairsQuery & { cu
  * again, value by value, at a row whose bytes did not match its leaf.
  */
 export type LeafPairRow = [seq: string, eventId: string, occurredAt: string, hashHex: string, version: number, ...sealed: unknown[]];
-export async function leafPairsOf(exec: ArrayRowExecutor, a: LeafPairsQuery, eventIds: string[]): Promise<LeafPairRow[]> {
+export async function leafPairsOf(client: ClientBase, a: LeafPairsQuery, eventIds: string[]): Promise<LeafPairRow[]> {
   const logCond = a.workspaceId ? 'e.workspace_id = $2' : '(e.workspace_id IS NULL AND $2::uuid IS NULL)';
-  const rows: LeafPairRow[] = [];
-  for await (const r of streamArrayRows<LeafPairRow>(
-    exec,
-    'pairs_again',
-    `SELECT l.seq, l.event_id, ${isoTime('l.occurred_at')}, encode(l.leaf_hash, 'hex'), l.leaf_version, ${SEALED_KEYS.map((k) => sealedSelect(k, 'text')).join(', ')}
+  const result = await client.query<LeafPairRow>({
+    text: `SELECT l.seq, l.event_id, ${isoTime('l.occurred_at')}, encode(l.leaf_hash, 'hex'), l.leaf_version, ${SEALED_KEYS.map((k) => sealedSelect(k, 'text')).join(', ')}
      FROM integrity_leaves l LEFT JOIN audit_events e ON e.account_id = $1 AND ${logCond} AND e.occurred_at >= $3 AND e.occurred_at < $4 AND e.id = l.event_id
      WHERE l.log_id = $5 AND l.occurred_at >= $3 AND l.occurred_at < $4 AND l.event_id = ANY($6::uuid[])`,
-    [a.accountId, a.workspaceId, a.from, a.to, a.logId, eventIds],
-  ))
-    rows.push(r);
-  return rows;
+    values: [a.accountId, a.workspaceId, a.from, a.to, a.logId, eventIds],
+    rowMode: 'array',
+  });
+  return result.rows;
 }
 
 /** The leaf hashes of one log below a size, in order (proofs). */

@@ -43,7 +43,7 @@ class JsonbReader {
   }
 
   private object(i: number): number {
-    const { src, out, end } = this;
+    const { src, out } = this;
     out[this.p++] = 0x7b;
     i++;
     if (src[i] === 0x7d) {
@@ -60,22 +60,15 @@ class JsonbReader {
       if (prevAt >= 0 && src.compare(src, prevAt, prevEnd, keyAt + 1, i - 1) <= 0) return -1;
       prevAt = keyAt + 1;
       prevEnd = i - 1;
-      if (i + 1 >= end || src[i] !== 0x3a || src[i + 1] !== 0x20) return -1;
+      if (i + 1 >= this.end || src[i] !== 0x3a || src[i + 1] !== 0x20) return -1;
       out[this.p++] = 0x3a;
-      i = this.value(i + 2);
-      if (i < 0 || i >= end) return -1;
-      if (src[i] === 0x7d) {
-        out[this.p++] = 0x7d;
-        return i + 1;
-      }
-      if (i + 1 >= end || src[i] !== 0x2c || src[i + 1] !== 0x20) return -1;
-      out[this.p++] = 0x2c;
-      i += 2;
+      i = this.after(this.value(i + 2), 0x7d);
+      if (i < 0 || this.closed) return i;
     }
   }
 
   private array(i: number): number {
-    const { src, out, end } = this;
+    const { src, out } = this;
     out[this.p++] = 0x5b;
     i++;
     if (src[i] === 0x5d) {
@@ -83,16 +76,31 @@ class JsonbReader {
       return i + 1;
     }
     for (;;) {
-      i = this.value(i);
-      if (i < 0 || i >= end) return -1;
-      if (src[i] === 0x5d) {
-        out[this.p++] = 0x5d;
-        return i + 1;
-      }
-      if (i + 1 >= end || src[i] !== 0x2c || src[i + 1] !== 0x20) return -1;
-      out[this.p++] = 0x2c;
-      i += 2;
+      i = this.after(this.value(i), 0x5d);
+      if (i < 0 || this.closed) return i;
     }
+  }
+
+  /** Whether the last `after` met the closing bracket. */
+  private closed = false;
+
+  /**
+   * What follows an item that ended at `i` (-1: it failed): the closing
+   * bracket, written, and the index after it (`closed` set); or jsonb's `, `,
+   * written as `,`, and the next item's index; -1 for anything else.
+   */
+  private after(i: number, close: number): number {
+    const { src, out, end } = this;
+    this.closed = false;
+    if (i < 0 || i >= end) return -1;
+    if (src[i] === close) {
+      out[this.p++] = close;
+      this.closed = true;
+      return i + 1;
+    }
+    if (i + 1 >= end || src[i] !== 0x2c || src[i + 1] !== 0x20) return -1;
+    out[this.p++] = 0x2c;
+    return i + 2;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { canonicalJson, type LeafVersion, leafHashHexOfValues, SEALED_KEYS, SEALED_V2_ONLY } from '@audit-trail/audit-core';
+import { canonicalJson, type LeafVersion, leafHashHexOfValues, SEALED_KEY_PREFIX, SEALED_KEYS, SEALED_V2_ONLY_AT } from '@audit-trail/audit-core';
 import { type BinaryRow, copyLeafPairs, LEAF_PAIR, leafPairsOf, type LeafPairsQuery, SEALED_WIRE, timestampMsAt, uuidAt, writeIsoTime, writeUuid } from '@audit-trail/data';
 import { hash } from 'node:crypto';
 import { writeJsonbCanonical } from './jsonb-canonical';
@@ -32,9 +32,9 @@ export interface PairsResult {
 const CHANGED = 'this event was changed after it was sealed: it no longer matches its leaf hash';
 
 /** `{"account_id":`, `,"action":`, … as bytes, in SEALED_KEYS order. */
-const PREFIX = SEALED_KEYS.map((k, i) => Buffer.from(`${i === 0 ? '{' : ','}${JSON.stringify(k)}:`, 'utf8'));
+const PREFIX = SEALED_KEY_PREFIX.map((k) => Buffer.from(k, 'utf8'));
 const PREFIX_BYTES = PREFIX.reduce((n, b) => n + b.length, 0);
-const V2_ONLY = SEALED_KEYS.map((k) => SEALED_V2_ONLY.has(k));
+const V2_ONLY = [...SEALED_V2_ONLY_AT];
 // The wire forms and readers, held here once: read through the module's
 // re-exports they would cost a getter call per field of every row.
 const WIRE = [...SEALED_WIRE];
