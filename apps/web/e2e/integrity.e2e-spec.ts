@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootFromInclusion } from '@audit-trail/audit-core';
 import type { Browser, Page } from 'playwright-core';
-import { call, createTenant, spawnWorker, spawnApi, type Tenant, type ApiUnderTest } from '@audit-trail/testing';
+import { call, createTenant, spawnWorker, spawnApi, until, type Tenant, type ApiUnderTest } from '@audit-trail/testing';
 import { launch, SCREENSHOTS } from './browser';
 
 // The API in-process; the real worker as a child process, sealing every half second.
@@ -37,12 +37,12 @@ afterAll(async () => {
 });
 
 it('shows the newest checkpoint, verifies the log on demand, offers the public key, and badges sealed entries', async () => {
-  // Wait for the worker's first checkpoint, then open the page.
-  for (let i = 0; i < 100; i++) {
-    const d = await call(t.url, 'GET', '/v1/integrity/digests', { key: tenant.key });
-    if (d.body.data?.[0]?.tree_size >= 5) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  // Wait for a checkpoint that covers all five events (a worker starting on a busy machine can take a while), then open the page.
+  await until(
+    () => call(t.url, 'GET', '/v1/integrity/digests', { key: tenant.key }),
+    (d) => d.body.data?.[0]?.tree_size >= 5,
+    60_000,
+  );
   await page.getByRole('link', { name: 'Integrity' }).click();
   const row = page.getByTestId('integrity-log').filter({ hasText: 'Account log' });
   await row.getByText(/events ·/).waitFor();
@@ -56,7 +56,16 @@ it('shows the newest checkpoint, verifies the log on demand, offers the public k
 
   // The entry's inclusion proof downloads as JSON and leads from its leaf to the checkpoint's root.
   await page.getByTestId('event-row').filter({ hasText: 'p0@proof.test' }).click();
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('dialog').getByRole('button', { name: 'Download proof' }).click()]);
+  const drawer = page.getByRole('dialog');
+  const button = drawer.getByRole('button', { name: 'Download proof' });
+  await button.waitFor();
+  // When no file arrives, the failure carries what the drawer said instead.
+  const download = await Promise.all([page.waitForEvent('download'), button.click()]).then(
+    ([d]) => d,
+    async (err: Error) => {
+      throw new Error(`${err.message}; the drawer said: ${(await drawer.getByRole('alert').allTextContents()).join(' ') || 'nothing'}`);
+    },
+  );
   expect(download.suggestedFilename()).toMatch(/^proof-[0-9a-f-]{36}\.json$/);
   const proof = JSON.parse(readFileSync(await download.path(), 'utf8'));
   const root = rootFromInclusion(Buffer.from(proof.leaf_hash, 'hex'), proof.leaf_index, proof.tree_size, proof.audit_path.map((h: string) => Buffer.from(h, 'hex')));

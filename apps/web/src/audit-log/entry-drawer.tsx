@@ -16,8 +16,11 @@ function ProofButton({ id }: { id: string }) {
       const a = document.createElement('a');
       a.href = url;
       a.download = `proof-${id}.json`;
+      document.body.append(a);
       a.click();
-      URL.revokeObjectURL(url);
+      a.remove();
+      // The browser reads the blob after click() returns; revoking it at once can cancel the download.
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
     } catch (err) {
       setError(problemText(err));
     } finally {
