@@ -51,6 +51,15 @@ describe('ids', () => {
     expect(new Set(ids).size).toBe(500);
     for (const id of ids) expect(uuidv7Time(id)).toBe(t);
   });
+
+  it('draws fresh random bits for every new millisecond, across refills of its random pool', () => {
+    // 5,000 milliseconds take 50,000 random bytes: the 4 KiB pool is refilled a dozen times.
+    const t = Date.parse('2026-04-30T14:22:11.123Z');
+    const ids = Array.from({ length: 5000 }, (_, i) => uuidv7At(t + i));
+    const tails = ids.map((id) => id.slice(19));
+    expect(new Set(tails).size).toBe(5000);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
 });
 
 describe('cursor', () => {
