@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import './common/async-bind';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import { NestFactory } from '@nestjs/core';
