@@ -172,14 +172,14 @@ async function copyInto(accountId, n, spanMs, offsetMs = 0, table = 'audit_event
 
 const results = {};
 
-/** What wrk reports for `-t2 -c64` POSTs of `body` to `url` for SINGLE_SECONDS (autocannon when wrk is missing). */
-async function postLoad(url, key, body) {
+/** What wrk reports for `-t2 -c64` POSTs of `body` to `url` for `seconds` (autocannon when wrk is missing). */
+async function postLoad(url, key, body, seconds = SINGLE_SECONDS) {
   const hasWrk = spawnSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).status === 0;
   if (hasWrk) {
     const lua = join(ROOT, 'test-results', 'bench-post.lua');
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });
     writeFileSync(lua, `wrk.method = "POST"\nwrk.body = [[${body}]]\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer ${key}"\n`);
-    const out = spawnSync('wrk', ['-t2', '-c64', `-d${SINGLE_SECONDS}s`, '--latency', '-s', lua, url], { encoding: 'utf8' }).stdout;
+    const out = spawnSync('wrk', ['-t2', '-c64', `-d${seconds}s`, '--latency', '-s', lua, url], { encoding: 'utf8' }).stdout;
     const ms = (label) => {
       const m = new RegExp(`${label}\\s+([\\d.]+)(us|ms|s)`).exec(out);
       if (!m) return NaN;
@@ -188,8 +188,8 @@ async function postLoad(url, key, body) {
     const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
     return { tool: 'wrk', eventsPerSec: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0), p50: ms('50%'), p99: ms('99%'), non2xx };
   }
-  const r = await autocannon({ url, method: 'POST', connections: 64, duration: SINGLE_SECONDS, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body });
-  return { tool: 'autocannon', eventsPerSec: r['2xx'] / SINGLE_SECONDS, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx };
+  const r = await autocannon({ url, method: 'POST', connections: 64, duration: seconds, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body });
+  return { tool: 'autocannon', eventsPerSec: r['2xx'] / seconds, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx };
 }
 
 if (SECTIONS.has('ingest')) {
@@ -258,17 +258,33 @@ if (SECTIONS.has('ingest')) {
 
   // 3. Single-event ingest, 64 concurrent clients (wrk, Debian's package, when
   // present: it leaves more of the two cores to the system under test), next
-  // to a bare Fastify route under the same load.
+  // to a bare Fastify route and a bare Nest route (the api's framework, no
+  // key, no validation, no database) under the same load.
   const singleTenant = await tenant('single');
   {
     const single = JSON.stringify(sampleEvent(7));
+    // Every server gets the same 3 s of load first, so none is measured while its code is still being compiled.
+    const WARM_UP_SECONDS = 3;
+    await postLoad(`${base}/v1/events`, singleTenant.key, single, WARM_UP_SECONDS);
     results.single = await postLoad(`${base}/v1/events`, singleTenant.key, single);
-    const bare = spawn(process.execPath, [join(ROOT, 'scripts/lib/bare-fastify.mjs')], { cwd: ROOT, env: { ...process.env, PORT: String(PORT + 5) }, stdio: ['ignore', 'ignore', 'inherit'] });
-    process.on('exit', () => bare.kill('SIGKILL'));
-    for (let i = 0; i < 100 && !(await fetch(`http://127.0.0.1:${PORT + 5}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then((r) => r.status === 202).catch(() => false)); i++) await new Promise((r) => setTimeout(r, 100));
-    results.singleBare = await postLoad(`http://127.0.0.1:${PORT + 5}/v1/events`, singleTenant.key, single);
-    bare.kill('SIGTERM');
+    /** Start a baseline server, load it like the api, stop it. */
+    const baseline = async (script) => {
+      const server = spawn(process.execPath, [join(ROOT, script)], { cwd: ROOT, env: { ...process.env, PORT: String(PORT + 5) }, stdio: ['ignore', 'ignore', 'inherit'] });
+      process.on('exit', () => server.kill('SIGKILL'));
+      const ready = () => fetch(`http://127.0.0.1:${PORT + 5}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer x' }, body: '{}' }).then((r) => r.status === 202).catch(() => false);
+      for (let i = 0; i < 100 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 100));
+      await postLoad(`http://127.0.0.1:${PORT + 5}/v1/events`, singleTenant.key, single, WARM_UP_SECONDS);
+      const measured = await postLoad(`http://127.0.0.1:${PORT + 5}/v1/events`, singleTenant.key, single);
+      await new Promise((r) => {
+        server.once('exit', r);
+        server.kill('SIGTERM');
+      });
+      return measured;
+    };
+    results.singleBare = await baseline('scripts/lib/bare-fastify.mjs');
     console.log(`[bench] bare Fastify route (${results.singleBare.tool}): ${fmt(results.singleBare.eventsPerSec)} req/s p50 ${results.singleBare.p50} ms p99 ${results.singleBare.p99} ms`);
+    results.singleNest = await baseline('scripts/lib/bare-nest.mjs');
+    console.log(`[bench] bare Nest route (${results.singleNest.tool}): ${fmt(results.singleNest.eventsPerSec)} req/s p50 ${results.singleNest.p50} ms p99 ${results.singleNest.p99} ms`);
     console.log(`[bench] single (${results.single.tool}): ${fmt(results.single.eventsPerSec)} events/s p50 ${results.single.p50} ms p99 ${results.single.p99} ms (non-2xx ${results.single.non2xx})`);
   }
 }
@@ -608,6 +624,7 @@ if (results.copy) {
   row('ingest', '  the same, every event keyed', `${fmt(results.batchKeyed.eventsPerSec)} ev/s`, `COPY, own table ${fmt(results.copy.eventsPerSec)} ev/s`, pctOf(results.batchKeyed.eventsPerSec, results.copy.eventsPerSec));
   row('ingest', 'SDK enqueue + flush (1,000/req, 4)', `${fmt(results.sdk.eventsPerSec)} ev/s`, `API batch ${fmt(results.batch.eventsPerSec)} ev/s`, pctOf(results.sdk.eventsPerSec, results.batch.eventsPerSec));
   row('ingest', `single-event ingest, 64 conns (${results.single.tool})`, `${fmt(results.single.eventsPerSec)} ev/s, p50 ${results.single.p50} / p99 ${results.single.p99} ms`, `bare Fastify route ${fmt(results.singleBare.eventsPerSec)} req/s, p99 ${results.singleBare.p99} ms`, pctOf(results.single.eventsPerSec, results.singleBare.eventsPerSec));
+  row('ingest', '  bare Nest route (our framework, no key, no checks, no database)', `${fmt(results.singleNest.eventsPerSec)} req/s, p99 ${results.singleNest.p99} ms`, `bare Fastify route ${fmt(results.singleBare.eventsPerSec)} req/s`, pctOf(results.singleNest.eventsPerSec, results.singleBare.eventsPerSec));
 }
 for (const q of results.query ?? []) {
   row('query', `first page, ${q.label}, ${fmt(QUERY_ROWS)} events`, `p50 ${q.api.p50.toFixed(1)} / p99 ${q.api.p99.toFixed(1)} ms`, `same SQL: p50 ${q.sql.p50.toFixed(1)} / p99 ${q.sql.p99.toFixed(1)} ms`, `${(q.api.p99 / q.sql.p99).toFixed(1)}× p99`);
