@@ -88,11 +88,19 @@ await new Promise((r) => {
 function summarise(file) {
   const prof = JSON.parse(readFileSync(file, 'utf8'));
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  // The profile starts with the process: what ran under the module loader is start-up, not ingest.
+  const startUp = (id) => {
+    for (let x = id; x !== undefined; x = parent.get(x)) if (byId.get(x).callFrame.functionName === 'Module._load') return true;
+    return false;
+  };
   const self = new Map();
   const dt = prof.timeDeltas;
   for (let i = 0; i < prof.samples.length; i++) self.set(prof.samples[i], (self.get(prof.samples[i]) ?? 0) + (dt[i] ?? 0));
   const bucket = (n) => {
     const { functionName: f, url } = n.callFrame;
+    if (startUp(n.id)) return 'start-up (loading modules; not ingest)';
     if (f === '(idle)') return 'idle (waiting for PostgreSQL or the network)';
     if (f === '(garbage collector)') return 'garbage collection';
     if (f === '(program)') return 'V8 and native (program)';
@@ -101,6 +109,8 @@ function summarise(file) {
     if (url.includes('/node_modules/zod/')) return 'zod validation';
     if (url.includes('/node_modules/pg') || url.includes('pg-protocol')) return 'pg driver (protocol, escapeLiteral)';
     if (url.includes('/node_modules/fastify') || url.includes('/node_modules/find-my-way') || url.includes('/node_modules/@nestjs') || url.includes('/node_modules/avvio') || url.includes('node:_http') || url.includes('node:internal/http') || url.includes('node:internal/streams') || url.includes('node:net')) return 'HTTP (Node, Fastify, Nest)';
+    if (url === 'node:async_hooks' || url.startsWith('node:internal/async_hooks') || f === 'deprecate') return 'async context (async_hooks, AsyncResource#bind)';
+    if (url.startsWith('node:internal/crypto')) return 'crypto (key hash, random bytes)';
     if (url.includes('/libs/audit-core/')) return 'our normalisation and checks (audit-core)';
     if (url.includes('/libs/data/')) return 'our SQL text (libs/data)';
     if (url.includes('/libs/engines/')) return 'our writer (libs/engines)';
