@@ -270,3 +270,15 @@ describe('legal holds', () => {
     expect(Date.parse(res.body.retention.cutoff)).toBeCloseTo(Date.now() - 2555 * DAY, -5);
   });
 });
+
+it("does not take another deployment's worker for its own (each QUEUE_PREFIX has its own heartbeat)", async () => {
+  // This file's worker is alive on its prefix; an api on another prefix sharing the Redis has no worker.
+  const other = await startApp({ QUEUE_PREFIX: `test-ret-other-${randomUUID().slice(0, 8)}` });
+  try {
+    const res = await call(other.url, 'POST', '/v1/operator/retention/run', { headers: { authorization: `Bearer ${other.config.OPERATOR_TOKEN}` }, body: {} });
+    expect(res.status).toBe(503);
+    expect(res.body.detail).toMatch(/No worker is running/);
+  } finally {
+    await other.close();
+  }
+});

@@ -2,7 +2,7 @@ import { BullModule, InjectQueue } from '@nestjs/bullmq';
 import { type BeforeApplicationShutdown, Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { type AppConfig } from '@audit-trail/config';
 import { Database, ReplicaSet } from '@audit-trail/data';
-import { bullConnection, closeBullConnection, createRedis, DEFAULT_JOB_OPTIONS, JOBS, QUEUES, queuePrefix, type Schedule, schedules, WORKER_HEARTBEAT_KEY } from '@audit-trail/queues';
+import { bullConnection, closeBullConnection, createRedis, DEFAULT_JOB_OPTIONS, JOBS, QUEUES, queuePrefix, type Schedule, schedules, workerHeartbeatKey } from '@audit-trail/queues';
 import { loadSigningKey, registerKey, type SigningKey } from '@audit-trail/engines';
 import type { ConnectionOptions, Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
@@ -127,11 +127,11 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
     await this.ensureSchedulers();
     await this.maintenance.add(JOBS.ensurePartitions, { monthsAhead: 3 }, { jobId: `ensure-partitions-boot-${new Date().toISOString().slice(0, 10)}` });
     const beat = () => {
-      void this.redis.set(WORKER_HEARTBEAT_KEY, new Date().toISOString(), 'EX', 60).catch(() => undefined);
+      void this.redis.set(workerHeartbeatKey(this.config.QUEUE_PREFIX), new Date().toISOString(), 'EX', 60).catch(() => undefined);
       // A flushed or restarted Redis loses the schedules: put them back (upserts are idempotent).
       void this.ensureSchedulers().catch(() => undefined);
     };
-    void this.redis.set(WORKER_HEARTBEAT_KEY, new Date().toISOString(), 'EX', 60).catch(() => undefined);
+    void this.redis.set(workerHeartbeatKey(this.config.QUEUE_PREFIX), new Date().toISOString(), 'EX', 60).catch(() => undefined);
     this.heartbeat = setInterval(beat, this.config.WORKER_HEARTBEAT_MS);
   }
 

@@ -2,7 +2,7 @@ import { getQueueToken } from '@nestjs/bullmq';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '@audit-trail/config';
-import { JOBS, QUEUES, queuePrefix, WORKER_HEARTBEAT_KEY } from '@audit-trail/queues';
+import { JOBS, QUEUES, queuePrefix, workerHeartbeatKey } from '@audit-trail/queues';
 import { type Queue, QueueEvents } from 'bullmq';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
@@ -45,7 +45,7 @@ it('keeps the daily scheduler and a heartbeat', async () => {
   const schedulers = await queue.getJobSchedulers();
   expect(schedulers.map((s) => s.key)).toContain('ensure-partitions-daily');
   const redis = new Redis('redis://127.0.0.1:6379');
-  const beat = await redis.get(WORKER_HEARTBEAT_KEY);
+  const beat = await redis.get(workerHeartbeatKey(prefix));
   redis.disconnect();
   expect(beat).not.toBeNull();
   await queue.obliterate({ force: true });

@@ -105,7 +105,14 @@ export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
-/** Redis key the worker refreshes while it is alive (the API's readiness shows it). */
-export const WORKER_HEARTBEAT_KEY = 'audit-trail:worker:heartbeat';
+/**
+ * Redis key the worker refreshes while it is alive (the API looks for it
+ * before it asks for a retention run), under the deployment's QUEUE_PREFIX:
+ * two deployments sharing one Redis must not take each other's worker for
+ * their own.
+ */
+export function workerHeartbeatKey(prefix: string): string {
+  return `${prefix}:worker:heartbeat`;
+}
 
 export * from './redis';

@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { type LegalHoldView, newId } from '@audit-trail/audit-core';
 import { type AppConfig } from '@audit-trail/config';
 import { Account, emExecutor, LegalHold, type LegalHoldScope, TenantOrm } from '@audit-trail/data';
-import { bullConnection, JOBS, QUEUES, queuePrefix, type RunRetentionPayload, SCHEDULERS, WORKER_HEARTBEAT_KEY, type RedisClient } from '@audit-trail/queues';
+import { bullConnection, JOBS, QUEUES, queuePrefix, type RunRetentionPayload, SCHEDULERS, workerHeartbeatKey, type RedisClient } from '@audit-trail/queues';
 import { type RetentionReport } from '@audit-trail/engines';
 import { describeMissingEntitlement, entitlementsOf, hasEntitlement, planOrFree, retentionCutoff } from '@audit-trail/plans';
 import { type Queue, QueueEvents } from 'bullmq';
@@ -78,7 +78,7 @@ export class RetentionService implements OnApplicationShutdown {
   async runNow(accountIds?: string[]): Promise<RetentionReport> {
     let alive: string | null;
     try {
-      alive = await this.redis.get(WORKER_HEARTBEAT_KEY);
+      alive = await this.redis.get(workerHeartbeatKey(this.config.QUEUE_PREFIX));
     } catch {
       throw new AppError(ErrorCode.Unavailable, 'The job queue is unavailable; try again shortly.');
     }
