@@ -52,10 +52,6 @@ function refuseWhileClosing(fastify: FastifyInstance): void {
 
 function shedLoad(fastify: FastifyInstance, max: number): void {
   let inFlight = 0;
-  const admitted = new WeakSet<object>();
-  const release = (req: object) => {
-    if (admitted.delete(req)) inFlight--;
-  };
   const busy = JSON.stringify(problemOf(ErrorCode.Unavailable, 'The API is busy; try again shortly.'));
   fastify.addHook('onRequest', (req, reply, done) => {
     if (!req.url.startsWith('/v1/')) return done();
@@ -66,15 +62,12 @@ function shedLoad(fastify: FastifyInstance, max: number): void {
       return;
     }
     inFlight++;
-    admitted.add(req);
-    done();
-  });
-  fastify.addHook('onResponse', (req, _reply, done) => {
-    release(req);
-    done();
-  });
-  fastify.addHook('onRequestAbort', (req, done) => {
-    release(req);
+    // The response's 'close' comes after it is sent and also when the client
+    // leaves first. Fastify's onResponse and onRequestAbort hooks both miss a
+    // client that sent its whole body and hung up before the answer: counted
+    // by them, each such request kept its slot for good, and enough of them
+    // turned every later request away with 503.
+    reply.raw.once('close', () => inFlight--);
     done();
   });
 }

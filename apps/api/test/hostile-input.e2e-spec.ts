@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { normalizeEvent } from '@audit-trail/audit-core';
 import { Database } from '@audit-trail/data';
 import { EventDataRejectedError, EventWriter } from '@audit-trail/engines';
@@ -205,5 +206,54 @@ describe('client addresses', () => {
   it('refuses a TRUST_PROXY that is neither off, a hop count nor addresses', async () => {
     await expect(startApp({ TRUST_PROXY: 'true' })).rejects.toThrow(/TRUST_PROXY/);
     await expect(startApp({ TRUST_PROXY: '10.0.0.0/99' })).rejects.toThrow(/TRUST_PROXY/);
+  });
+});
+
+describe('clients that hang up', () => {
+  it('gives back the in-flight slot of a request whose client left before its answer', async () => {
+    // Two slots. Two renames wait on a row lock the test holds; their clients hang up; then the lock goes.
+    const small = await startApp({ MAX_IN_FLIGHT: '2' });
+    const owner = await ownerClient();
+    try {
+      const x = await createTenant(small, 'premium', 'Hang-up Co');
+      const ws = (await call(small.url, 'POST', '/v1/workspaces', { session: x.owner, body: { name: 'Held' } })).body.id as string;
+      await owner.query('BEGIN');
+      await owner.query('SELECT 1 FROM workspaces WHERE id = $1 FOR UPDATE', [ws]);
+      // Raw sockets: the whole request is sent, then the client goes away before the answer.
+      const body = JSON.stringify({ name: 'Renamed' });
+      const { port } = new URL(small.url);
+      const open = () => {
+        const socket = connect(Number(port), '127.0.0.1');
+        socket.on('error', () => undefined);
+        const closed = new Promise((resolve) => socket.on('close', resolve));
+        socket.write(
+          [`PATCH /v1/workspaces/${ws} HTTP/1.1`, `host: 127.0.0.1:${port}`, 'content-type: application/json', `content-length: ${Buffer.byteLength(body)}`, `cookie: ${x.owner.cookie}`, `x-csrf-token: ${x.owner.csrf}`, '', body].join('\r\n'),
+        );
+        return { socket, closed };
+      };
+      const renames = [open(), open()];
+      // Both are in the handler, waiting on the lock: the slots are full.
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 503; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = (await call(small.url, 'GET', '/v1/workspaces', { key: x.key })).status;
+      }
+      expect(status).toBe(503);
+      for (const r of renames) r.socket.destroy();
+      await Promise.all(renames.map((r) => r.closed));
+      await new Promise((r) => setTimeout(r, 200));
+      await owner.query('COMMIT');
+      // The renames finish with nobody to answer; their slots must come back.
+      status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = (await call(small.url, 'GET', '/v1/workspaces', { key: x.key })).status;
+      }
+      expect(status).toBe(200);
+    } finally {
+      await owner.query('ROLLBACK').catch(() => undefined);
+      await owner.end();
+      await small.close();
+    }
   });
 });
