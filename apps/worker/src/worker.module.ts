@@ -126,12 +126,14 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
     }
     await this.ensureSchedulers();
     await this.maintenance.add(JOBS.ensurePartitions, { monthsAhead: 3 }, { jobId: `ensure-partitions-boot-${new Date().toISOString().slice(0, 10)}` });
+    const heartbeatKey = workerHeartbeatKey(this.config.QUEUE_PREFIX);
+    const alive = () => void this.redis.set(heartbeatKey, new Date().toISOString(), 'EX', 60).catch(() => undefined);
     const beat = () => {
-      void this.redis.set(workerHeartbeatKey(this.config.QUEUE_PREFIX), new Date().toISOString(), 'EX', 60).catch(() => undefined);
+      alive();
       // A flushed or restarted Redis loses the schedules: put them back (upserts are idempotent).
       void this.ensureSchedulers().catch(() => undefined);
     };
-    void this.redis.set(workerHeartbeatKey(this.config.QUEUE_PREFIX), new Date().toISOString(), 'EX', 60).catch(() => undefined);
+    alive();
     this.heartbeat = setInterval(beat, this.config.WORKER_HEARTBEAT_MS);
   }
 
