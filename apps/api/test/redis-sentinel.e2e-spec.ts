@@ -22,12 +22,13 @@ beforeAll(async () => {
   x = await createTenant(t, 'premium', 'Sentinel Co');
 }, 60_000);
 
+// As long as beforeAll: on a loaded CI machine this teardown (worker, api and Sentinel, after a failover) once took over the default 30 s.
 afterAll(async () => {
   if (worker) await stopChild(worker);
   await t?.close();
   await sentinel?.close();
   rmSync(exportDir, { recursive: true, force: true });
-});
+}, 60_000);
 
 /** Request an export (a 503 while the api has not found the new master yet is retried, as a client would) and wait for it. */
 async function exportOf(action: string): Promise<number> {
