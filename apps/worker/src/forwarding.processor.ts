@@ -4,7 +4,7 @@ import { type AppConfig, forwardingPrivateAccess } from '@audit-trail/config';
 import { Database, deliveriesDue } from '@audit-trail/data';
 import { type DeliverPayload, deliverJobId, JOBS, QUEUES } from '@audit-trail/queues';
 import { AuditWriter, deliverNext, deliverReplay, type DeliveryOptions, type DeliveryOutcome, EventWriter, SecretBox } from '@audit-trail/engines';
-import type { Job, Queue } from 'bullmq';
+import { isNotConnectionError, type Job, type Queue } from 'bullmq';
 import { CONFIG } from './tokens';
 
 /** How long one delivery job keeps sending before it yields to the others. */
@@ -54,10 +54,14 @@ export class ForwardingProcessor extends WorkerHost {
     }
   }
 
-  /** A job lost under the worker (Redis flushed or restarted) is only logged: the cursor in PostgreSQL carries on. */
+  /**
+   * A job lost under the worker (Redis flushed or restarted) is only logged:
+   * the cursor in PostgreSQL carries on. Lost connections are not: the module
+   * says once per outage that Redis is unavailable.
+   */
   @OnWorkerEvent('error')
   onError(err: Error) {
-    this.logger.warn(`forwarding queue: ${err.message}`);
+    if (isNotConnectionError(err)) this.logger.warn(`forwarding queue: ${err.message}`);
   }
 
   async tick(): Promise<{ enqueued: number }> {

@@ -71,6 +71,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
 
   constructor(
     @InjectQueue(QUEUES.maintenance) private readonly maintenance: Queue,
+    @InjectQueue(QUEUES.exports) private readonly exports: Queue,
     @InjectQueue(QUEUES.retention) private readonly retention: Queue,
     @InjectQueue(QUEUES.forwarding) private readonly forwarding: Queue,
     @InjectQueue(QUEUES.integrity) private readonly integrity: Queue,
@@ -107,6 +108,7 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
     const emitters: { on(event: 'error', fn: (err: Error) => void): unknown }[] = [
       this.redis,
       this.maintenance,
+      this.exports,
       this.retention,
       this.forwarding,
       this.integrity,
