@@ -35,8 +35,25 @@ async function main() {
     process.exit(4);
   });
   health.listen(config.WORKER_HEALTH_PORT, '127.0.0.1');
-  new Logger('Worker').log(`worker ready; health on http://127.0.0.1:${config.WORKER_HEALTH_PORT}/healthz`);
-  const stop = () => health.close();
+  const logger = new Logger('Worker');
+  logger.log(`worker ready; health on http://127.0.0.1:${config.WORKER_HEALTH_PORT}/healthz`);
+  const deadline = config.WORKER_SHUTDOWN_MS;
+  const stop = () => {
+    health.close();
+    // A graceful stop waits for running jobs and for Redis to acknowledge
+    // them; with Redis out of reach BullMQ would wait for ever. Past the
+    // deadline the process leaves anyway: nothing is lost, because a job it
+    // was running is still in Redis and goes back to its queue once its lock
+    // expires (the stalled-job check), as after a crash.
+    setTimeout(() => {
+      const pending = app.get(WorkerModule, { strict: false }).stillClosing();
+      logger.error(
+        `the worker did not stop within WORKER_SHUTDOWN_MS (${deadline} ms)${pending.length ? `; still waiting for ${pending.join(', ')}` : ''}. ` +
+          'Exiting now: a job that was running goes back to its queue when its lock expires and runs again.',
+      );
+      process.exit(1);
+    }, deadline).unref();
+  };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }

@@ -68,6 +68,8 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   private heartbeat?: NodeJS.Timeout;
+  /** Queues whose worker is closing (see beforeApplicationShutdown). */
+  private readonly closing = new Set<string>();
 
   constructor(
     @InjectQueue(QUEUES.maintenance) private readonly maintenance: Queue,
@@ -162,7 +164,14 @@ export class WorkerModule implements OnApplicationBootstrap, BeforeApplicationSh
    * close under a running export. Worker.close() is idempotent.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all([this.exportProcessor.worker.close(), this.maintenanceProcessor.worker.close(), this.retentionProcessor.worker.close(), this.forwardingProcessor.worker.close(), this.integrityProcessor.worker.close()]);
+    const workers = [this.exportProcessor, this.maintenanceProcessor, this.retentionProcessor, this.forwardingProcessor, this.integrityProcessor].map((p) => p.worker);
+    for (const w of workers) this.closing.add(w.name);
+    await Promise.all(workers.map((w) => w.close().then(() => this.closing.delete(w.name))));
+  }
+
+  /** What a stop is still waiting for: queues whose worker has not closed (a running job), and whether Redis is out of reach. */
+  stillClosing(): string[] {
+    return [...[...this.closing].map((q) => `the ${q} worker`), ...(this.redis.status === 'ready' ? [] : ['Redis (out of reach)'])];
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -38,7 +38,8 @@ describe('a worker killed mid-export', () => {
   });
 
   function startWorker(): ChildProcess {
-    const child = spawnWorker({ ...env, EXPORT_FETCH_ROWS: '200', EXPORT_PROGRESS_MS: '50' });
+    // A graceful stop here means finishing a 200,000-row export: far past the tests' default WORKER_SHUTDOWN_MS.
+    const child = spawnWorker({ ...env, EXPORT_FETCH_ROWS: '200', EXPORT_PROGRESS_MS: '50', WORKER_SHUTDOWN_MS: '110000' });
     children.push(child);
     return child;
   }

@@ -114,6 +114,8 @@ const envSchema = z
     FORWARDING_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
     FORWARDING_GIVE_UP_HOURS: z.coerce.number().min(0.001).max(720).default(24),
     WORKER_HEARTBEAT_MS: z.coerce.number().int().min(200).max(60_000).default(15_000),
+    // How long a stopping worker may take (running jobs, closing connections) before it exits anyway.
+    WORKER_SHUTDOWN_MS: z.coerce.number().int().min(500).max(3_600_000).default(25_000),
     SIGNING_KEY: z.string().optional(),
     SIGNING_KEY_FILE: z.string().default('.data/signing-key.pem'),
     INTEGRITY_ENABLED: bool.default(true),

@@ -12,3 +12,4 @@ export * from './saml-idp';
 export * from './redis-cluster';
 export * from './pg-replica';
 export * from './redis-sentinel';
+export * from './redis-server';

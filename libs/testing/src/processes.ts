@@ -26,11 +26,11 @@ function spawnBuiltWorker(env: Record<string, string>, stdout: 'inherit' | 'igno
 /**
  * The real worker as a child process, resolved once its health endpoint
  * answers (it listens once the processors and schedules are up). Stop it
- * with stopChild().
+ * with stopChild(). `pipe`: its log lines come on child.stdout (read them).
  */
-export async function startWorker(env: Record<string, string> = {}): Promise<ChildProcess> {
+export async function startWorker(env: Record<string, string> = {}, opts: { pipe?: boolean } = {}): Promise<ChildProcess> {
   const port = env.WORKER_HEALTH_PORT && env.WORKER_HEALTH_PORT !== '0' ? Number(env.WORKER_HEALTH_PORT) : await freePort();
-  const child = spawnBuiltWorker({ ...env, WORKER_HEALTH_PORT: String(port) }, process.env.DEBUG_CHILD ? 'inherit' : 'ignore');
+  const child = spawnBuiltWorker({ ...env, WORKER_HEALTH_PORT: String(port) }, opts.pipe ? 'pipe' : process.env.DEBUG_CHILD ? 'inherit' : 'ignore');
   const state: { exited: string | null } = { exited: null };
   const onExit = (code: number | null, signal: string | null) => (state.exited = String(code ?? signal));
   child.once('exit', onExit);
@@ -52,12 +52,22 @@ export async function startWorker(env: Record<string, string> = {}): Promise<Chi
   return child;
 }
 
-/** SIGTERM (or another signal), then wait for the process to be gone. */
-export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+/**
+ * SIGTERM (or another signal), then wait for the process to be gone. One
+ * that is still there after `ms` is SIGKILLed, and the stop fails saying so:
+ * a process that ignores its stop signal is a defect, not a slow test.
+ */
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', ms = 20_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const gone = new Promise<void>((r) => child.once('exit', () => r()));
   child.kill(signal);
+  let timer: NodeJS.Timeout | undefined;
+  const late = await Promise.race([gone.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), ms)))]);
+  clearTimeout(timer);
+  if (!late) return;
+  child.kill('SIGKILL');
   await gone;
+  throw new Error(`process ${child.pid} was still running ${ms} ms after ${signal}; it was SIGKILLed`);
 }
 
 /** A loopback port nobody listens on at this moment. */

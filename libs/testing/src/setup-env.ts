@@ -18,6 +18,8 @@ process.env.FORWARDING_ENABLED ??= 'false';
 // workers share a parent) signs with one key: a second key would rotate the
 // first out while another suite checks it is current.
 process.env.INTEGRITY_ENABLED ??= 'false';
+// A worker that cannot stop gracefully leaves after this, well inside the hooks' 30 s.
+process.env.WORKER_SHUTDOWN_MS ??= '10000';
 process.env.SIGNING_KEY_FILE ??= join(tmpdir(), `audit-test-signing-${process.env.JEST_WORKER_ID ? process.ppid : process.pid}.pem`);
 // Fixtures sign up many tenants from 127.0.0.1; the limiter has its own test with a low limit.
 process.env.AUTH_RATE_LIMIT_PER_MINUTE ??= '100000';
