@@ -47,7 +47,12 @@ describe('SCIM tokens', () => {
     expect(revoked.status).toBe(401);
     expect(revoked.headers.get('content-type')).toContain('application/scim+json');
     expect(revoked.body).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '401' });
-    expect((await log(x, 'action=scim.token_created'))[0]).toMatchObject({ target_name: 'Entra ID' });
+    expect((await log(x, 'action=scim.token_created'))[0]).toMatchObject({ target_name: 'Entra ID', actor_type: 'user', actor_email: x.email });
+    // The revocation is recorded once, by the key that did it, against the token it ended (and not by the other account's attempt).
+    const revocations = await log(x, 'action=scim.token_revoked');
+    expect(revocations).toHaveLength(1);
+    expect(revocations[0]).toMatchObject({ target_type: 'scim_token', target_id: created.body.id, target_name: 'Entra ID', actor_type: 'api_key' });
+    expect(await log(y, 'action=scim.token_revoked')).toEqual([]);
     expect(JSON.stringify(await log(x, 'category=members'))).not.toContain(created.body.token);
     // Without SCIM on the plan, the routes do not exist.
     const second = (await call(t.url, 'POST', '/v1/scim/tokens', { key: x.key, body: { name: 'later' } })).body.token;
