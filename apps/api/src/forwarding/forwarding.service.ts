@@ -197,7 +197,7 @@ export class ForwardingService {
   async deliveries(p: Principal, id: string, limit: number) {
     return this.tenant.run(p.accountId, async (em) => {
       await this.find(em, p, id);
-      const rows = await recentDeliveries(em, id, limit);
+      const rows = await recentDeliveries(em, p.accountId, id, limit);
       return rows.map((r) => ({
         id: r.id,
         attempted_at: r.attemptedAt.toISOString(),
@@ -222,7 +222,7 @@ export class ForwardingService {
     if (earliest && from < earliest) throw new AppError(ErrorCode.PlanLimit, `Your plan reads back to ${earliest.toISOString()}; a replay cannot start before that.`);
     return this.tenant.run(p.accountId, async (em) => {
       const d = await this.find(em, p, id);
-      const r = newReplay(em, { id: newId(), account: p.accountId, destination: d.id, from, to });
+      const r = newReplay(em, { id: newId(), account: p.accountId, destination: [p.accountId, d.id], from, to });
       await em.flush();
       await this.record(em, p, 'destination.replayed', d, meta, { metadata: { replay_id: r.id, from: from.toISOString(), to: to.toISOString() } });
       return { id: r.id, destination_id: d.id, status: r.status, from: from.toISOString(), to: to.toISOString(), delivered: 0 };

@@ -1,4 +1,4 @@
-import { Entity, OptionalProps, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, OptionalProps, Index, ManyToOne, PrimaryKey, Property, PrimaryKeyProp } from '@mikro-orm/core';
 import { Account } from './account.entity';
 
 export const API_KEY_SCOPES = ['events:write', 'events:read', 'exports:write', 'admin'] as const;
@@ -9,12 +9,13 @@ export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 @Index({ properties: ['account', 'createdAt'] })
 export class ApiKey {
   [OptionalProps]?: 'workspaceId' | 'createdBy' | 'createdAt' | 'lastUsedAt' | 'rotatedAt' | 'revokedAt' | 'revokedBy';
+  [PrimaryKeyProp]?: ['account', 'id'];
+
+  @ManyToOne(() => Account, { primary: true, mapToPk: true, deleteRule: 'cascade', fieldName: 'account_id', type: 'uuid' })
+  account!: string;
 
   @PrimaryKey({ type: 'uuid' })
   id!: string;
-
-  @ManyToOne(() => Account, { mapToPk: true, deleteRule: 'cascade', fieldName: 'account_id', type: 'uuid' })
-  account!: string;
 
   @Property({ type: 'text' })
   name!: string;

@@ -1,4 +1,4 @@
-import { BigIntType, Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { BigIntType, Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property, PrimaryKeyProp } from '@mikro-orm/core';
 import type { DestinationFilter, DestinationFormat, DestinationType } from '@audit-trail/audit-core';
 import { Account } from './account.entity';
 
@@ -11,12 +11,13 @@ import { Account } from './account.entity';
 @Index({ properties: ['account', 'createdAt'] })
 export class Destination {
   [OptionalProps]?: 'workspaceId' | 'enabled' | 'secretEnc' | 'previousSecretEnc' | 'previousSecretUntil' | 'cursorTxid' | 'cursorId' | 'failingSince' | 'failures' | 'nextAttemptAt' | 'lastDeliveredAt' | 'lastError' | 'disabledReason' | 'createdAt' | 'updatedAt' | 'deletedAt';
+  [PrimaryKeyProp]?: ['account', 'id'];
+
+  @ManyToOne(() => Account, { primary: true, mapToPk: true, deleteRule: 'cascade', fieldName: 'account_id', type: 'uuid' })
+  account!: string;
 
   @PrimaryKey({ type: 'uuid' })
   id!: string;
-
-  @ManyToOne(() => Account, { mapToPk: true, deleteRule: 'cascade', fieldName: 'account_id', type: 'uuid' })
-  account!: string;
 
   @Property({ type: 'text' })
   type!: DestinationType;
@@ -90,18 +91,24 @@ export class Destination {
 
 /** One delivery attempt: the ledger a tenant reads. */
 @Entity({ tableName: 'destination_deliveries' })
-@Index({ properties: ['destination', 'attemptedAt'] })
+@Index({ properties: ['destinationId', 'attemptedAt'] })
 export class DestinationDelivery {
-  [OptionalProps]?: 'firstEventId' | 'lastEventId' | 'statusCode' | 'error' | 'replayId' | 'test' | 'attemptedAt';
+  [OptionalProps]?: 'destinationId' | 'firstEventId' | 'lastEventId' | 'statusCode' | 'error' | 'replayId' | 'test' | 'attemptedAt';
+  [PrimaryKeyProp]?: ['account', 'id'];
+
+  @PrimaryKey({ type: 'uuid', fieldName: 'account_id' })
+  account!: string;
 
   @PrimaryKey({ type: 'uuid' })
   id!: string;
 
-  @Property({ type: 'uuid', fieldName: 'account_id' })
-  account!: string;
+  /** [account_id, destination_id]: the destination's own key. */
+  @ManyToOne(() => Destination, { mapToPk: true, deleteRule: 'cascade', joinColumns: ['account_id', 'destination_id'] })
+  destination!: [string, string];
 
-  @ManyToOne(() => Destination, { mapToPk: true, deleteRule: 'cascade', fieldName: 'destination_id', type: 'uuid' })
-  destination!: string;
+  /** The destination_id half of `destination`, to read and filter by. */
+  @Property({ type: 'uuid', fieldName: 'destination_id', persist: false })
+  destinationId!: string;
 
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   attemptedAt: Date = new Date();
@@ -134,16 +141,22 @@ export class DestinationDelivery {
 /** A re-delivery of a retained time range, worked through by the worker like the live stream. */
 @Entity({ tableName: 'destination_replays' })
 export class DestinationReplay {
-  [OptionalProps]?: 'cursorOccurredAt' | 'cursorId' | 'status' | 'delivered' | 'createdAt' | 'completedAt' | 'error';
+  [OptionalProps]?: 'destinationId' | 'cursorOccurredAt' | 'cursorId' | 'status' | 'delivered' | 'createdAt' | 'completedAt' | 'error';
+  [PrimaryKeyProp]?: ['account', 'id'];
+
+  @PrimaryKey({ type: 'uuid', fieldName: 'account_id' })
+  account!: string;
 
   @PrimaryKey({ type: 'uuid' })
   id!: string;
 
-  @Property({ type: 'uuid', fieldName: 'account_id' })
-  account!: string;
+  /** [account_id, destination_id]: the destination's own key. */
+  @ManyToOne(() => Destination, { mapToPk: true, deleteRule: 'cascade', joinColumns: ['account_id', 'destination_id'] })
+  destination!: [string, string];
 
-  @ManyToOne(() => Destination, { mapToPk: true, deleteRule: 'cascade', fieldName: 'destination_id', type: 'uuid' })
-  destination!: string;
+  /** The destination_id half of `destination`, to read and filter by. */
+  @Property({ type: 'uuid', fieldName: 'destination_id', persist: false })
+  destinationId!: string;
 
   @Property({ type: 'timestamptz', fieldName: 'range_from' })
   from!: Date;

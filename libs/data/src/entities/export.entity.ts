@@ -1,4 +1,4 @@
-import { BigIntType, Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { BigIntType, Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property, PrimaryKeyProp } from '@mikro-orm/core';
 import { Account } from './account.entity';
 import type { EventFilter } from '@audit-trail/audit-core';
 import type { LogSelector } from '../repositories/event.repository';
@@ -22,12 +22,13 @@ export interface StoredExportFilters extends Omit<EventFilter, 'scope' | 'worksp
 @Index({ properties: ['account', 'createdAt'] })
 export class Export {
   [OptionalProps]?: 'workspaceId' | 'status' | 'progress' | 'rowCount' | 'bytes' | 'fileKey' | 'sha256' | 'error' | 'requestedBy' | 'createdAt' | 'startedAt' | 'completedAt' | 'expiresAt' | 'attempts' | 'gzip' | 'manifestKey';
+  [PrimaryKeyProp]?: ['account', 'id'];
+
+  @ManyToOne(() => Account, { primary: true, mapToPk: true, deleteRule: 'cascade', fieldName: 'account_id', type: 'uuid' })
+  account!: string;
 
   @PrimaryKey({ type: 'uuid' })
   id!: string;
-
-  @ManyToOne(() => Account, { mapToPk: true, deleteRule: 'cascade', fieldName: 'account_id', type: 'uuid' })
-  account!: string;
 
   /** `account` or `workspace`; with workspaceIds null = every workspace. */
   @Property({ type: 'text' })

@@ -1,4 +1,4 @@
-import { Entity, OptionalProps, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, OptionalProps, Index, ManyToOne, PrimaryKey, Property, PrimaryKeyProp } from '@mikro-orm/core';
 import { Account } from './account.entity';
 import type { Role } from './membership.entity';
 
@@ -6,12 +6,13 @@ import type { Role } from './membership.entity';
 @Index({ properties: ['account', 'createdAt'] })
 export class Invitation {
   [OptionalProps]?: 'workspaceIds' | 'invitedBy' | 'createdAt' | 'acceptedAt';
+  [PrimaryKeyProp]?: ['account', 'id'];
+
+  @ManyToOne(() => Account, { primary: true, mapToPk: true, deleteRule: 'cascade', fieldName: 'account_id', type: 'uuid' })
+  account!: string;
 
   @PrimaryKey({ type: 'uuid' })
   id!: string;
-
-  @ManyToOne(() => Account, { mapToPk: true, deleteRule: 'cascade', fieldName: 'account_id', type: 'uuid' })
-  account!: string;
 
   @Property({ type: 'text' })
   email!: string;

@@ -1,4 +1,4 @@
-import { Check, Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Check, Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property, PrimaryKeyProp } from '@mikro-orm/core';
 import { Account } from './account.entity';
 
 export const LEGAL_HOLD_SCOPES = ['account', 'workspace'] as const;
@@ -13,12 +13,13 @@ export type LegalHoldScope = (typeof LEGAL_HOLD_SCOPES)[number];
 @Check({ name: 'legal_holds_scope_check', expression: "((scope = 'account'::text) AND (workspace_id IS NULL)) OR ((scope = 'workspace'::text) AND (workspace_id IS NOT NULL))" })
 export class LegalHold {
   [OptionalProps]?: 'workspaceId' | 'createdAt' | 'releasedAt' | 'releasedBy';
+  [PrimaryKeyProp]?: ['account', 'id'];
+
+  @ManyToOne(() => Account, { primary: true, mapToPk: true, deleteRule: 'cascade', fieldName: 'account_id', type: 'uuid' })
+  account!: string;
 
   @PrimaryKey({ type: 'uuid' })
   id!: string;
-
-  @ManyToOne(() => Account, { mapToPk: true, deleteRule: 'cascade', fieldName: 'account_id', type: 'uuid' })
-  account!: string;
 
   @Property({ type: 'text' })
   scope!: LegalHoldScope;

@@ -1,4 +1,4 @@
-import { Entity, OptionalProps, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Entity, OptionalProps, ManyToOne, PrimaryKey, Property, Unique, PrimaryKeyProp } from '@mikro-orm/core';
 import { Account } from './account.entity';
 import { User } from './user.entity';
 
@@ -9,12 +9,13 @@ export type Role = (typeof ROLES)[number];
 @Unique({ properties: ['account', 'user'] })
 export class Membership {
   [OptionalProps]?: 'workspaceIds' | 'createdAt' | 'scimExternalId' | 'deactivatedAt';
+  [PrimaryKeyProp]?: ['account', 'id'];
+
+  @ManyToOne(() => Account, { primary: true, mapToPk: true, deleteRule: 'cascade', fieldName: 'account_id', type: 'uuid' })
+  account!: string;
 
   @PrimaryKey({ type: 'uuid' })
   id!: string;
-
-  @ManyToOne(() => Account, { mapToPk: true, deleteRule: 'cascade', fieldName: 'account_id', type: 'uuid' })
-  account!: string;
 
   @ManyToOne(() => User, { mapToPk: true, deleteRule: 'cascade', fieldName: 'user_id', type: 'uuid', index: true })
   user!: string;

@@ -1,4 +1,4 @@
-import { Entity, OptionalProps, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, OptionalProps, ManyToOne, PrimaryKey, Property, PrimaryKeyProp } from '@mikro-orm/core';
 import { Account } from './account.entity';
 import { User } from './user.entity';
 
@@ -6,6 +6,10 @@ import { User } from './user.entity';
 @Entity({ tableName: 'sessions' })
 export class Session {
   [OptionalProps]?: 'ip' | 'userAgent' | 'createdAt' | 'lastSeenAt' | 'authMethod';
+  [PrimaryKeyProp]?: ['account', 'id'];
+
+  @ManyToOne(() => Account, { primary: true, mapToPk: true, deleteRule: 'cascade', fieldName: 'account_id', type: 'uuid', index: true })
+  account!: string;
 
   @PrimaryKey({ type: 'uuid' })
   id!: string;
@@ -15,9 +19,6 @@ export class Session {
 
   @ManyToOne(() => User, { mapToPk: true, deleteRule: 'cascade', fieldName: 'user_id', type: 'uuid', index: true })
   user!: string;
-
-  @ManyToOne(() => Account, { mapToPk: true, deleteRule: 'cascade', fieldName: 'account_id', type: 'uuid', index: true })
-  account!: string;
 
   @Property({ type: 'text', hidden: true })
   csrfToken!: string;

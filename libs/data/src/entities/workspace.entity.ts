@@ -1,16 +1,17 @@
-import { Entity, OptionalProps, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, OptionalProps, Index, ManyToOne, PrimaryKey, Property, PrimaryKeyProp } from '@mikro-orm/core';
 import { Account } from './account.entity';
 
 @Entity({ tableName: 'workspaces' })
 @Index({ properties: ['account', 'createdAt'] })
 export class Workspace {
   [OptionalProps]?: 'createdAt';
+  [PrimaryKeyProp]?: ['account', 'id'];
+
+  @ManyToOne(() => Account, { primary: true, mapToPk: true, deleteRule: 'cascade', fieldName: 'account_id', type: 'uuid' })
+  account!: string;
 
   @PrimaryKey({ type: 'uuid' })
   id!: string;
-
-  @ManyToOne(() => Account, { mapToPk: true, deleteRule: 'cascade', fieldName: 'account_id', type: 'uuid' })
-  account!: string;
 
   @Property({ type: 'text' })
   name!: string;

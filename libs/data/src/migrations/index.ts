@@ -13,6 +13,7 @@ import { Migration20261201210000_scim } from './Migration20261201210000_scim';
 import { Migration20261201220000_sso } from './Migration20261201220000_sso';
 import { Migration20261202010000_key_revoked_by } from './Migration20261202010000_key_revoked_by';
 import { Migration20261202100000_saved_searches } from './Migration20261202100000_saved_searches';
+import { Migration20261202150000_tenant_keys } from './Migration20261202150000_tenant_keys';
 
 /** Every migration, in order. A newly generated migration is added here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -30,4 +31,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261201220000_sso', class: Migration20261201220000_sso },
   { name: 'Migration20261202010000_key_revoked_by', class: Migration20261202010000_key_revoked_by },
   { name: 'Migration20261202100000_saved_searches', class: Migration20261202100000_saved_searches },
+  { name: 'Migration20261202150000_tenant_keys', class: Migration20261202150000_tenant_keys },
 ];

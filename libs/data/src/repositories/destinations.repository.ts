@@ -157,8 +157,8 @@ export function newDestination(em: EntityManager, fields: RequiredEntityData<Des
 }
 
 /** A destination's most recent deliveries, newest first. */
-export function recentDeliveries(em: EntityManager, destinationId: string, limit: number): Promise<DestinationDelivery[]> {
-  return em.find(DestinationDelivery, { destination: destinationId }, { orderBy: { attemptedAt: 'desc' }, limit });
+export function recentDeliveries(em: EntityManager, accountId: string, destinationId: string, limit: number): Promise<DestinationDelivery[]> {
+  return em.find(DestinationDelivery, { destination: [accountId, destinationId] }, { orderBy: { attemptedAt: 'desc' }, limit });
 }
 
 /** A new replay of a time range, persisted with the caller's flush. */

@@ -81,7 +81,7 @@ export interface IntegrityLogRow {
 
 /** The log's row, created when missing and locked for this transaction (one sealer per log at a time). */
 export async function lockIntegrityLog(exec: SqlExecutor, logId: string, accountId: string, workspaceId: string | null): Promise<IntegrityLogRow> {
-  await exec.query(`INSERT INTO integrity_logs (log_id, account_id, workspace_id) VALUES ($1, $2, $3) ON CONFLICT (log_id) DO NOTHING`, [logId, accountId, workspaceId]);
+  await exec.query(`INSERT INTO integrity_logs (log_id, account_id, workspace_id) VALUES ($1, $2, $3) ON CONFLICT (account_id, log_id) DO NOTHING`, [logId, accountId, workspaceId]);
   return (await exec.query<IntegrityLogRow>(`SELECT * FROM integrity_logs WHERE log_id = $1 FOR UPDATE`, [logId])).rows[0];
 }
 
