@@ -46,7 +46,12 @@ async function main() {
     // was running is still in Redis and goes back to its queue once its lock
     // expires (the stalled-job check), as after a crash.
     setTimeout(() => {
-      const pending = app.get(WorkerModule, { strict: false }).stillClosing();
+      let pending: string[] = [];
+      try {
+        pending = app.get(WorkerModule, { strict: false }).stillClosing();
+      } catch {
+        /* the module is already gone: nothing more to say about what is pending */
+      }
       logger.error(
         `the worker did not stop within WORKER_SHUTDOWN_MS (${deadline} ms)${pending.length ? `; still waiting for ${pending.join(', ')}` : ''}. ` +
           'Exiting now: a job that was running goes back to its queue when its lock expires and runs again.',
