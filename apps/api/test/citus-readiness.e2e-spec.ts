@@ -4,9 +4,9 @@ import { ownerClient } from './harness';
 // account_id as the distribution column. Citus requires every primary key and
 // unique index of a distributed table to include that column. This test
 // reads the migrated schema and holds the line: every table is either a
-// tenant table (it has account_id, and its keys carry it) or a named
-// reference/global table, and the tables still keyed by id alone are a list
-// that may only shrink.
+// tenant table (it has account_id, its keys carry it, and its primary key
+// leads with it) or a named reference/global table. The unique keys that
+// still lack it are a list that may only shrink.
 
 /** Tables that are not distributed, and why: reference tables (copied to every node) and bookkeeping. */
 const GLOBAL_TABLES: Record<string, string> = {
@@ -22,8 +22,9 @@ const GLOBAL_TABLES: Record<string, string> = {
 };
 
 /**
- * Keys of tenant tables that do not carry account_id yet: each must become
- * (account_id, …) before those tables are distributed (docs/scaling.md,
+ * Unique keys of tenant tables that do not carry account_id yet: lookups
+ * across tenants (a credential's hash, a verified SSO domain) that move to
+ * reference tables before those tables are distributed (docs/scaling.md,
  * "Keys to change"). Remove an entry when its migration lands; add none.
  */
 const NOT_YET_TENANT_KEYED = new Set([

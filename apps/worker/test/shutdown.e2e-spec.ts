@@ -53,7 +53,7 @@ it('stops on SIGTERM without reaching its deadline when Redis is there', async (
 
 it('leaves within WORKER_SHUTDOWN_MS when Redis is gone, says what it was waiting for, and warns once', async () => {
   const { child, output } = await start(2_000);
-  await redis.kill();
+  await redis.close();
   await waitUntil(() => Promise.resolve(output().includes('Redis unavailable')), 'the worker notices Redis is gone');
   // Let a few reconnection attempts pass: each one used to print a warning or a stack trace.
   await new Promise((r) => setTimeout(r, 3_000));

@@ -9,9 +9,7 @@ export interface RedisServer {
   port: number;
   /** `redis://127.0.0.1:<port>` for REDIS_URL. */
   url: string;
-  /** SIGKILL the server: Redis gone, as in a crash. */
-  kill(): Promise<void>;
-  /** Stop it (if still running) and remove its folder. */
+  /** SIGKILL the server (Redis gone, as in a crash) and remove its folder; safe to call again. */
   close(): Promise<void>;
 }
 
@@ -37,7 +35,6 @@ export async function startRedisServer(): Promise<RedisServer> {
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
-    kill: () => killAllAndRemove([child], dir),
     close,
   };
 }
