@@ -354,6 +354,16 @@ describe('email domains', () => {
     expect((await call(t.url, 'DELETE', `/v1/sso/domains/${added.body.id}`, { session: b.owner })).status).toBe(404);
     expect((await call(t.url, 'DELETE', `/v1/sso/domains/${added.body.id}`, { session: a.owner })).status).toBe(204);
     expect(await log(a, 'action=sso.domain_removed')).toHaveLength(1);
+
+    // Once A lets it go, the domain is B's to verify, and it routes to B.
+    const retry = await call(t.url, 'POST', `/v1/sso/domains/${bAdded.body.id}/verify`, { session: b.owner });
+    expect(retry.status).toBe(200);
+    const db = await ownerClient();
+    try {
+      expect((await db.query('SELECT account_id FROM sso_domain_routes WHERE domain = $1', [domain])).rows).toEqual([{ account_id: b.accountId }]);
+    } finally {
+      await db.end();
+    }
   });
 
   it('answers 503 when DNS does not answer', async () => {

@@ -53,7 +53,7 @@ export class PrincipalResolver {
   private async loadKey(hash: Buffer): Promise<Principal | null> {
     const row = await apiKeyByHash(this.db, hash);
     if (!row) return null;
-    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > TOUCH_EVERY_MS) touchApiKey(this.db, row.id);
+    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > TOUCH_EVERY_MS) touchApiKey(this.db, row.account_id, row.id);
     return {
       kind: 'api_key',
       accountId: row.account_id,
@@ -74,7 +74,7 @@ export class PrincipalResolver {
   async scimToken(token: string): Promise<{ accountId: string; plan: PlanId; tokenId: string } | null> {
     const row = await scimTokenByHash(this.db, sha256(token));
     if (!row) return null;
-    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > TOUCH_EVERY_MS) touchScimToken(this.db, row.id);
+    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > TOUCH_EVERY_MS) touchScimToken(this.db, row.account_id, row.id);
     return { accountId: row.account_id, plan: planOrFree(row.plan).id, tokenId: row.id };
   }
 
@@ -89,7 +89,7 @@ export class PrincipalResolver {
     if (!row) return null;
     // Once the account requires single sign-on, a member's password session no longer counts (owners keep theirs).
     if (row.require_sso && hasEntitlement(planOrFree(row.plan).id, 'sso') && row.auth_method !== 'sso' && row.role !== 'owner') return null;
-    if (!row.last_seen_at || Date.now() - row.last_seen_at.getTime() > TOUCH_EVERY_MS) touchSession(this.db, row.session_id);
+    if (!row.last_seen_at || Date.now() - row.last_seen_at.getTime() > TOUCH_EVERY_MS) touchSession(this.db, row.account_id, row.session_id);
     const isAdmin = isAccountAdmin({ kind: 'session', role: row.role });
     const scopes: ReadonlySet<ApiKeyScope> = isAdmin
       ? ALL_SCOPES

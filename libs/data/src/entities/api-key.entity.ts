@@ -1,4 +1,4 @@
-import { Entity, OptionalProps, Index, ManyToOne, PrimaryKey, Property, PrimaryKeyProp } from '@mikro-orm/core';
+import { Entity, Unique, OptionalProps, Index, ManyToOne, PrimaryKey, Property, PrimaryKeyProp } from '@mikro-orm/core';
 import { Account } from './account.entity';
 
 export const API_KEY_SCOPES = ['events:write', 'events:read', 'exports:write', 'admin'] as const;
@@ -6,6 +6,7 @@ export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** An API key. The secret is shown once; only its SHA-256 is stored. */
 @Entity({ tableName: 'api_keys' })
+@Unique({ properties: ['account', 'keyHash'] })
 @Index({ properties: ['account', 'createdAt'] })
 export class ApiKey {
   [OptionalProps]?: 'workspaceId' | 'createdBy' | 'createdAt' | 'lastUsedAt' | 'rotatedAt' | 'revokedAt' | 'revokedBy';
@@ -24,7 +25,7 @@ export class ApiKey {
   @Property({ type: 'text' })
   prefix!: string;
 
-  @Property({ type: 'bytea', unique: true, hidden: true })
+  @Property({ type: 'bytea', hidden: true })
   keyHash!: Buffer;
 
   @Property({ type: 'text[]' })

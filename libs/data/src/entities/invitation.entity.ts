@@ -1,8 +1,9 @@
-import { Entity, OptionalProps, Index, ManyToOne, PrimaryKey, Property, PrimaryKeyProp } from '@mikro-orm/core';
+import { Entity, Unique, OptionalProps, Index, ManyToOne, PrimaryKey, Property, PrimaryKeyProp } from '@mikro-orm/core';
 import { Account } from './account.entity';
 import type { Role } from './membership.entity';
 
 @Entity({ tableName: 'invitations' })
+@Unique({ properties: ['account', 'tokenHash'] })
 @Index({ properties: ['account', 'createdAt'] })
 export class Invitation {
   [OptionalProps]?: 'workspaceIds' | 'invitedBy' | 'createdAt' | 'acceptedAt';
@@ -23,7 +24,7 @@ export class Invitation {
   @Property({ type: 'text[]', default: '{}' })
   workspaceIds: string[] = [];
 
-  @Property({ type: 'bytea', unique: true, hidden: true })
+  @Property({ type: 'bytea', hidden: true })
   tokenHash!: Buffer;
 
   @Property({ type: 'uuid', nullable: true })

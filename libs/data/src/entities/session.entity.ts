@@ -1,9 +1,10 @@
-import { Entity, OptionalProps, ManyToOne, PrimaryKey, Property, PrimaryKeyProp } from '@mikro-orm/core';
+import { Entity, Unique, OptionalProps, ManyToOne, PrimaryKey, Property, PrimaryKeyProp } from '@mikro-orm/core';
 import { Account } from './account.entity';
 import { User } from './user.entity';
 
 /** A console session. Only the SHA-256 of the cookie value is stored. */
 @Entity({ tableName: 'sessions' })
+@Unique({ properties: ['account', 'tokenHash'] })
 export class Session {
   [OptionalProps]?: 'ip' | 'userAgent' | 'createdAt' | 'lastSeenAt' | 'authMethod';
   [PrimaryKeyProp]?: ['account', 'id'];
@@ -14,7 +15,7 @@ export class Session {
   @PrimaryKey({ type: 'uuid' })
   id!: string;
 
-  @Property({ type: 'bytea', unique: true, hidden: true })
+  @Property({ type: 'bytea', hidden: true })
   tokenHash!: Buffer;
 
   @ManyToOne(() => User, { mapToPk: true, deleteRule: 'cascade', fieldName: 'user_id', type: 'uuid', index: true })

@@ -14,6 +14,7 @@ import { Migration20261201220000_sso } from './Migration20261201220000_sso';
 import { Migration20261202010000_key_revoked_by } from './Migration20261202010000_key_revoked_by';
 import { Migration20261202100000_saved_searches } from './Migration20261202100000_saved_searches';
 import { Migration20261202150000_tenant_keys } from './Migration20261202150000_tenant_keys';
+import { Migration20261202170000_credential_index } from './Migration20261202170000_credential_index';
 
 /** Every migration, in order. A newly generated migration is added here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -32,4 +33,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261202010000_key_revoked_by', class: Migration20261202010000_key_revoked_by },
   { name: 'Migration20261202100000_saved_searches', class: Migration20261202100000_saved_searches },
   { name: 'Migration20261202150000_tenant_keys', class: Migration20261202150000_tenant_keys },
+  { name: 'Migration20261202170000_credential_index', class: Migration20261202170000_credential_index },
 ];

@@ -5,7 +5,9 @@ import type { Database } from '../database';
 /**
  * The look-ups made before the tenant is known: a credential, an email, an
  * invitation token, a Stripe customer. Each goes through one SECURITY DEFINER
- * function of the migrations, which returns only what the look-up needs.
+ * function of the migrations, which returns only what the look-up needs. A
+ * credential's hash is found in credential_index first, which names its
+ * account; the row is then read by (account_id, hash).
  */
 
 export interface ApiKeyRow {
@@ -22,8 +24,8 @@ export async function apiKeyByHash(db: Database, hash: Buffer): Promise<ApiKeyRo
 }
 
 /** Fire and forget: the last-used time is a hint, never worth failing a request over. */
-export function touchApiKey(db: Database, id: string): void {
-  void db.withClient((c) => c.query('SELECT app_touch_api_key($1)', [id])).catch(() => undefined);
+export function touchApiKey(db: Database, accountId: string, id: string): void {
+  void db.withClient((c) => c.query('SELECT app_touch_api_key($1, $2)', [accountId, id])).catch(() => undefined);
 }
 
 export interface SessionRow {
@@ -46,8 +48,8 @@ export interface SessionRow {
 }
 
 /** Fire and forget, like an API key's last use. */
-export function touchSession(db: Database, id: string): void {
-  void db.withClient((c) => c.query('SELECT app_touch_session($1)', [id])).catch(() => undefined);
+export function touchSession(db: Database, accountId: string, id: string): void {
+  void db.withClient((c) => c.query('SELECT app_touch_session($1, $2)', [accountId, id])).catch(() => undefined);
 }
 
 export async function sessionByHash(db: Database, hash: Buffer): Promise<SessionRow | null> {

@@ -19,8 +19,8 @@ export async function scimTokenByHash(db: Database, hash: Buffer): Promise<ScimT
   return db.withClient(async (c) => (await c.query<ScimTokenAuth>('SELECT * FROM app_auth_scim_token($1)', [hash])).rows[0] ?? null);
 }
 
-export function touchScimToken(db: Database, id: string): void {
-  void db.withClient((c) => c.query('SELECT app_touch_scim_token($1)', [id])).catch(() => undefined);
+export function touchScimToken(db: Database, accountId: string, id: string): void {
+  void db.withClient((c) => c.query('SELECT app_touch_scim_token($1, $2)', [accountId, id])).catch(() => undefined);
 }
 
 export interface ScimTokenRow {
