@@ -9,6 +9,25 @@ const CREDENTIALS: [kind: string, table: string, column: string, oldKey: string,
 ];
 
 /**
+ * A look-up made before the tenant is known: `find` puts the account into
+ * v_account (from credential_index or sso_domain_routes), then `query` reads
+ * the tenant's rows with it.
+ */
+const lookup = (signature: string, returns: string, find: string, query: string) => `
+CREATE OR REPLACE FUNCTION ${signature}
+RETURNS TABLE (${returns})
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_catalog AS $$
+#variable_conflict use_column
+DECLARE
+  v_account uuid;
+BEGIN
+  ${find}
+  IF v_account IS NULL THEN RETURN; END IF;
+  RETURN QUERY
+  ${query};
+END $$;`;
+
+/**
  * The last keys that lacked account_id (docs/scaling.md, "Lookups before the
  * tenant is known"). A credential's hash and a verified SSO domain were unique
  * across all tenants, which Citus cannot enforce on a distributed table. They
@@ -96,84 +115,60 @@ END $$;`);
     // The sign-in look-ups: the index names the account, then the tenant's row is read by (account_id, hash).
     // PL/pgSQL keeps each statement's plan for the connection; a SQL function that cannot be inlined
     // (SECURITY DEFINER) is planned again on every call, which cost more than the look-up itself.
-    this.addSql(`
-CREATE OR REPLACE FUNCTION app_auth_api_key(p_hash bytea)
-RETURNS TABLE (id uuid, account_id uuid, scopes text[], workspace_id uuid, plan text, last_used_at timestamptz)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_catalog AS $$
-#variable_conflict use_column
-DECLARE
-  v_account uuid;
-BEGIN
-  SELECT ci.account_id INTO v_account FROM credential_index ci WHERE ci.kind = 'api_key' AND ci.hash = p_hash;
-  IF v_account IS NULL THEN RETURN; END IF;
-  RETURN QUERY
-  SELECT k.id, k.account_id, k.scopes, k.workspace_id, a.plan, k.last_used_at
+    const byCredential = (kind: string) => `SELECT ci.account_id INTO v_account FROM credential_index ci WHERE ci.kind = '${kind}' AND ci.hash = p_hash;`;
+    this.addSql(
+      lookup(
+        'app_auth_api_key(p_hash bytea)',
+        'id uuid, account_id uuid, scopes text[], workspace_id uuid, plan text, last_used_at timestamptz',
+        byCredential('api_key'),
+        `SELECT k.id, k.account_id, k.scopes, k.workspace_id, a.plan, k.last_used_at
   FROM api_keys k JOIN accounts a ON a.id = k.account_id
-  WHERE k.account_id = v_account AND k.key_hash = p_hash AND k.revoked_at IS NULL;
-END $$;`);
-    this.addSql(`
-CREATE OR REPLACE FUNCTION app_invitation_lookup(p_hash bytea)
-RETURNS TABLE (id uuid, account_id uuid, email text, expires_at timestamptz, accepted_at timestamptz)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_catalog AS $$
-#variable_conflict use_column
-DECLARE
-  v_account uuid;
-BEGIN
-  SELECT ci.account_id INTO v_account FROM credential_index ci WHERE ci.kind = 'invitation' AND ci.hash = p_hash;
-  IF v_account IS NULL THEN RETURN; END IF;
-  RETURN QUERY
-  SELECT i.id, i.account_id, i.email, i.expires_at, i.accepted_at FROM invitations i
-  WHERE i.account_id = v_account AND i.token_hash = p_hash;
-END $$;`);
-    this.addSql(`
-CREATE OR REPLACE FUNCTION app_auth_scim_token(p_hash bytea)
-RETURNS TABLE (id uuid, account_id uuid, plan text, last_used_at timestamptz)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_catalog AS $$
-#variable_conflict use_column
-DECLARE
-  v_account uuid;
-BEGIN
-  SELECT ci.account_id INTO v_account FROM credential_index ci WHERE ci.kind = 'scim_token' AND ci.hash = p_hash;
-  IF v_account IS NULL THEN RETURN; END IF;
-  RETURN QUERY
-  SELECT t.id, t.account_id, a.plan, t.last_used_at FROM scim_tokens t JOIN accounts a ON a.id = t.account_id
-  WHERE t.account_id = v_account AND t.token_hash = p_hash AND t.revoked_at IS NULL;
-END $$;`);
-    this.addSql(`
-CREATE OR REPLACE FUNCTION app_auth_session(p_hash bytea)
-RETURNS TABLE (session_id uuid, user_id uuid, account_id uuid, csrf_token text, expires_at timestamptz,
+  WHERE k.account_id = v_account AND k.key_hash = p_hash AND k.revoked_at IS NULL`,
+      ),
+    );
+    this.addSql(
+      lookup(
+        'app_invitation_lookup(p_hash bytea)',
+        'id uuid, account_id uuid, email text, expires_at timestamptz, accepted_at timestamptz',
+        byCredential('invitation'),
+        `SELECT i.id, i.account_id, i.email, i.expires_at, i.accepted_at FROM invitations i
+  WHERE i.account_id = v_account AND i.token_hash = p_hash`,
+      ),
+    );
+    this.addSql(
+      lookup(
+        'app_auth_scim_token(p_hash bytea)',
+        'id uuid, account_id uuid, plan text, last_used_at timestamptz',
+        byCredential('scim_token'),
+        `SELECT t.id, t.account_id, a.plan, t.last_used_at FROM scim_tokens t JOIN accounts a ON a.id = t.account_id
+  WHERE t.account_id = v_account AND t.token_hash = p_hash AND t.revoked_at IS NULL`,
+      ),
+    );
+    this.addSql(
+      lookup(
+        'app_auth_session(p_hash bytea)',
+        `session_id uuid, user_id uuid, account_id uuid, csrf_token text, expires_at timestamptz,
                role text, workspace_ids text[], plan text, email text, name text, last_seen_at timestamptz,
-               require_mfa boolean, has_mfa boolean, auth_method text, require_sso boolean)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_catalog AS $$
-#variable_conflict use_column
-DECLARE
-  v_account uuid;
-BEGIN
-  SELECT ci.account_id INTO v_account FROM credential_index ci WHERE ci.kind = 'session' AND ci.hash = p_hash;
-  IF v_account IS NULL THEN RETURN; END IF;
-  RETURN QUERY
-  SELECT s.id, s.user_id, s.account_id, s.csrf_token, s.expires_at, m.role, m.workspace_ids, a.plan, u.email, u.name, s.last_seen_at,
+               require_mfa boolean, has_mfa boolean, auth_method text, require_sso boolean`,
+        byCredential('session'),
+        `SELECT s.id, s.user_id, s.account_id, s.csrf_token, s.expires_at, m.role, m.workspace_ids, a.plan, u.email, u.name, s.last_seen_at,
          a.require_mfa, u.totp_enabled_at IS NOT NULL, s.auth_method, a.require_sso
   FROM sessions s
   JOIN memberships m ON m.account_id = s.account_id AND m.user_id = s.user_id AND m.deactivated_at IS NULL
   JOIN accounts a ON a.id = s.account_id
   JOIN users u ON u.id = s.user_id
-  WHERE s.account_id = v_account AND s.token_hash = p_hash AND s.expires_at > now();
-END $$;`);
-    this.addSql(`
-CREATE OR REPLACE FUNCTION app_sso_route(p_domain text)
-RETURNS TABLE (account_id uuid, protocol text, plan text)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_catalog AS $$
-#variable_conflict use_column
-DECLARE
-  v_account uuid;
-BEGIN
-  SELECT r.account_id INTO v_account FROM sso_domain_routes r WHERE r.domain = lower(p_domain);
-  IF v_account IS NULL THEN RETURN; END IF;
-  RETURN QUERY
-  SELECT c.account_id, c.protocol, a.plan FROM sso_connections c JOIN accounts a ON a.id = c.account_id
-  WHERE c.account_id = v_account AND c.enabled;
-END $$;`);
+  WHERE s.account_id = v_account AND s.token_hash = p_hash AND s.expires_at > now()`,
+      ),
+    );
+    this.addSql(
+      lookup(
+        'app_sso_route(p_domain text)',
+        'account_id uuid, protocol text, plan text',
+        'SELECT r.account_id INTO v_account FROM sso_domain_routes r WHERE r.domain = lower(p_domain);',
+        `SELECT c.account_id, c.protocol, a.plan FROM sso_connections c JOIN accounts a ON a.id = c.account_id
+  WHERE c.account_id = v_account AND c.enabled`,
+      ),
+    );
 
     // Touching last use by (account_id, id), the primary key.
     this.addSql(`DROP FUNCTION app_touch_api_key(uuid), app_touch_session(uuid), app_touch_scim_token(uuid);`);
