@@ -15,6 +15,7 @@ import { Migration20261202010000_key_revoked_by } from './Migration2026120201000
 import { Migration20261202100000_saved_searches } from './Migration20261202100000_saved_searches';
 import { Migration20261202150000_tenant_keys } from './Migration20261202150000_tenant_keys';
 import { Migration20261202170000_credential_index } from './Migration20261202170000_credential_index';
+import { Migration20261202180000_colocated_due_join } from './Migration20261202180000_colocated_due_join';
 
 /** Every migration, in order. A newly generated migration is added here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -34,4 +35,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261202100000_saved_searches', class: Migration20261202100000_saved_searches },
   { name: 'Migration20261202150000_tenant_keys', class: Migration20261202150000_tenant_keys },
   { name: 'Migration20261202170000_credential_index', class: Migration20261202170000_credential_index },
+  { name: 'Migration20261202180000_colocated_due_join', class: Migration20261202180000_colocated_due_join },
 ];
