@@ -399,7 +399,8 @@ const { loadSigningKey, registerKey, sealLog } = require('@audit-trail/engines')
   appUrl.username = 'audit_app';
   appUrl.password = 'audit_app_local_only';
   const db = new Database(appUrl.toString(), 4);
-  const key = loadSigningKey(undefined, join(mkdtempSync(join(tmpdir(), 'bench-key-')), 'signing-key.pem'));
+  const keyDir = mkdtempSync(join(tmpdir(), 'bench-key-'));
+  const key = loadSigningKey(undefined, join(keyDir, 'signing-key.pem'));
   const kc = await db.connect();
   await registerKey(kc, key);
   kc.release();
@@ -407,6 +408,7 @@ const { loadSigningKey, registerKey, sealLog } = require('@audit-trail/engines')
   const sealed = await sealLog(db, key, { accountId: queryTenant.accountId, workspaceId: null }, { checkpointEveryMs: 0 });
   const sealMs = performance.now() - s0;
   await db.close();
+  rmSync(keyDir, { recursive: true, force: true });
   const v0 = performance.now();
   const v = await (await fetch(`${base}/v1/integrity/verify`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${queryTenant.key}` }, body: '{}' })).json();
   const verifyMs = performance.now() - v0;
@@ -707,4 +709,6 @@ if (WRITE_README) {
   writeFileSync(readmePath, readme.slice(0, readme.indexOf(begin) + begin.length) + '\n' + md + '\n' + readme.slice(readme.indexOf(stop)));
   console.log('[bench] README.md: the table between the bench markers is replaced');
 }
+// Exports written by sections that did not reach their own clean-up.
+rmSync(EXPORT_DIR, { recursive: true, force: true });
 process.exit(0);

@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { parse } from 'csv-parse/sync';
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -29,6 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (worker) await stopChild(worker);
   await t?.close();
+  rmSync(exportDir, { recursive: true, force: true });
 });
 
 const waitFor = (tenant: Tenant, id: string, status?: string, timeoutMs?: number) => waitForExport(t, tenant, id, status, timeoutMs);

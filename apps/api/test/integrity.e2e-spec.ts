@@ -3,7 +3,7 @@ import { Database } from '@audit-trail/data';
 import { checkPairs, loadSigningKey, sealAllLogs, type SigningKey, verifyCheckpointSignature, verifyLog } from '@audit-trail/engines';
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'pg';
@@ -30,6 +30,7 @@ afterAll(async () => {
   await appDb?.close();
   if (worker) await stopChild(worker);
   await t?.close();
+  rmSync(env.EXPORT_DIR, { recursive: true, force: true });
 });
 
 // Most tests here wait for the sealer (and some for an export job) more than once; another suite's bulk
@@ -394,6 +395,7 @@ describe('plans, tenancy and retention', () => {
 
 describe('self-verifying exports and the offline verifier', () => {
   const dir = mkdtempSync(join(tmpdir(), 'verify-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const cli = join(__dirname, '../../../libs/verify/bin/audit-trail-verify.js');
   const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
 
@@ -435,7 +437,7 @@ describe('self-verifying exports and the offline verifier', () => {
     const pack = spawnSync(process.execPath, [join(root, 'scripts/pack-verify.mjs'), join(dir, 'pack')], { encoding: 'utf8' });
     expect(pack.status).toBe(0);
     const tarball = pack.stdout.trim().split('\n').pop() as string;
-    const home = mkdtempSync(join(tmpdir(), 'verify-install-'));
+    const home = mkdtempSync(join(dir, 'install-'));
     // An empty folder and no registry: the tarball must carry everything it needs.
     const install = spawnSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: home, encoding: 'utf8' });
     expect({ status: install.status, stderr: install.stderr }).toMatchObject({ status: 0 });

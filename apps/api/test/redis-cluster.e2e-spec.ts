@@ -2,7 +2,7 @@ import { QUEUES, queuePrefix, redisStartupProblem } from '@audit-trail/queues';
 import Redis, { Cluster } from 'ioredis';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call, createTenant, download, event, freePort, type RedisCluster, spawnApi, startApp, startRedisCluster, startWorker, stopChild, type Tenant, type TestApp, waitForExport } from './harness';
@@ -15,7 +15,8 @@ let cluster: RedisCluster;
 let t: TestApp;
 let worker: ChildProcess;
 let x: Tenant;
-const env = () => ({ REDIS_URL: cluster.url, QUEUE_PREFIX: `test-cluster-${randomUUID().slice(0, 8)}`, EXPORT_DIR: mkdtempSync(join(tmpdir(), 'cluster-exports-')) });
+const exportDir = mkdtempSync(join(tmpdir(), 'cluster-exports-'));
+const env = () => ({ REDIS_URL: cluster.url, QUEUE_PREFIX: `test-cluster-${randomUUID().slice(0, 8)}`, EXPORT_DIR: exportDir });
 let e: ReturnType<typeof env>;
 
 beforeAll(async () => {
@@ -29,6 +30,7 @@ afterAll(async () => {
   if (worker) await stopChild(worker);
   await t?.close();
   await cluster?.close();
+  rmSync(exportDir, { recursive: true, force: true });
 });
 
 /** Every key matching `pattern` on every master. */

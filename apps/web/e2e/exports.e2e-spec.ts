@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -42,6 +42,7 @@ afterAll(async () => {
   worker?.kill('SIGKILL');
   await browser?.close();
   await t?.close();
+  rmSync(env.EXPORT_DIR, { recursive: true, force: true });
 });
 
 it('exports the filtered log from the Audit Log page with a progress bar, then downloads the file', async () => {

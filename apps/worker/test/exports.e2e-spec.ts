@@ -7,7 +7,7 @@ import { Queue, Worker } from 'bullmq';
 import { parse } from 'csv-parse/sync';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MaintenanceProcessor } from '../src/maintenance.processor';
@@ -25,6 +25,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t?.close();
+  rmSync(exportDir, { recursive: true, force: true });
 });
 
 const waitFor = (tenant: Tenant, id: string, status?: string, timeoutMs?: number) => waitForExport(t, tenant, id, status, timeoutMs);
