@@ -37,8 +37,8 @@ END $$;`;
  * uniqueness across tenants; the tenant tables keep (account_id, hash).
  *
  * Triggers on the tenant tables keep both in step, in the same transaction as
- * the row, so no code path can forget them (rotation, revocation, sign-out,
- * account deletion). The trigger functions run as the owner: audit_app can
+ * the row, so no code path can forget them (rotation, sign-out, a removed
+ * domain); an account's entries go with it by foreign key. The trigger functions run as the owner: audit_app can
  * neither read nor write either table, and reaches them only through the
  * sign-in functions, which now read the index first and then the tenant's
  * row by (account_id, hash).
